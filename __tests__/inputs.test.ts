@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { ActionError } from '../src/errors.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_WAIT_TIMEOUT_SECONDS, parseInputs } from '../src/inputs.js';
+
+const minimal = { source: 'public', bucket: 'my-site' };
+const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+const parse = (values: Record<string, string>) => parseInputs(reader({ ...minimal, ...values }), '/workspace');
+
+function expectInputError(values: Record<string, string>, pattern: RegExp): void {
+  let thrown: unknown;
+  try {
+    parse(values);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ActionError);
+  expect((thrown as Error).message).toMatch(pattern);
+}
+
+describe('parseInputs', () => {
+  it('applies the documented defaults', () => {
+    expect(parse({})).toEqual({
+      source: path.resolve('/workspace', 'public'),
+      bucket: 'my-site',
+      prefix: '',
+      distributionId: '',
+      paths: ['/*'],
+      wait: false,
+      waitTimeoutSeconds: DEFAULT_WAIT_TIMEOUT_SECONDS,
+      delete: false,
+      concurrency: DEFAULT_CONCURRENCY,
+      region: '',
+      forcePathStyle: false,
+      dryRun: false,
+    });
+  });
+
+  it('reads every input', () => {
+    const settings = parse({
+      source: '/abs/build',
+      prefix: 'site',
+      'distribution-id': 'E1A2B3C4D5E6F7',
+      paths: '/index.html\n/docs/my page.html\n\n/assets/*\n',
+      wait: 'true',
+      'wait-timeout': '30',
+      delete: 'True',
+      concurrency: '4',
+      region: 'eu-west-2',
+      'force-path-style': 'TRUE',
+      'dry-run': 'false',
+    });
+    expect(settings).toMatchObject({
+      source: '/abs/build',
+      prefix: 'site/',
+      distributionId: 'E1A2B3C4D5E6F7',
+      paths: ['/index.html', '/docs/my page.html', '/assets/*'],
+      wait: true,
+      waitTimeoutSeconds: 30,
+      delete: true,
+      concurrency: 4,
+      region: 'eu-west-2',
+      forcePathStyle: true,
+      dryRun: false,
+    });
+  });
+
+  it.each([
+    ['site', 'site/'],
+    ['site/', 'site/'],
+    ['/site/', 'site/'],
+    ['docs/v2', 'docs/v2/'],
+    ['/', ''],
+    ['', ''],
+  ])('normalises prefix %p to %p', (prefix, expected) => {
+    expect(parse({ prefix }).prefix).toBe(expected);
+  });
+
+  it.each<[Record<string, string>, RegExp]>([
+    [{ source: '' }, /'source' is required/],
+    [{ bucket: ' ' }, /'bucket' is required/],
+    [{ bucket: 's3://my-site' }, /'bucket' must be a bucket name only.*'prefix'/],
+    [{ bucket: 'My_Site' }, /'bucket' is not a valid S3 bucket name: 'My_Site'/],
+    [{ bucket: 'ab' }, /'bucket' is not a valid/],
+    [{ bucket: '192.168.0.1' }, /'bucket' is not a valid/],
+    [{ wait: 'yes', 'distribution-id': 'E1A2B3C4D5E6F7' }, /'wait' must be true or false, got 'yes'/],
+    [{ delete: 'maybe' }, /'delete' must be true or false/],
+    [{ wait: 'true' }, /'wait' is true but 'distribution-id' is empty/],
+    [{ 'wait-timeout': '10m' }, /'wait-timeout' must be a whole number, got '10m'/],
+    [{ 'wait-timeout': '0' }, /'wait-timeout' must be between 1 and/],
+    [{ concurrency: '-2' }, /'concurrency' must be between 1 and 256, got -2/],
+    [{ concurrency: '1.5' }, /'concurrency' must be a whole number/],
+    [{ 'distribution-id': 'd-123' }, /'distribution-id' must be a CloudFront distribution id/],
+    [{ paths: 'index.html' }, /'paths': 'index.html' must start with '\/'/],
+    [{ paths: '/a/*/b' }, /'paths': '\/a\/\*\/b' has a '\*' before the end/],
+    [{ region: 'Frankfurt' }, /'region' must be an AWS region like us-east-1/],
+    [{ prefix: 'a/../b' }, /'prefix' must be a plain key prefix/],
+  ])('rejects %p', (values, pattern) => {
+    expectInputError(values, pattern);
+  });
+});

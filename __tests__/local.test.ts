@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ActionError } from '../src/errors.js';
+import { contentTypeFor, scanSource } from '../src/local.js';
+
+let root: string;
+let outside: string;
+
+beforeAll(async () => {
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), 'scan-'));
+  root = path.join(base, 'site');
+  outside = path.join(base, 'secret.txt');
+  await fs.mkdir(path.join(root, 'assets/img'), { recursive: true });
+  await fs.mkdir(path.join(root, '.git'), { recursive: true });
+  await fs.mkdir(path.join(root, '.well-known'), { recursive: true });
+  await fs.writeFile(path.join(root, 'index.html'), '<h1>hello</h1>');
+  await fs.writeFile(path.join(root, 'assets/app.js'), 'console.log(1)');
+  await fs.writeFile(path.join(root, 'assets/img/logo.svg'), '<svg/>');
+  await fs.writeFile(path.join(root, 'my page.html'), 'spaces');
+  await fs.writeFile(path.join(root, '.well-known/security.txt'), 'Contact: x');
+  await fs.writeFile(path.join(root, '.git/HEAD'), 'ref');
+  await fs.writeFile(path.join(root, '.DS_Store'), 'junk');
+  await fs.writeFile(outside, 'password');
+  await fs.symlink(outside, path.join(root, 'leak.txt'));
+  await fs.symlink(path.join(root, 'index.html'), path.join(root, 'home.html'));
+  await fs.symlink(root, path.join(root, 'assets/loop'));
+  const big = Buffer.alloc(17 * 1024 * 1024 + 5);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  await fs.writeFile(path.join(root, 'assets/big.bin'), big);
+});
+
+describe('scanSource', () => {
+  it('lists every deployable file as a /-separated key with its size, MD5 and type', async () => {
+    const { files, warnings } = await scanSource(root);
+    expect(files.map((f) => f.key)).toEqual([
+      '.well-known/security.txt',
+      'assets/app.js',
+      'assets/big.bin',
+      'assets/img/logo.svg',
+      'home.html',
+      'index.html',
+      'my page.html',
+    ]);
+    const index = files.find((f) => f.key === 'index.html');
+    expect(index).toMatchObject({
+      size: 14,
+      md5: createHash('md5').update('<h1>hello</h1>').digest('hex'),
+      contentType: 'text/html; charset=utf-8',
+    });
+    expect(index?.multipartEtag).toBeUndefined();
+    expect(files.find((f) => f.key === 'home.html')?.md5).toBe(index?.md5);
+    expect(warnings).toEqual([expect.stringMatching(/Skipped 'leak.txt'.*outside the source folder/)]);
+  });
+
+  it('computes the multipart ETag of a large file in the same read', async () => {
+    const { files } = await scanSource(root);
+    expect(files.find((f) => f.key === 'assets/big.bin')).toMatchObject({
+      md5: '312cbee60da9726dcefebd0273585e5e',
+      multipartEtag: '790b520857a651dea4afc36fe222752d-3',
+    });
+  });
+
+  it('refuses a missing folder and a file, naming the input', async () => {
+    await expect(scanSource(path.join(root, 'nope'))).rejects.toThrow(ActionError);
+    await expect(scanSource(path.join(root, 'nope'))).rejects.toThrow(/Input 'source': folder .* does not exist/);
+    await expect(scanSource(path.join(root, 'index.html'))).rejects.toThrow(/is a file, not a folder/);
+  });
+});
+
+describe('contentTypeFor', () => {
+  it.each([
+    ['index.html', 'text/html; charset=utf-8'],
+    ['app.js', 'text/javascript; charset=utf-8'],
+    ['style.css', 'text/css; charset=utf-8'],
+    ['data.json', 'application/json; charset=utf-8'],
+    ['logo.svg', 'image/svg+xml; charset=utf-8'],
+    ['photo.JPG', 'image/jpeg'],
+    ['font.woff2', 'font/woff2'],
+    ['app.wasm', 'application/wasm'],
+    ['site.webmanifest', 'application/manifest+json; charset=utf-8'],
+    ['LICENSE', 'application/octet-stream'],
+  ])('%s -> %s', (key, type) => {
+    expect(contentTypeFor(key)).toBe(type);
+  });
+});

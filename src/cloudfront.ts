@@ -1,0 +1,92 @@
+/** Creates a CloudFront invalidation and waits for it with the SDK's own waiter, within a deadline. */
+import { createHash } from 'node:crypto';
+import {
+  type CloudFrontClient,
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  waitUntilInvalidationCompleted,
+} from '@aws-sdk/client-cloudfront';
+import { encodeInvalidationPath } from './paths.js';
+
+export type InvalidationStatus = 'InProgress' | 'Completed';
+
+export interface Invalidation {
+  distributionId: string;
+  id: string;
+  status: InvalidationStatus;
+  /** The paths as sent (encoded). */
+  paths: string[];
+}
+
+/** Where the run comes from, for a CallerReference that is the same when the same run retries. */
+export interface RunIdentity {
+  runId: string;
+  runAttempt: string;
+  job: string;
+  step: string;
+}
+
+/**
+ * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths, so a
+ * reference built from the run, the attempt, the step and the batch's content makes every retry of the same
+ * request (by the SDK or by a re-run of the attempt) create at most one invalidation.
+ */
+export function callerReference(run: RunIdentity, distributionId: string, paths: readonly string[]): string {
+  const batch = createHash('sha256').update(distributionId).update('\n').update(paths.join('\n')).digest('hex').slice(0, 16);
+  return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
+}
+
+export async function createInvalidation(
+  client: CloudFrontClient,
+  request: { distributionId: string; paths: readonly string[]; run: RunIdentity },
+): Promise<Invalidation> {
+  const paths = request.paths.map(encodeInvalidationPath);
+  const response = await client.send(
+    new CreateInvalidationCommand({
+      DistributionId: request.distributionId,
+      InvalidationBatch: {
+        CallerReference: callerReference(request.run, request.distributionId, paths),
+        Paths: { Quantity: paths.length, Items: paths },
+      },
+    }),
+  );
+  const id = response.Invalidation?.Id;
+  if (!id) throw new Error(`CloudFront answered CreateInvalidation for '${request.distributionId}' without an invalidation id.`);
+  return { distributionId: request.distributionId, id, status: toStatus(response.Invalidation?.Status), paths };
+}
+
+/** The waiter's first poll, and a small delay between polls: most invalidations finish within a minute. */
+const WAIT_MIN_DELAY_SECONDS = 2;
+const WAIT_MAX_DELAY_SECONDS = 15;
+
+/**
+ * Waits until the invalidation is Completed or the deadline passes, and returns the last status seen.
+ * The first look is a plain GetInvalidation: the waiter retries every error until its timeout, which
+ * would turn a missing cloudfront:GetInvalidation permission into a long, silent wait.
+ */
+export async function waitForInvalidation(
+  client: CloudFrontClient,
+  invalidation: Invalidation,
+  deadline: number,
+): Promise<InvalidationStatus> {
+  const input = { DistributionId: invalidation.distributionId, Id: invalidation.id };
+  const first = await client.send(new GetInvalidationCommand(input));
+  if (toStatus(first.Invalidation?.Status) === 'Completed') return 'Completed';
+
+  const remainingSeconds = (deadline - Date.now()) / 1000;
+  if (remainingSeconds <= WAIT_MIN_DELAY_SECONDS) return 'InProgress';
+  try {
+    await waitUntilInvalidationCompleted(
+      { client, maxWaitTime: remainingSeconds, minDelay: WAIT_MIN_DELAY_SECONDS, maxDelay: WAIT_MAX_DELAY_SECONDS },
+      input,
+    );
+    return 'Completed';
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') return 'InProgress';
+    throw error;
+  }
+}
+
+function toStatus(status: string | undefined): InvalidationStatus {
+  return status === 'Completed' ? 'Completed' : 'InProgress';
+}

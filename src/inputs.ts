@@ -1,0 +1,166 @@
+/**
+ * The only reader of the action's inputs. Everything is validated here, before any network request,
+ * and a bad value fails with a message that names the input and the expected form.
+ */
+import path from 'node:path';
+import { ActionError } from './errors.js';
+import { checkInvalidationPaths } from './paths.js';
+
+/** Input names, shared by the code, the tests and the README check. */
+export const Input = {
+  source: 'source',
+  bucket: 'bucket',
+  prefix: 'prefix',
+  distributionId: 'distribution-id',
+  paths: 'paths',
+  wait: 'wait',
+  waitTimeout: 'wait-timeout',
+  delete: 'delete',
+  concurrency: 'concurrency',
+  region: 'region',
+  forcePathStyle: 'force-path-style',
+  dryRun: 'dry-run',
+} as const;
+
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
+
+export interface Settings {
+  /** Absolute path of the folder to deploy. */
+  source: string;
+  bucket: string;
+  /** Key prefix inside the bucket: '' or ending in '/'. The sync never touches keys outside it. */
+  prefix: string;
+  /** Empty: sync only. */
+  distributionId: string;
+  /** Invalidation paths as the user wrote them (validated; encoded when sent). */
+  paths: string[];
+  wait: boolean;
+  waitTimeoutSeconds: number;
+  delete: boolean;
+  /** Parallel S3 requests. */
+  concurrency: number;
+  /** Empty: the SDK's own resolution (AWS_REGION, profile, ...). */
+  region: string;
+  forcePathStyle: boolean;
+  dryRun: boolean;
+}
+
+/** Reads one raw input by name ('' when unset); core.getInput in the action, a plain object in tests. */
+export type InputReader = (name: string) => string;
+
+export function parseInputs(read: InputReader, workspace = process.cwd()): Settings {
+  const source = required(read, Input.source);
+  const distributionId = read(Input.distributionId).trim();
+  const wait = parseBoolean(read, Input.wait, false);
+  if (wait && !distributionId) {
+    throw new ActionError(`Input 'wait' is true but 'distribution-id' is empty: there is no invalidation to wait for.`);
+  }
+  return {
+    source: path.resolve(workspace, source),
+    bucket: parseBucket(required(read, Input.bucket)),
+    prefix: parsePrefix(read(Input.prefix)),
+    distributionId: parseDistributionId(distributionId),
+    paths: parsePaths(read(Input.paths)),
+    wait,
+    waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
+    delete: parseBoolean(read, Input.delete, false),
+    concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
+    region: parseRegion(read(Input.region).trim()),
+    forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
+    dryRun: parseBoolean(read, Input.dryRun, false),
+  };
+}
+
+function required(read: InputReader, name: string): string {
+  const value = read(name).trim();
+  if (!value) throw new ActionError(`Input '${name}' is required but empty.`);
+  return value;
+}
+
+const TRUE_VALUES = ['true', 'True', 'TRUE'];
+const FALSE_VALUES = ['false', 'False', 'FALSE'];
+
+/** The YAML 1.2 core booleans, exactly as core.getBooleanInput accepts them; anything else is a typo. */
+function parseBoolean(read: InputReader, name: string, fallback: boolean): boolean {
+  const value = read(name).trim();
+  if (value === '') return fallback;
+  if (TRUE_VALUES.includes(value)) return true;
+  if (FALSE_VALUES.includes(value)) return false;
+  throw new ActionError(`Input '${name}' must be true or false, got '${value}'.`);
+}
+
+function parseInteger(
+  read: InputReader,
+  name: string,
+  { fallback, min, max }: { fallback: number; min: number; max: number },
+): number {
+  const value = read(name).trim();
+  if (value === '') return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ActionError(`Input '${name}' must be a whole number, got '${value}'.`);
+  const number = Number(value);
+  if (number < min || number > max) {
+    throw new ActionError(`Input '${name}' must be between ${min} and ${max}, got ${value}.`);
+  }
+  return number;
+}
+
+/** S3's naming rules for general purpose buckets; a typo here would otherwise surface as a vague 4xx. */
+function parseBucket(value: string): string {
+  if (/^s3:\/\//i.test(value) || value.includes('/')) {
+    throw new ActionError(
+      `Input 'bucket' must be a bucket name only, got '${value}'. Put the folder inside the bucket in 'prefix' (e.g. bucket: my-site, prefix: docs/).`,
+    );
+  }
+  const valid =
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) &&
+    !value.includes('..') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+  if (!valid) {
+    throw new ActionError(
+      `Input 'bucket' is not a valid S3 bucket name: '${value}'. Names are 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`,
+    );
+  }
+  return value;
+}
+
+/** 'site', '/site/', 'site/' all mean the keys under 'site/'. */
+function parsePrefix(value: string): string {
+  const trimmed = value.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  const segments = trimmed.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..') || trimmed.includes('\\')) {
+    throw new ActionError(
+      `Input 'prefix' must be a plain key prefix like 'site/' or 'docs/v2/', got '${value}' (no '..', '.', '//' or backslashes).`,
+    );
+  }
+  return `${trimmed}/`;
+}
+
+function parseDistributionId(value: string): string {
+  if (value !== '' && !/^[A-Z0-9]{8,32}$/.test(value)) {
+    throw new ActionError(
+      `Input 'distribution-id' must be a CloudFront distribution id like E1A2B3C4D5E6F7 (upper-case letters and digits), got '${value}'.`,
+    );
+  }
+  return value;
+}
+
+function parsePaths(value: string): string[] {
+  const paths = value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (paths.length === 0) return ['/*'];
+  const problem = checkInvalidationPaths(paths);
+  if (problem) throw new ActionError(`Input 'paths': ${problem}`);
+  return paths;
+}
+
+/** Region names look like us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+function parseRegion(value: string): string {
+  if (value !== '' && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) {
+    throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
+  }
+  return value;
+}

@@ -1,0 +1,144 @@
+/**
+ * Walks and hashes the source folder: every file becomes a key (relative, '/'-separated), its size, MD5,
+ * multipart ETag where it will go up in parts, and Content-Type.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import mime from 'mime';
+import { ActionError } from './errors.js';
+import { multipartEtag, partSizeFor, usesMultipart } from './etag.js';
+import { mapWithLimit } from './pool.js';
+
+export interface LocalFile {
+  /** Relative to the source folder, '/'-separated, without the prefix. */
+  key: string;
+  absolutePath: string;
+  size: number;
+  /** Hex MD5 of the bytes. */
+  md5: string;
+  /** The S3 ETag this file gets when uploaded in the action's parts; only for files that use multipart. */
+  multipartEtag?: string;
+  contentType: string;
+}
+
+export interface ScanResult {
+  files: LocalFile[];
+  /** Things skipped on the way, each a sentence for a warning. */
+  warnings: string[];
+}
+
+/** Names never deployed: version-control data and desktop litter. */
+const SKIPPED_DIRECTORIES = new Set(['.git']);
+const SKIPPED_FILES = new Set(['.DS_Store']);
+const HASH_CONCURRENCY = 16;
+
+/** Fails with a user-facing message when the source folder is missing or not a folder. */
+export async function scanSource(source: string): Promise<ScanResult> {
+  const stat = await fs.stat(source).catch(() => undefined);
+  if (!stat) throw new ActionError(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
+  if (!stat.isDirectory()) throw new ActionError(`Input 'source': '${source}' is a file, not a folder.`);
+
+  const warnings: string[] = [];
+  const found = await walk(source, warnings);
+  const files = await mapWithLimit(found, HASH_CONCURRENCY, (file) => describeFile(file.key, file.absolutePath));
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { files, warnings };
+}
+
+interface FoundFile {
+  key: string;
+  absolutePath: string;
+}
+
+/**
+ * Lists the files under root. Symbolic links are followed only while they stay inside root (so a link can
+ * never publish /etc/passwd), and each real folder is entered once (so link loops end).
+ */
+async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
+  const realRoot = await fs.realpath(root);
+  const visited = new Set<string>([realRoot]);
+  const files: FoundFile[] = [];
+  const pending: Array<{ directory: string; keyPrefix: string }> = [{ directory: root, keyPrefix: '' }];
+
+  while (pending.length > 0) {
+    const { directory, keyPrefix } = pending.pop() as { directory: string; keyPrefix: string };
+    for (const entry of await fs.readdir(directory, { withFileTypes: true })) {
+      const absolutePath = path.join(directory, entry.name);
+      const key = keyPrefix + entry.name;
+      if (entry.name.includes('\\')) {
+        warnings.push(`Skipped '${key}': a backslash in a name cannot become an S3 key that works as a URL.`);
+        continue;
+      }
+      let kind: 'file' | 'directory' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
+      if (entry.isSymbolicLink()) {
+        const target = await fs.realpath(absolutePath).catch(() => undefined);
+        if (!target || !isInside(realRoot, target)) {
+          warnings.push(`Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`);
+          continue;
+        }
+        const targetStat = await fs.stat(target);
+        kind = targetStat.isFile() ? 'file' : targetStat.isDirectory() ? 'directory' : 'other';
+        if (kind === 'directory') {
+          if (visited.has(target)) continue;
+          visited.add(target);
+        }
+      }
+      if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
+        pending.push({ directory: absolutePath, keyPrefix: `${key}/` });
+      } else if (kind === 'file' && !SKIPPED_FILES.has(entry.name)) {
+        files.push({ key, absolutePath });
+      }
+    }
+  }
+  return files;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+async function describeFile(key: string, absolutePath: string): Promise<LocalFile> {
+  const { size } = await fs.stat(absolutePath);
+  const hashes = await hashFile(absolutePath, size);
+  return { key, absolutePath, size, ...hashes, contentType: contentTypeFor(key) };
+}
+
+/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
+async function hashFile(absolutePath: string, size: number): Promise<{ md5: string; multipartEtag?: string }> {
+  if (!usesMultipart(size)) {
+    return { md5: createHash('md5').update(await fs.readFile(absolutePath)).digest('hex') };
+  }
+  const partSize = partSizeFor(size);
+  const whole = createHash('md5');
+  const partDigests: Buffer[] = [];
+  let part = createHash('md5');
+  let partFilled = 0;
+  for await (const chunk of createReadStream(absolutePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(partSize - partFilled, chunk.length - offset);
+      part.update(chunk.subarray(offset, offset + take));
+      partFilled += take;
+      offset += take;
+      if (partFilled === partSize) {
+        partDigests.push(part.digest());
+        part = createHash('md5');
+        partFilled = 0;
+      }
+    }
+  }
+  if (partFilled > 0) partDigests.push(part.digest());
+  return { md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
+}
+
+/** Types whose bytes are text: served with a charset so browsers do not guess. */
+const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
+
+export function contentTypeFor(key: string): string {
+  const type = mime.getType(key) ?? 'application/octet-stream';
+  return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+}

@@ -1,0 +1,32 @@
+/** Lists what is in the bucket under the prefix: one paginated ListObjectsV2, nothing per object. */
+import { type S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+
+export interface RemoteObject {
+  /** Relative to the prefix, as local keys are. */
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export interface RemoteListing {
+  objects: Map<string, RemoteObject>;
+  /** ListObjectsV2 requests made (the floor is ceil(objects / 1000)). */
+  pages: number;
+}
+
+export async function listRemote(client: S3Client, bucket: string, prefix: string): Promise<RemoteListing> {
+  const objects = new Map<string, RemoteObject>();
+  let pages = 0;
+  const paginator = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
+  for await (const page of paginator) {
+    pages++;
+    for (const object of page.Contents ?? []) {
+      const fullKey = object.Key ?? '';
+      // Prefix is a string match: 'site/' must not pick up 'site-old/...', and folder markers are not files.
+      if (!fullKey.startsWith(prefix) || fullKey.endsWith('/')) continue;
+      const key = fullKey.slice(prefix.length);
+      objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
+    }
+  }
+  return { objects, pages };
+}

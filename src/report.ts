@@ -1,0 +1,121 @@
+/** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
+import * as core from '@actions/core';
+import type { Invalidation } from './cloudfront.js';
+import { formatBytes, formatSeconds } from './format.js';
+import type { Plan } from './plan.js';
+import type { FailedFile } from './upload.js';
+
+export const Output = {
+  invalidationId: 'invalidation-id',
+  invalidationStatus: 'invalidation-status',
+  uploadedCount: 'uploaded-count',
+  deletedCount: 'deleted-count',
+  unchangedCount: 'unchanged-count',
+  uploadedBytes: 'uploaded-bytes',
+} as const;
+
+/** What a deploy did, filled in phase by phase so a failed deploy still reports how far it got. */
+export interface DeployReport {
+  bucket: string;
+  prefix: string;
+  dryRun: boolean;
+  startedAt: number;
+  plan?: Plan;
+  uploadedKeys: string[];
+  uploadedBytes: number;
+  failedUploads: FailedFile[];
+  deletedKeys: string[];
+  failedDeletes: FailedFile[];
+  invalidation?: Invalidation;
+}
+
+export function newReport(settings: { bucket: string; prefix: string; dryRun: boolean }): DeployReport {
+  return {
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    dryRun: settings.dryRun,
+    startedAt: Date.now(),
+    uploadedKeys: [],
+    uploadedBytes: 0,
+    failedUploads: [],
+    deletedKeys: [],
+    failedDeletes: [],
+  };
+}
+
+/** The step's outputs. In a dry run the counts are what the deploy would do. */
+export function outputsOf(report: DeployReport): Record<string, string> {
+  const plan = report.plan;
+  const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
+  const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
+  const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
+  return {
+    [Output.invalidationId]: report.invalidation?.id ?? '',
+    [Output.invalidationStatus]: report.invalidation?.status ?? '',
+    [Output.uploadedCount]: String(uploaded),
+    [Output.deletedCount]: String(deleted),
+    [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
+    [Output.uploadedBytes]: String(bytes),
+  };
+}
+
+export async function publishReport(report: DeployReport): Promise<void> {
+  for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(report)).write();
+}
+
+/** The job summary as Markdown: a table of what changed, the invalidation, and the files in a fold. */
+export function summaryMarkdown(report: DeployReport): string {
+  const outputs = outputsOf(report);
+  const target = `s3://${report.bucket}/${report.prefix}`;
+  const lines = [
+    `### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``,
+    '',
+    '| | |',
+    '|---|---|',
+    `| ${report.dryRun ? 'Would upload' : 'Uploaded'} | ${outputs[Output.uploadedCount]} (${formatBytes(Number(outputs[Output.uploadedBytes]))}) |`,
+    `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
+    `| Unchanged | ${outputs[Output.unchangedCount]} |`,
+  ];
+  if (report.failedUploads.length > 0) lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
+  if (report.failedDeletes.length > 0) lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
+  if (report.invalidation) {
+    const { distributionId, id, status, paths } = report.invalidation;
+    lines.push(`| Invalidation | \`${id}\` on \`${distributionId}\`: **${status}** |`);
+    lines.push(`| Paths | ${paths.slice(0, 10).map((p) => `\`${p}\``).join(' ')}${paths.length > 10 ? ` and ${paths.length - 10} more` : ''} |`);
+  }
+  lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
+
+  const failures = [...report.failedUploads, ...report.failedDeletes];
+  if (failures.length > 0) {
+    lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
+  }
+  const changes = fileChanges(report);
+  if (changes.length > 0) {
+    lines.push(`<details><summary>${changes.length} changed file(s)</summary>`, '', ...changes, '', '</details>', '');
+  }
+  return lines.join('\n');
+}
+
+const MAX_LISTED_FILES = 1000;
+
+function fileChanges(report: DeployReport): string[] {
+  const plan = report.plan;
+  if (!plan) return [];
+  const uploaded = report.dryRun ? undefined : new Set(report.uploadedKeys);
+  const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
+  const lines = [
+    ...plan.uploads
+      .filter((u) => !uploaded || uploaded.has(u.file.key))
+      .map((u) => `- \`${u.file.key}\` ${u.reason}`),
+    ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
+  ];
+  // The summary is capped at 1 MiB per step.
+  return lines.length > MAX_LISTED_FILES
+    ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
+    : lines;
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[|<>]/g, (c) => `\\${c}`);
+}
