@@ -23,8 +23,14 @@ describe('parseInputs', () => {
       source: path.resolve('/workspace', 'public'),
       bucket: 'my-site',
       prefix: '',
-      distributionId: '',
+      distributionIds: [],
       paths: ['/*'],
+      maxInvalidationPaths: 15,
+      maxDeletes: 1000,
+      headerRules: { cacheControl: [], contentType: [], contentEncoding: [] },
+      include: [],
+      exclude: [],
+      force: false,
       wait: false,
       waitTimeoutSeconds: DEFAULT_WAIT_TIMEOUT_SECONDS,
       delete: false,
@@ -48,11 +54,32 @@ describe('parseInputs', () => {
       region: 'eu-west-2',
       'force-path-style': 'TRUE',
       'dry-run': 'false',
+      'max-invalidation-paths': '40',
+      'max-deletes': '-1',
+      'cache-control': '**/*.html: no-cache\nassets/**: public, max-age=31536000, immutable',
+      'content-type': '*.rss: application/rss+xml',
+      'content-encoding': 'assets/**/*.js: gzip',
+      include: '**/*.html\nassets/**',
+      exclude: '**/*.map',
+      force: 'true',
     });
     expect(settings).toMatchObject({
       source: '/abs/build',
       prefix: 'site/',
-      distributionId: 'E1A2B3C4D5E6F7',
+      distributionIds: ['E1A2B3C4D5E6F7'],
+      maxInvalidationPaths: 40,
+      maxDeletes: Number.POSITIVE_INFINITY,
+      headerRules: {
+        cacheControl: [
+          { glob: '**/*.html', value: 'no-cache' },
+          { glob: 'assets/**', value: 'public, max-age=31536000, immutable' },
+        ],
+        contentType: [{ glob: '*.rss', value: 'application/rss+xml' }],
+        contentEncoding: [{ glob: 'assets/**/*.js', value: 'gzip' }],
+      },
+      include: ['**/*.html', 'assets/**'],
+      exclude: ['**/*.map'],
+      force: true,
       paths: ['/index.html', '/docs/my page.html', '/assets/*'],
       wait: true,
       waitTimeoutSeconds: 30,
@@ -62,6 +89,17 @@ describe('parseInputs', () => {
       forcePathStyle: true,
       dryRun: false,
     });
+  });
+
+  it('reads paths: auto, several distributions, and a cache-control value for every file', () => {
+    const settings = parse({
+      paths: 'auto',
+      'distribution-id': 'E1A2B3C4D5E6F7\nEAAAAAAAAAAAAA\n',
+      'cache-control': 'public, max-age=300',
+    });
+    expect(settings.paths).toBe('auto');
+    expect(settings.distributionIds).toEqual(['E1A2B3C4D5E6F7', 'EAAAAAAAAAAAAA']);
+    expect(settings.headerRules.cacheControl).toEqual([{ glob: '**', value: 'public, max-age=300' }]);
   });
 
   it.each([
@@ -94,6 +132,12 @@ describe('parseInputs', () => {
     [{ paths: '/a/*/b' }, /'paths': '\/a\/\*\/b' has a '\*' before the end/],
     [{ region: 'Frankfurt' }, /'region' must be an AWS region like us-east-1/],
     [{ prefix: 'a/../b' }, /'prefix' must be a plain key prefix/],
+    [{ 'distribution-id': 'E1A2B3C4D5E6F7\nbad' }, /'distribution-id' must be .* got 'bad'/],
+    [{ 'max-deletes': '-5' }, /'max-deletes' must be 0 or more, or -1 for no cap, got -5/],
+    [{ 'max-invalidation-paths': '5000' }, /'max-invalidation-paths' must be between 1 and 3000/],
+    [{ exclude: 'assets/[' }, /Input 'exclude': 'assets\/\[' is not a valid glob/],
+    [{ 'cache-control': '*.{html: no-cache' }, /Input 'cache-control': '\*\.\{html' is not a valid glob/],
+    [{ force: 'on' }, /'force' must be true or false/],
   ])('rejects %p', (values, pattern) => {
     expectInputError(values, pattern);
   });

@@ -3,7 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ActionError } from '../src/errors.js';
-import { contentTypeFor, scanSource } from '../src/local.js';
+import { NO_HEADER_RULES, contentTypeFor } from '../src/headers.js';
+import { type ScanOptions, scanSource } from '../src/local.js';
+
+const defaults: ScanOptions = { include: [], exclude: [], headerRules: NO_HEADER_RULES };
 
 let root: string;
 let outside: string;
@@ -33,7 +36,7 @@ beforeAll(async () => {
 
 describe('scanSource', () => {
   it('lists every deployable file as a /-separated key with its size, MD5 and type', async () => {
-    const { files, warnings } = await scanSource(root);
+    const { files, warnings } = await scanSource(root, defaults);
     expect(files.map((f) => f.key)).toEqual([
       '.well-known/security.txt',
       'assets/app.js',
@@ -47,7 +50,7 @@ describe('scanSource', () => {
     expect(index).toMatchObject({
       size: 14,
       md5: createHash('md5').update('<h1>hello</h1>').digest('hex'),
-      contentType: 'text/html; charset=utf-8',
+      headers: { contentType: 'text/html; charset=utf-8' },
     });
     expect(index?.multipartEtag).toBeUndefined();
     expect(files.find((f) => f.key === 'home.html')?.md5).toBe(index?.md5);
@@ -55,17 +58,40 @@ describe('scanSource', () => {
   });
 
   it('computes the multipart ETag of a large file in the same read', async () => {
-    const { files } = await scanSource(root);
+    const { files } = await scanSource(root, defaults);
     expect(files.find((f) => f.key === 'assets/big.bin')).toMatchObject({
       md5: '312cbee60da9726dcefebd0273585e5e',
       multipartEtag: '790b520857a651dea4afc36fe222752d-3',
     });
   });
 
+  it('selects files with include and exclude globs, .well-known like any folder', async () => {
+    const { files } = await scanSource(root, { ...defaults, include: ['**/*.html', '.well-known/**'], exclude: ['my page.html'] });
+    expect(files.map((f) => f.key)).toEqual(['.well-known/security.txt', 'home.html', 'index.html']);
+  });
+
+  it('gives each file the headers its rules say', async () => {
+    const headerRules = {
+      ...NO_HEADER_RULES,
+      cacheControl: [
+        { glob: '*.html', value: 'no-cache' },
+        { glob: 'assets/**', value: 'public, max-age=31536000, immutable' },
+      ],
+    };
+    const { files } = await scanSource(root, { ...defaults, headerRules });
+    const headers = Object.fromEntries(files.map((f) => [f.key, f.headers.cacheControl]));
+    expect(headers).toMatchObject({
+      'index.html': 'no-cache',
+      'my page.html': 'no-cache',
+      'assets/app.js': 'public, max-age=31536000, immutable',
+      '.well-known/security.txt': undefined,
+    });
+  });
+
   it('refuses a missing folder and a file, naming the input', async () => {
-    await expect(scanSource(path.join(root, 'nope'))).rejects.toThrow(ActionError);
-    await expect(scanSource(path.join(root, 'nope'))).rejects.toThrow(/Input 'source': folder .* does not exist/);
-    await expect(scanSource(path.join(root, 'index.html'))).rejects.toThrow(/is a file, not a folder/);
+    await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(ActionError);
+    await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(/Input 'source': folder .* does not exist/);
+    await expect(scanSource(path.join(root, 'index.html'), defaults)).rejects.toThrow(/is a file, not a folder/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { checkInvalidationPaths, encodeInvalidationPath } from '../src/paths.js';
+import { checkInvalidationPaths, collapsePaths, encodeInvalidationPath, urlPathsForKey } from '../src/paths.js';
 
 describe('checkInvalidationPaths', () => {
   it('accepts CloudFront paths', () => {
@@ -29,5 +29,47 @@ describe('encodeInvalidationPath', () => {
     ["/it's(1)!.html", "/it's(1)!.html"],
   ])('%s -> %s', (input, expected) => {
     expect(encodeInvalidationPath(input)).toBe(expected);
+  });
+});
+
+describe('urlPathsForKey', () => {
+  it.each<[string, string, string[]]>([
+    ['assets/app.js', '', ['/assets/app.js']],
+    ['index.html', '', ['/index.html', '/']],
+    ['docs/index.html', '', ['/docs/index.html', '/docs/', '/docs']],
+    ['site/docs/index.html', 'site/', ['/docs/index.html', '/docs/', '/docs']],
+    ['other/page.html', 'site/', []],
+    ['docs/reindex.html', '', ['/docs/reindex.html']],
+  ])('%s (origin prefix %p) -> %p', (key, originPrefix, expected) => {
+    expect(urlPathsForKey(key, originPrefix)).toEqual(expected);
+  });
+});
+
+describe('collapsePaths', () => {
+  it('keeps a list that fits', () => {
+    expect(collapsePaths(['/b.html', '/a.html', '/a.html'], 15)).toEqual(['/a.html', '/b.html']);
+  });
+
+  it('collapses the narrowest directory first', () => {
+    const paths = [
+      '/index.html',
+      '/',
+      ...Array.from({ length: 5 }, (_, i) => `/blog/2024/post-${i}.html`),
+      '/blog/index.html',
+      '/assets/a.js',
+    ];
+    expect(collapsePaths(paths, 6)).toEqual(['/', '/assets/a.js', '/blog/2024/*', '/blog/index.html', '/index.html']);
+    expect(collapsePaths(paths, 4)).toEqual(['/', '/assets/a.js', '/blog/*', '/index.html']);
+  });
+
+  it('merges wildcards with their siblings on the way up', () => {
+    const paths = ['/a/x/1', '/a/x/2', '/a/y/1', '/a/y/2', '/b/1', '/b/2'];
+    expect(collapsePaths(paths, 4)).toEqual(['/a/x/*', '/a/y/*', '/b/1', '/b/2']);
+    expect(collapsePaths(paths, 2)).toEqual(['/a/*', '/b/*']);
+  });
+
+  it("falls back to '/*' only when nothing narrower fits", () => {
+    expect(collapsePaths(['/a', '/b', '/c'], 2)).toEqual(['/*']);
+    expect(collapsePaths(['/a/1', '/b/1', '/c/1'], 1)).toEqual(['/*']);
   });
 });

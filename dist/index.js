@@ -11817,7 +11817,7 @@ __webpack_unused_export__ = GetContinuousDeploymentPolicyResult$;
 __webpack_unused_export__ = GetDistribution$;
 __webpack_unused_export__ = GetDistributionCommand;
 __webpack_unused_export__ = GetDistributionConfig$;
-__webpack_unused_export__ = GetDistributionConfigCommand;
+exports.wNI = GetDistributionConfigCommand;
 __webpack_unused_export__ = GetDistributionConfigRequest$;
 __webpack_unused_export__ = GetDistributionConfigResult$;
 __webpack_unused_export__ = GetDistributionRequest$;
@@ -44865,6 +44865,2510 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
   	* MIT License | (c) Denis Demchenko 2015-2026
   	*/
 function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||!1,i.configurable=!0,"value"in i&&(i.writable=!0),Object.defineProperty(e,b(i.key),i)}}(s,o),Object.defineProperty(s,"prototype",{writable:!1}),s;var s,o}();return l.parse,l.getParser,l});
+
+/***/ }),
+
+/***/ 4006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 8265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 8016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 1781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(4059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 4059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
+};
+
 
 /***/ }),
 
@@ -81552,67 +84056,8 @@ var dist_cjs = __nccwpck_require__(3169);
 var client_s3_dist_cjs = __nccwpck_require__(3711);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/paths.ts
-/**
- * Pure rules for CloudFront invalidation paths: what CloudFront accepts and how it must be encoded.
- * No network here.
- */
-/** CloudFront's limit on paths in one invalidation request. */
-const MAX_PATHS_PER_INVALIDATION = 3000;
-const MAX_PATH_LENGTH = 4000;
-/** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
-function checkInvalidationPaths(paths) {
-    if (paths.length > MAX_PATHS_PER_INVALIDATION) {
-        return `${paths.length} paths given; CloudFront accepts at most ${MAX_PATHS_PER_INVALIDATION} in one invalidation. Use wildcards such as /assets/*.`;
-    }
-    for (const path of paths) {
-        if (!path.startsWith('/'))
-            return `'${path}' must start with '/', e.g. '/${path.replace(/^\.?\/*/, '')}'.`;
-        const star = path.indexOf('*');
-        if (star !== -1 && star !== path.length - 1) {
-            return `'${path}' has a '*' before the end; CloudFront only allows '*' as the last character (e.g. '/images/*').`;
-        }
-        if (encodeInvalidationPath(path).length > MAX_PATH_LENGTH) {
-            return `'${path.slice(0, 60)}...' is longer than CloudFront's ${MAX_PATH_LENGTH} characters.`;
-        }
-    }
-    return undefined;
-}
-// RFC 1738's unsafe characters, which CloudFront wants percent-encoded; '%' is handled apart.
-const UNSAFE = new Set([' ', '"', '<', '>', '#', '{', '}', '|', '\\', '^', '~', '[', ']', '`']);
-/**
- * Encodes a path the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe characters
- * percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a path the
- * user already encoded is not encoded twice.
- */
-function encodeInvalidationPath(path) {
-    let encoded = '';
-    for (let index = 0; index < path.length; index++) {
-        const char = path[index];
-        const code = char.charCodeAt(0);
-        if (char === '%') {
-            encoded += /^[0-9A-Fa-f]{2}$/.test(path.slice(index + 1, index + 3)) ? '%' : '%25';
-        }
-        else if (code < 0x21 || code > 0x7e || UNSAFE.has(char)) {
-            // A surrogate pair must be encoded as one code point.
-            const codePoint = path.codePointAt(index);
-            const whole = String.fromCodePoint(codePoint);
-            encoded += encodeUtf8(whole);
-            index += whole.length - 1;
-        }
-        else {
-            encoded += char;
-        }
-    }
-    return encoded;
-}
-function encodeUtf8(char) {
-    return Array.from(Buffer.from(char, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-}
-
 ;// CONCATENATED MODULE: ./src/cloudfront.ts
 /** Creates a CloudFront invalidation and waits for it with the SDK's own waiter, within a deadline. */
-
 
 
 /**
@@ -81625,7 +84070,7 @@ function callerReference(run, distributionId, paths) {
     return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
 }
 async function createInvalidation(client, request) {
-    const paths = request.paths.map(encodeInvalidationPath);
+    const paths = [...request.paths];
     const response = await client.send(new dist_cjs/* CreateInvalidationCommand */.Yo6({
         DistributionId: request.distributionId,
         InvalidationBatch: {
@@ -81663,6 +84108,19 @@ async function waitForInvalidation(client, invalidation, deadline) {
             return 'InProgress';
         throw error;
     }
+}
+/**
+ * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
+ * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
+ */
+async function originPrefixFor(client, distributionId, bucket) {
+    const response = await client.send(new dist_cjs/* GetDistributionConfigCommand */.wNI({ Id: distributionId }));
+    const origins = response.DistributionConfig?.Origins?.Items ?? [];
+    const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
+    if (!origin)
+        return undefined;
+    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+    return originPath ? `${originPath}/` : '';
 }
 function toStatus(status) {
     return status === 'Completed' ? 'Completed' : 'InProgress';
@@ -81787,139 +84245,6 @@ function formatSeconds(milliseconds) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * The only reader of the action's inputs. Everything is validated here, before any network request,
- * and a bad value fails with a message that names the input and the expected form.
- */
-
-
-
-/** Input names, shared by the code, the tests and the README check. */
-const Input = {
-    source: 'source',
-    bucket: 'bucket',
-    prefix: 'prefix',
-    distributionId: 'distribution-id',
-    paths: 'paths',
-    wait: 'wait',
-    waitTimeout: 'wait-timeout',
-    delete: 'delete',
-    concurrency: 'concurrency',
-    region: 'region',
-    forcePathStyle: 'force-path-style',
-    dryRun: 'dry-run',
-};
-const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
-function parseInputs(read, workspace = process.cwd()) {
-    const source = required(read, Input.source);
-    const distributionId = read(Input.distributionId).trim();
-    const wait = parseBoolean(read, Input.wait, false);
-    if (wait && !distributionId) {
-        throw new ActionError(`Input 'wait' is true but 'distribution-id' is empty: there is no invalidation to wait for.`);
-    }
-    return {
-        source: external_node_path_default().resolve(workspace, source),
-        bucket: parseBucket(required(read, Input.bucket)),
-        prefix: parsePrefix(read(Input.prefix)),
-        distributionId: parseDistributionId(distributionId),
-        paths: parsePaths(read(Input.paths)),
-        wait,
-        waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
-        delete: parseBoolean(read, Input.delete, false),
-        concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
-        region: parseRegion(read(Input.region).trim()),
-        forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
-        dryRun: parseBoolean(read, Input.dryRun, false),
-    };
-}
-function required(read, name) {
-    const value = read(name).trim();
-    if (!value)
-        throw new ActionError(`Input '${name}' is required but empty.`);
-    return value;
-}
-const TRUE_VALUES = ['true', 'True', 'TRUE'];
-const FALSE_VALUES = ['false', 'False', 'FALSE'];
-/** The YAML 1.2 core booleans, exactly as core.getBooleanInput accepts them; anything else is a typo. */
-function parseBoolean(read, name, fallback) {
-    const value = read(name).trim();
-    if (value === '')
-        return fallback;
-    if (TRUE_VALUES.includes(value))
-        return true;
-    if (FALSE_VALUES.includes(value))
-        return false;
-    throw new ActionError(`Input '${name}' must be true or false, got '${value}'.`);
-}
-function parseInteger(read, name, { fallback, min, max }) {
-    const value = read(name).trim();
-    if (value === '')
-        return fallback;
-    if (!/^-?\d+$/.test(value))
-        throw new ActionError(`Input '${name}' must be a whole number, got '${value}'.`);
-    const number = Number(value);
-    if (number < min || number > max) {
-        throw new ActionError(`Input '${name}' must be between ${min} and ${max}, got ${value}.`);
-    }
-    return number;
-}
-/** S3's naming rules for general purpose buckets; a typo here would otherwise surface as a vague 4xx. */
-function parseBucket(value) {
-    if (/^s3:\/\//i.test(value) || value.includes('/')) {
-        throw new ActionError(`Input 'bucket' must be a bucket name only, got '${value}'. Put the folder inside the bucket in 'prefix' (e.g. bucket: my-site, prefix: docs/).`);
-    }
-    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) &&
-        !value.includes('..') &&
-        !/^\d+\.\d+\.\d+\.\d+$/.test(value);
-    if (!valid) {
-        throw new ActionError(`Input 'bucket' is not a valid S3 bucket name: '${value}'. Names are 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`);
-    }
-    return value;
-}
-/** 'site', '/site/', 'site/' all mean the keys under 'site/'. */
-function parsePrefix(value) {
-    const trimmed = value.trim().replace(/^\/+/, '').replace(/\/+$/, '');
-    if (trimmed === '')
-        return '';
-    const segments = trimmed.split('/');
-    if (segments.some((segment) => segment === '' || segment === '.' || segment === '..') || trimmed.includes('\\')) {
-        throw new ActionError(`Input 'prefix' must be a plain key prefix like 'site/' or 'docs/v2/', got '${value}' (no '..', '.', '//' or backslashes).`);
-    }
-    return `${trimmed}/`;
-}
-function parseDistributionId(value) {
-    if (value !== '' && !/^[A-Z0-9]{8,32}$/.test(value)) {
-        throw new ActionError(`Input 'distribution-id' must be a CloudFront distribution id like E1A2B3C4D5E6F7 (upper-case letters and digits), got '${value}'.`);
-    }
-    return value;
-}
-function parsePaths(value) {
-    const paths = value
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-    if (paths.length === 0)
-        return ['/*'];
-    const problem = checkInvalidationPaths(paths);
-    if (problem)
-        throw new ActionError(`Input 'paths': ${problem}`);
-    return paths;
-}
-/** Region names look like us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
-function parseRegion(value) {
-    if (value !== '' && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) {
-        throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
-    }
-    return value;
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 ;// CONCATENATED MODULE: ./node_modules/mime/dist/types/other.js
 const types = {
     'application/prs.cww': ['cww'],
@@ -83102,6 +85427,370 @@ _Mime_extensionToType = new WeakMap(), _Mime_typeToExtension = new WeakMap(), _M
 
 /* harmony default export */ const src = (new src_Mime(standard, other)._freeze());
 
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/headers.ts
+/**
+ * Pure: which HTTP headers each object is stored with. Rules come from inputs as `glob: value` lines,
+ * first match wins; a line without a glob applies to every file.
+ */
+
+
+
+const NO_HEADER_RULES = { cacheControl: [], contentType: [], contentEncoding: [] };
+/** Compiles a glob the way users write them: `*.html` matches at any depth, dot-folders are ordinary. */
+function globMatcher(glob, inputName) {
+    try {
+        return picomatch_default()(glob, { dot: true, basename: !glob.includes('/'), strictBrackets: true });
+    }
+    catch (error) {
+        throw new ActionError(`Input '${inputName}': '${glob}' is not a valid glob (${error.message}).`);
+    }
+}
+/** Reads `glob: value` lines; `value` alone means every file. */
+function parseRules(text, inputName) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => {
+        const match = /^(.+?):\s+(.+)$/.exec(line);
+        const rule = match ? { glob: match[1].trim(), value: match[2].trim() } : { glob: '**', value: line };
+        globMatcher(rule.glob, inputName);
+        return rule;
+    });
+}
+const compiled = new WeakMap();
+function firstMatch(rules, key) {
+    for (const rule of rules) {
+        let matches = compiled.get(rule);
+        if (!matches) {
+            matches = globMatcher(rule.glob, 'rules');
+            compiled.set(rule, matches);
+        }
+        if (matches(key))
+            return rule.value;
+    }
+    return undefined;
+}
+/** Pre-compressed files keep the type of what they contain: `app.js.gz` is JavaScript, gzip-encoded. */
+const COMPRESSED_EXTENSIONS = { '.gz': 'gzip', '.br': 'br' };
+function headersFor(key, rules) {
+    // A .tar.gz is an archive to download as it is, not a compressed page.
+    const extension = key.endsWith('.tar.gz') ? undefined : /\.(gz|br)$/.exec(key)?.[0];
+    const encoding = firstMatch(rules.contentEncoding, key) ?? (extension ? COMPRESSED_EXTENSIONS[extension] : undefined);
+    const typeFrom = encoding && extension ? key.slice(0, -extension.length) : key;
+    const headers = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
+    const cacheControl = firstMatch(rules.cacheControl, key);
+    if (cacheControl)
+        headers.cacheControl = cacheControl;
+    if (encoding)
+        headers.contentEncoding = encoding;
+    return headers;
+}
+/** Types whose bytes are text: served with a charset so browsers do not guess. */
+const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
+function contentTypeFor(key) {
+    const type = src.getType(key) ?? 'application/octet-stream';
+    return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+}
+function sameHeaders(a, b) {
+    return a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding;
+}
+
+;// CONCATENATED MODULE: ./src/paths.ts
+/**
+ * Pure rules for CloudFront invalidation paths: what CloudFront accepts and how it must be encoded.
+ * No network here.
+ */
+/** CloudFront's limit on paths in one invalidation request. */
+const MAX_PATHS_PER_INVALIDATION = 3000;
+const MAX_PATH_LENGTH = 4000;
+/** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
+function checkInvalidationPaths(paths) {
+    if (paths.length > MAX_PATHS_PER_INVALIDATION) {
+        return `${paths.length} paths given; CloudFront accepts at most ${MAX_PATHS_PER_INVALIDATION} in one invalidation. Use wildcards such as /assets/*.`;
+    }
+    for (const path of paths) {
+        if (!path.startsWith('/'))
+            return `'${path}' must start with '/', e.g. '/${path.replace(/^\.?\/*/, '')}'.`;
+        const star = path.indexOf('*');
+        if (star !== -1 && star !== path.length - 1) {
+            return `'${path}' has a '*' before the end; CloudFront only allows '*' as the last character (e.g. '/images/*').`;
+        }
+        if (encodeInvalidationPath(path).length > MAX_PATH_LENGTH) {
+            return `'${path.slice(0, 60)}...' is longer than CloudFront's ${MAX_PATH_LENGTH} characters.`;
+        }
+    }
+    return undefined;
+}
+// RFC 1738's unsafe characters, which CloudFront wants percent-encoded; '%' is handled apart.
+const UNSAFE = new Set([' ', '"', '<', '>', '#', '{', '}', '|', '\\', '^', '~', '[', ']', '`']);
+/**
+ * Encodes a path the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe characters
+ * percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a path the
+ * user already encoded is not encoded twice.
+ */
+function encodeInvalidationPath(path) {
+    let encoded = '';
+    for (let index = 0; index < path.length; index++) {
+        const char = path[index];
+        const code = char.charCodeAt(0);
+        if (char === '%') {
+            encoded += /^[0-9A-Fa-f]{2}$/.test(path.slice(index + 1, index + 3)) ? '%' : '%25';
+        }
+        else if (code < 0x21 || code > 0x7e || UNSAFE.has(char)) {
+            // A surrogate pair must be encoded as one code point.
+            const codePoint = path.codePointAt(index);
+            const whole = String.fromCodePoint(codePoint);
+            encoded += encodeUtf8(whole);
+            index += whole.length - 1;
+        }
+        else {
+            encoded += char;
+        }
+    }
+    return encoded;
+}
+function encodeUtf8(char) {
+    return Array.from(Buffer.from(char, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+/**
+ * The URLs under which CloudFront may have cached an object: its own path and, for an index document,
+ * its directory with and without the trailing slash (how a default root object or an index rewrite serves it).
+ * `originPath` is the distribution origin's key prefix ('' or 'site/'); keys outside it are not served.
+ */
+function urlPathsForKey(fullKey, originPrefix) {
+    if (!fullKey.startsWith(originPrefix))
+        return [];
+    const urlPath = `/${fullKey.slice(originPrefix.length)}`;
+    const index = /^(.*\/)index\.html$/.exec(urlPath);
+    if (!index)
+        return [urlPath];
+    const directory = index[1];
+    return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
+}
+/**
+ * Shrinks a list of exact paths to at most `max` by replacing the entries under one directory with
+ * `directory/*`, narrowest directory first, until it fits; '/*' is the last resort. Input must be encoded.
+ */
+function collapsePaths(paths, max) {
+    let entries = [...new Set(paths)].sort();
+    while (entries.length > max) {
+        const directory = deepestSharedDirectory(entries);
+        if (directory === undefined)
+            return ['/*'];
+        const covered = (entry) => entry.startsWith(directory) && entry !== `${directory}*`;
+        entries = [...entries.filter((entry) => !covered(entry)), `${directory}*`].sort();
+    }
+    return entries;
+}
+/** The deepest directory ('/a/b/') that has two or more entries under it; ties go to the fuller one. */
+function deepestSharedDirectory(entries) {
+    const counts = new Map();
+    for (const entry of entries) {
+        // A wildcard '/a/b/*' sits in '/a/b/'; counting it there lets it merge with its siblings.
+        const parts = entry.split('/');
+        for (let depth = 1; depth < parts.length; depth++) {
+            const directory = `${parts.slice(0, depth).join('/')}/`;
+            if (`${directory}*` === entry)
+                continue;
+            counts.set(directory, (counts.get(directory) ?? 0) + 1);
+        }
+    }
+    let best;
+    for (const [directory, count] of counts) {
+        if (count < 2)
+            continue;
+        const depth = directory.split('/').length;
+        if (!best || depth > best.depth || (depth === best.depth && count > best.count))
+            best = { directory, depth, count };
+    }
+    return best?.directory;
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * The only reader of the action's inputs. Everything is validated here, before any network request,
+ * and a bad value fails with a message that names the input and the expected form.
+ */
+
+
+
+
+/** Input names, shared by the code, the tests and the README check. */
+const Input = {
+    source: 'source',
+    bucket: 'bucket',
+    prefix: 'prefix',
+    distributionId: 'distribution-id',
+    paths: 'paths',
+    wait: 'wait',
+    waitTimeout: 'wait-timeout',
+    delete: 'delete',
+    concurrency: 'concurrency',
+    region: 'region',
+    forcePathStyle: 'force-path-style',
+    dryRun: 'dry-run',
+    maxInvalidationPaths: 'max-invalidation-paths',
+    maxDeletes: 'max-deletes',
+    cacheControl: 'cache-control',
+    contentType: 'content-type',
+    contentEncoding: 'content-encoding',
+    include: 'include',
+    exclude: 'exclude',
+    force: 'force',
+};
+const DEFAULT_CONCURRENCY = 16;
+const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
+const DEFAULT_MAX_INVALIDATION_PATHS = 15;
+const DEFAULT_MAX_DELETES = 1000;
+function parseInputs(read, workspace = process.cwd()) {
+    const source = required(read, Input.source);
+    const distributionIds = parseDistributionIds(read(Input.distributionId));
+    const wait = parseBoolean(read, Input.wait, false);
+    if (wait && distributionIds.length === 0) {
+        throw new ActionError(`Input 'wait' is true but 'distribution-id' is empty: there is no invalidation to wait for.`);
+    }
+    return {
+        source: external_node_path_default().resolve(workspace, source),
+        bucket: parseBucket(required(read, Input.bucket)),
+        prefix: parsePrefix(read(Input.prefix)),
+        distributionIds,
+        paths: parsePaths(read(Input.paths)),
+        maxInvalidationPaths: parseInteger(read, Input.maxInvalidationPaths, {
+            fallback: DEFAULT_MAX_INVALIDATION_PATHS,
+            min: 1,
+            max: MAX_PATHS_PER_INVALIDATION,
+        }),
+        maxDeletes: parseMaxDeletes(read),
+        headerRules: {
+            cacheControl: parseRules(read(Input.cacheControl), Input.cacheControl),
+            contentType: parseRules(read(Input.contentType), Input.contentType),
+            contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
+        },
+        include: parseGlobs(read, Input.include),
+        exclude: parseGlobs(read, Input.exclude),
+        force: parseBoolean(read, Input.force, false),
+        wait,
+        waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
+        delete: parseBoolean(read, Input.delete, false),
+        concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
+        region: parseRegion(read(Input.region).trim()),
+        forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
+        dryRun: parseBoolean(read, Input.dryRun, false),
+    };
+}
+function required(read, name) {
+    const value = read(name).trim();
+    if (!value)
+        throw new ActionError(`Input '${name}' is required but empty.`);
+    return value;
+}
+const TRUE_VALUES = ['true', 'True', 'TRUE'];
+const FALSE_VALUES = ['false', 'False', 'FALSE'];
+/** The YAML 1.2 core booleans, exactly as core.getBooleanInput accepts them; anything else is a typo. */
+function parseBoolean(read, name, fallback) {
+    const value = read(name).trim();
+    if (value === '')
+        return fallback;
+    if (TRUE_VALUES.includes(value))
+        return true;
+    if (FALSE_VALUES.includes(value))
+        return false;
+    throw new ActionError(`Input '${name}' must be true or false, got '${value}'.`);
+}
+function parseInteger(read, name, { fallback, min, max }) {
+    const value = read(name).trim();
+    if (value === '')
+        return fallback;
+    if (!/^-?\d+$/.test(value))
+        throw new ActionError(`Input '${name}' must be a whole number, got '${value}'.`);
+    const number = Number(value);
+    if (number < min || number > max) {
+        throw new ActionError(`Input '${name}' must be between ${min} and ${max}, got ${value}.`);
+    }
+    return number;
+}
+/** S3's naming rules for general purpose buckets; a typo here would otherwise surface as a vague 4xx. */
+function parseBucket(value) {
+    if (/^s3:\/\//i.test(value) || value.includes('/')) {
+        throw new ActionError(`Input 'bucket' must be a bucket name only, got '${value}'. Put the folder inside the bucket in 'prefix' (e.g. bucket: my-site, prefix: docs/).`);
+    }
+    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) &&
+        !value.includes('..') &&
+        !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+    if (!valid) {
+        throw new ActionError(`Input 'bucket' is not a valid S3 bucket name: '${value}'. Names are 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`);
+    }
+    return value;
+}
+/** 'site', '/site/', 'site/' all mean the keys under 'site/'. */
+function parsePrefix(value) {
+    const trimmed = value.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+    if (trimmed === '')
+        return '';
+    const segments = trimmed.split('/');
+    if (segments.some((segment) => segment === '' || segment === '.' || segment === '..') || trimmed.includes('\\')) {
+        throw new ActionError(`Input 'prefix' must be a plain key prefix like 'site/' or 'docs/v2/', got '${value}' (no '..', '.', '//' or backslashes).`);
+    }
+    return `${trimmed}/`;
+}
+function lines(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+}
+/** One id per line (commas and spaces also separate them), each checked, duplicates dropped. */
+function parseDistributionIds(value) {
+    const ids = [...new Set(value.split(/[\s,]+/).filter((id) => id !== ''))];
+    for (const id of ids) {
+        if (!/^[A-Z0-9]{8,32}$/.test(id)) {
+            throw new ActionError(`Input 'distribution-id' must be a CloudFront distribution id like E1A2B3C4D5E6F7 (upper-case letters and digits), got '${id}'.`);
+        }
+    }
+    return ids;
+}
+function parsePaths(value) {
+    const paths = lines(value);
+    if (paths.length === 0)
+        return ['/*'];
+    if (paths.length === 1 && paths[0] === 'auto')
+        return 'auto';
+    const problem = checkInvalidationPaths(paths);
+    if (problem)
+        throw new ActionError(`Input 'paths': ${problem}`);
+    return paths;
+}
+function parseMaxDeletes(read) {
+    const value = read(Input.maxDeletes).trim();
+    if (value === '-1')
+        return Number.POSITIVE_INFINITY;
+    if (/^-\d+$/.test(value))
+        throw new ActionError(`Input 'max-deletes' must be 0 or more, or -1 for no cap, got ${value}.`);
+    return parseInteger(read, Input.maxDeletes, { fallback: DEFAULT_MAX_DELETES, min: 0, max: Number.MAX_SAFE_INTEGER });
+}
+function parseGlobs(read, name) {
+    const globs = lines(read(name));
+    for (const glob of globs)
+        globMatcher(glob, name);
+    return globs;
+}
+/** Region names look like us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+function parseRegion(value) {
+    if (value !== '' && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) {
+        throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
+    }
+    return value;
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 ;// CONCATENATED MODULE: ./src/etag.ts
 /**
  * Pure ETag arithmetic. S3's ETag is the hex MD5 of the bytes for a single PUT, and
@@ -83146,6 +85835,64 @@ function compareEtag(remoteEtag, local) {
     return 'incomparable';
 }
 
+;// CONCATENATED MODULE: ./src/manifest.ts
+/**
+ * Remembers, in the bucket, which header rules the objects were deployed with, so a changed rule reaches
+ * objects whose bytes did not change. ListObjectsV2 returns the manifest's ETag (the MD5 of its body) with
+ * the listing, so an unchanged rule set costs no request at all; only a change costs one GET and one PUT.
+ */
+
+
+
+/** Stored under the prefix; it holds only the rules (globs and header values), never file names. */
+const MANIFEST_KEY = '.s3-cloudfront-deploy.json';
+/** Bumped when the way headers are derived from rules changes. */
+const MANIFEST_VERSION = 1;
+function manifestBody(rules) {
+    return `${JSON.stringify({ version: MANIFEST_VERSION, rules }, null, 2)}\n`;
+}
+function hasRules(rules) {
+    return rules.cacheControl.length + rules.contentType.length + rules.contentEncoding.length > 0;
+}
+/**
+ * Without a manifest the objects are taken to carry the default headers (what a plain sync gives them),
+ * so a site that never used rules costs nothing and leaves no manifest behind.
+ */
+async function readManifest(target, listedEtag, rules) {
+    const body = manifestBody(rules);
+    const etag = (0,external_node_crypto_.createHash)('md5').update(body).digest('hex');
+    if (listedEtag === undefined)
+        return { previousRules: NO_HEADER_RULES, needsWrite: hasRules(rules) };
+    if (listedEtag.replace(/"/g, '') === etag)
+        return { previousRules: rules, needsWrite: false };
+    const response = await target.client.send(new client_s3_dist_cjs.GetObjectCommand({ Bucket: target.bucket, Key: target.prefix + MANIFEST_KEY }));
+    const stored = parseManifest(await response.Body?.transformToString());
+    return { previousRules: stored ?? NO_HEADER_RULES, needsWrite: true };
+}
+function parseManifest(text) {
+    try {
+        const parsed = JSON.parse(text ?? '');
+        if (parsed.version !== MANIFEST_VERSION || !parsed.rules)
+            return undefined;
+        const { cacheControl = [], contentType = [], contentEncoding = [] } = parsed.rules;
+        return { cacheControl, contentType, contentEncoding };
+    }
+    catch {
+        return undefined;
+    }
+}
+async function writeManifest(target, rules) {
+    const body = manifestBody(rules);
+    await target.client.send(new client_s3_dist_cjs.PutObjectCommand({
+        Bucket: target.bucket,
+        Key: target.prefix + MANIFEST_KEY,
+        Body: body,
+        ContentType: 'application/json',
+        ContentMD5: (0,external_node_crypto_.createHash)('md5').update(body).digest('base64'),
+        CacheControl: 'no-store',
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/pool.ts
 /** Runs fn over items with at most `limit` calls in flight; results keep the items' order. */
 async function mapWithLimit(items, limit, fn) {
@@ -83175,20 +85922,26 @@ async function mapWithLimit(items, limit, fn) {
 
 
 
-/** Names never deployed: version-control data and desktop litter. */
+
+/** Never deployed: version-control data and desktop litter. The walk does not even enter .git/. */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
-const SKIPPED_FILES = new Set(['.DS_Store']);
+const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
 /** Fails with a user-facing message when the source folder is missing or not a folder. */
-async function scanSource(source) {
+async function scanSource(source, options) {
     const stat = await promises_default().stat(source).catch(() => undefined);
     if (!stat)
         throw new ActionError(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
     if (!stat.isDirectory())
         throw new ActionError(`Input 'source': '${source}' is a file, not a folder.`);
     const warnings = [];
-    const found = await walk(source, warnings);
-    const files = await mapWithLimit(found, HASH_CONCURRENCY, (file) => describeFile(file.key, file.absolutePath));
+    const selected = keySelector(options);
+    const found = (await walk(source, warnings)).filter((file) => selected(file.key));
+    const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => ({
+        ...file,
+        ...(await hashFile(file.absolutePath)),
+        headers: headersFor(file.key, options.headerRules),
+    }));
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { files, warnings };
 }
@@ -83228,7 +85981,7 @@ async function walk(root, warnings) {
             if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
                 pending.push({ directory: absolutePath, keyPrefix: `${key}/` });
             }
-            else if (kind === 'file' && !SKIPPED_FILES.has(entry.name)) {
+            else if (kind === 'file') {
                 files.push({ key, absolutePath });
             }
         }
@@ -83239,15 +85992,16 @@ function isInside(root, candidate) {
     const relative = external_node_path_default().relative(root, candidate);
     return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
 }
-async function describeFile(key, absolutePath) {
-    const { size } = await promises_default().stat(absolutePath);
-    const hashes = await hashFile(absolutePath, size);
-    return { key, absolutePath, size, ...hashes, contentType: contentTypeFor(key) };
+function keySelector({ include, exclude }) {
+    const included = include.map((glob) => globMatcher(glob, 'include'));
+    const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
+    return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
 }
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
-async function hashFile(absolutePath, size) {
+async function hashFile(absolutePath) {
+    const { size } = await promises_default().stat(absolutePath);
     if (!usesMultipart(size)) {
-        return { md5: (0,external_node_crypto_.createHash)('md5').update(await promises_default().readFile(absolutePath)).digest('hex') };
+        return { size, md5: (0,external_node_crypto_.createHash)('md5').update(await promises_default().readFile(absolutePath)).digest('hex') };
     }
     const partSize = partSizeFor(size);
     const whole = (0,external_node_crypto_.createHash)('md5');
@@ -83271,13 +86025,7 @@ async function hashFile(absolutePath, size) {
     }
     if (partFilled > 0)
         partDigests.push(part.digest());
-    return { md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
-}
-/** Types whose bytes are text: served with a charset so browsers do not guess. */
-const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
-function contentTypeFor(key) {
-    const type = src.getType(key) ?? 'application/octet-stream';
-    return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+    return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
@@ -83286,20 +86034,23 @@ function contentTypeFor(key) {
  * modification times, so a fresh checkout of an unchanged site uploads nothing.
  */
 
+
 function planSync(local, remote, options) {
     const uploads = [];
+    const headerUpdates = [];
     const unchanged = [];
     for (const file of local) {
-        const object = remote.get(file.key);
-        const reason = uploadReason(file, object);
+        const reason = options.force ? 'forced' : uploadReason(file, remote.get(file.key));
         if (reason)
             uploads.push({ file, reason });
+        else if (!sameHeaders(headersFor(file.key, options.previousRules), file.headers))
+            headerUpdates.push(file);
         else
             unchanged.push(file);
     }
     const localKeys = new Set(local.map((file) => file.key));
     const deletes = options.delete ? [...remote.keys()].filter((key) => !localKeys.has(key)).sort() : [];
-    return { uploads, deletes, unchanged };
+    return { uploads: orderForZeroDowntime(uploads), headerUpdates, deletes, unchanged };
 }
 function uploadReason(file, object) {
     if (!object)
@@ -83315,13 +86066,44 @@ function uploadReason(file, object) {
             return 'unverifiable';
     }
 }
+/**
+ * Entry points are what a visitor or crawler requests first and what links to everything else: going
+ * live last, they never point at an asset that is not uploaded yet.
+ */
+function isEntryPoint(file) {
+    return (/^(text\/html|application\/xhtml\+xml)/.test(file.headers.contentType) ||
+        /(^|\/)(sitemap[^/]*\.xml|feed\.xml|rss\.xml|atom\.xml|[^/]*\.webmanifest|manifest\.json|robots\.txt)$/.test(file.key));
+}
+function orderForZeroDowntime(uploads) {
+    const [assets, entryPoints] = uploadWaves(uploads);
+    return [...assets, ...entryPoints];
+}
+/** [assets, entry points]: the second wave starts only when the first has fully succeeded. */
+function uploadWaves(uploads) {
+    const assets = uploads.filter((upload) => !isEntryPoint(upload.file));
+    const entryPoints = uploads.filter((upload) => isEntryPoint(upload.file));
+    return [assets, entryPoints];
+}
+/**
+ * The keys whose cached responses are now wrong: overwritten, re-headered or deleted objects.
+ * New objects were never cached (a cached 403/404 for them expires on its own error-caching TTL).
+ */
+function changedKeys(plan) {
+    return [
+        ...plan.uploads.filter((upload) => upload.reason !== 'new').map((upload) => upload.file.key),
+        ...plan.headerUpdates.map((file) => file.key),
+        ...plan.deletes,
+    ];
+}
 
 ;// CONCATENATED MODULE: ./src/remote.ts
 /** Lists what is in the bucket under the prefix: one paginated ListObjectsV2, nothing per object. */
 
+
 async function listRemote(client, bucket, prefix) {
     const objects = new Map();
     let pages = 0;
+    let manifestEtag;
     const paginator = (0,client_s3_dist_cjs.paginateListObjectsV2)({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
     for await (const page of paginator) {
         pages++;
@@ -83331,10 +86113,14 @@ async function listRemote(client, bucket, prefix) {
             if (!fullKey.startsWith(prefix) || fullKey.endsWith('/'))
                 continue;
             const key = fullKey.slice(prefix.length);
+            if (key === MANIFEST_KEY) {
+                manifestEtag = object.ETag ?? '';
+                continue;
+            }
             objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
         }
     }
-    return { objects, pages };
+    return manifestEtag === undefined ? { objects, pages } : { objects, pages, manifestEtag };
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -83348,6 +86134,8 @@ const Output = {
     deletedCount: 'deleted-count',
     unchangedCount: 'unchanged-count',
     uploadedBytes: 'uploaded-bytes',
+    updatedCount: 'updated-count',
+    invalidations: 'invalidations',
 };
 function newReport(settings) {
     return {
@@ -83357,9 +86145,11 @@ function newReport(settings) {
         startedAt: Date.now(),
         uploadedKeys: [],
         uploadedBytes: 0,
+        headerUpdatedKeys: [],
         failedUploads: [],
         deletedKeys: [],
         failedDeletes: [],
+        invalidations: [],
     };
 }
 /** The step's outputs. In a dry run the counts are what the deploy would do. */
@@ -83368,9 +86158,13 @@ function outputsOf(report) {
     const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
     const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
     const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
+    const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
+    const first = report.invalidations[0];
     return {
-        [Output.invalidationId]: report.invalidation?.id ?? '',
-        [Output.invalidationStatus]: report.invalidation?.status ?? '',
+        [Output.invalidationId]: first?.id ?? '',
+        [Output.invalidationStatus]: first?.status ?? '',
+        [Output.invalidations]: JSON.stringify(report.invalidations),
+        [Output.updatedCount]: String(updated),
         [Output.uploadedCount]: String(uploaded),
         [Output.deletedCount]: String(deleted),
         [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
@@ -83383,6 +86177,18 @@ async function publishReport(report) {
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary.addRaw(summaryMarkdown(report)).write();
 }
+/** The one-line result, for a notice annotation. */
+function resultLine(report) {
+    const o = outputsOf(report);
+    const bytes = formatBytes(Number(o[Output.uploadedBytes]));
+    const invalidations = report.invalidations
+        .map((i) => (i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`))
+        .join(', ');
+    const changes = report.dryRun
+        ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
+        : `Uploaded ${o[Output.uploadedCount]} files (${bytes}), updated headers of ${o[Output.updatedCount]}, deleted ${o[Output.deletedCount]}, ${o[Output.unchangedCount]} unchanged`;
+    return invalidations ? `${changes}; ${invalidations}.` : `${changes}.`;
+}
 /** The job summary as Markdown: a table of what changed, the invalidation, and the files in a fold. */
 function summaryMarkdown(report) {
     const outputs = outputsOf(report);
@@ -83393,6 +86199,7 @@ function summaryMarkdown(report) {
         '| | |',
         '|---|---|',
         `| ${report.dryRun ? 'Would upload' : 'Uploaded'} | ${outputs[Output.uploadedCount]} (${formatBytes(Number(outputs[Output.uploadedBytes]))}) |`,
+        `| ${report.dryRun ? 'Would update headers' : 'Headers updated'} | ${outputs[Output.updatedCount]} |`,
         `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
         `| Unchanged | ${outputs[Output.unchangedCount]} |`,
     ];
@@ -83400,10 +86207,10 @@ function summaryMarkdown(report) {
         lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
     if (report.failedDeletes.length > 0)
         lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-    if (report.invalidation) {
-        const { distributionId, id, status, paths } = report.invalidation;
-        lines.push(`| Invalidation | \`${id}\` on \`${distributionId}\`: **${status}** |`);
-        lines.push(`| Paths | ${paths.slice(0, 10).map((p) => `\`${p}\``).join(' ')}${paths.length > 10 ? ` and ${paths.length - 10} more` : ''} |`);
+    for (const { distributionId, id, status, paths } of report.invalidations) {
+        const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
+        const shown = paths.slice(0, 10).map((p) => `\`${p}\``).join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+        lines.push(`| Invalidation | ${what}: **${status}**${shown ? ` ${shown}` : ''} |`);
     }
     lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
@@ -83422,11 +86229,13 @@ function fileChanges(report) {
     if (!plan)
         return [];
     const uploaded = report.dryRun ? undefined : new Set(report.uploadedKeys);
+    const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
     const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
     const lines = [
         ...plan.uploads
             .filter((u) => !uploaded || uploaded.has(u.file.key))
             .map((u) => `- \`${u.file.key}\` ${u.reason}`),
+        ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
         ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
     ];
     // The summary is capped at 1 MiB per step.
@@ -83442,8 +86251,8 @@ function escapeMarkdown(text) {
 var lib_storage_dist_cjs = __nccwpck_require__(2358);
 ;// CONCATENATED MODULE: ./src/upload.ts
 /**
- * Carries out a plan against S3: uploads with bounded concurrency, then (only if every upload succeeded)
- * deletes in batches of 1,000.
+ * Carries out a plan against S3: uploads and in-place header updates with bounded concurrency, and
+ * deletes in batches of 1,000. The order between them is main's; each call here is one wave.
  */
 
 
@@ -83457,7 +86266,9 @@ var lib_storage_dist_cjs = __nccwpck_require__(2358);
 const PROGRESS_INTERVAL_MS = 5000;
 /** Parts of one multipart upload in flight; each is buffered in memory, so this bounds memory per file. */
 const PARTS_IN_FLIGHT = 4;
-/** Errors that no other file will escape either: stop starting uploads and report at once. */
+/** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
+const MAX_COPY_SIZE = 5 * 1024 ** 3;
+/** Errors that no other file will escape either: stop starting transfers and report at once. */
 const FATAL_ERRORS = new Set([
     'NoSuchBucket',
     'AccessDenied',
@@ -83468,36 +86279,62 @@ const FATAL_ERRORS = new Set([
     'CredentialsProviderError',
     'PermanentRedirect',
 ]);
-async function uploadFiles(uploads, target, options) {
-    const uploaded = [];
+/** Uploads the files' bytes with their headers. */
+function uploadFiles(files, target, options) {
+    return transfer(files, target, options, 'uploaded', async (file) => {
+        const etag = await uploadFile(file, target);
+        return etagMatchesUpload(etag, file);
+    });
+}
+/** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
+function updateHeaders(files, target, options) {
+    return transfer(files, target, options, 'updated headers of', async (file) => {
+        if (file.size > MAX_COPY_SIZE)
+            return etagMatchesUpload(await uploadFile(file, target), file);
+        const Key = target.prefix + file.key;
+        await target.client.send(new client_s3_dist_cjs.CopyObjectCommand({
+            Bucket: target.bucket,
+            Key,
+            CopySource: `${target.bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`,
+            MetadataDirective: 'REPLACE',
+            ...headerParams(file.headers),
+        }));
+        return true;
+    });
+}
+/**
+ * Runs one S3 call per file with bounded concurrency, a progress line every few seconds, and every
+ * failure collected with its file, so the caller can name exactly what did not make it.
+ */
+async function transfer(files, target, options, verb, send) {
+    const done = [];
     const failed = [];
     const notMd5Etags = [];
     let bytes = 0;
     let fatal = false;
     const started = Date.now();
-    const totalBytes = uploads.reduce((sum, upload) => sum + upload.file.size, 0);
+    const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
     const progress = setInterval(() => {
         const seconds = (Date.now() - started) / 1000;
-        options.log.info(`… ${uploaded.length}/${uploads.length} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${formatBytes(bytes / seconds)}/s)`);
+        options.log.info(`… ${done.length}/${files.length} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${formatBytes(bytes / seconds)}/s)`);
     }, PROGRESS_INTERVAL_MS);
     try {
-        await mapWithLimit(uploads, options.concurrency, async (upload) => {
+        await mapWithLimit(files, options.concurrency, async (file) => {
             if (fatal) {
-                failed.push({ key: upload.file.key, message: 'not attempted after an earlier fatal error' });
+                failed.push({ key: file.key, message: 'not attempted after an earlier fatal error' });
                 return;
             }
             try {
-                const etag = await uploadFile(upload.file, target);
-                uploaded.push(upload);
-                bytes += upload.file.size;
-                if (!etagMatchesUpload(etag, upload.file))
-                    notMd5Etags.push(upload.file.key);
-                options.log.debug(`uploaded ${upload.file.key} (${upload.reason}, ${formatBytes(upload.file.size)})`);
+                if (!(await send(file)))
+                    notMd5Etags.push(file.key);
+                done.push(file);
+                bytes += file.size;
+                options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
             }
             catch (error) {
                 if (FATAL_ERRORS.has(error.name ?? ''))
                     fatal = true;
-                failed.push({ key: upload.file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
+                failed.push({ key: file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
             }
         });
     }
@@ -83508,7 +86345,14 @@ async function uploadFiles(uploads, target, options) {
         options.log.warning(`S3 returned ETags that are not the MD5 of the bytes for ${notMd5Etags.length} file(s) (e.g. '${notMd5Etags[0]}'); ` +
             `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`);
     }
-    return { uploaded, failed, bytes };
+    return { done, failed, bytes };
+}
+function headerParams(headers) {
+    return {
+        ContentType: headers.contentType,
+        ...(headers.cacheControl ? { CacheControl: headers.cacheControl } : {}),
+        ...(headers.contentEncoding ? { ContentEncoding: headers.contentEncoding } : {}),
+    };
 }
 async function uploadFile(file, { client, bucket, prefix }) {
     const Key = prefix + file.key;
@@ -83524,14 +86368,14 @@ async function uploadFile(file, { client, bucket, prefix }) {
             Body: body,
             ContentLength: body.length,
             ContentMD5: md5.toString('base64'),
-            ContentType: file.contentType,
+            ...headerParams(file.headers),
         }));
         return response.ETag;
     }
     // Streamed in parts of the same size the local multipart ETag was computed with.
     const upload = new lib_storage_dist_cjs/* Upload */._({
         client,
-        params: { Bucket: bucket, Key, Body: (0,external_node_fs_.createReadStream)(file.absolutePath), ContentType: file.contentType },
+        params: { Bucket: bucket, Key, Body: (0,external_node_fs_.createReadStream)(file.absolutePath), ...headerParams(file.headers) },
         partSize: partSizeFor(file.size),
         queueSize: PARTS_IN_FLIGHT,
     });
@@ -83568,9 +86412,12 @@ async function deleteObjects(keys, target) {
 
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
- * The deploy, step by step: inputs -> local scan -> remote listing -> plan -> upload -> delete ->
- * invalidate -> wait -> outputs and summary. The single place where failures become the step's error.
+ * The deploy, step by step: inputs -> local scan -> remote listing -> plan -> upload (assets, then entry
+ * points) -> header updates -> delete -> invalidate -> wait -> outputs and summary. The single place where
+ * failures become the step's error.
  */
+
+
 
 
 
@@ -83591,6 +86438,7 @@ async function run() {
         const settings = parseInputs((name) => getInput(name));
         report = newReport(settings);
         await deploy(settings, report);
+        notice(resultLine(report));
     }
     catch (error) {
         setFailed(errorMessage(error));
@@ -83606,78 +86454,161 @@ async function deploy(settings, report) {
     const target = `s3://${settings.bucket}/${settings.prefix}`;
     const s3 = { client: createS3Client(settings), bucket: settings.bucket, prefix: settings.prefix };
     const s3Context = { service: 'S3', bucket: settings.bucket };
-    const plan = await phase('Plan', async () => {
-        const { files, warnings } = await scanSource(settings.source);
+    const { plan, writeManifestAfter } = await phase('Plan', async () => {
+        const { files, warnings } = await scanSource(settings.source, settings);
         for (const warning of warnings)
             core_warning(warning);
         refuseEmptySourceWithDelete(files, settings, target);
-        const remote = await translateAwsErrors(s3Context, () => listRemote(s3.client, s3.bucket, s3.prefix));
-        const plan = planSync(files, remote.objects, { delete: settings.delete });
+        const { remote, manifest } = await translateAwsErrors(s3Context, async () => {
+            const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
+            return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
+        });
+        const plan = planSync(files, remote.objects, {
+            delete: settings.delete,
+            force: settings.force,
+            previousRules: manifest.previousRules,
+        });
+        refuseTooManyDeletes(plan, settings, target);
         const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
         info(`${files.length} local files, ${remote.objects.size} objects under ${target} (${remote.pages} list request(s)): ` +
-            `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged.`);
+            `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
+            `${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged.`);
+        const log = settings.dryRun ? info : core_debug;
         for (const upload of plan.uploads)
-            core_debug(`upload ${upload.file.key}: ${upload.reason}`);
+            log(`upload ${upload.file.key} (${upload.reason})`);
+        for (const file of plan.headerUpdates)
+            log(`update headers of ${file.key}`);
         for (const key of plan.deletes)
-            core_debug(`delete ${key}`);
-        return plan;
+            log(`delete ${key}`);
+        return { plan, writeManifestAfter: manifest.needsWrite };
     });
     report.plan = plan;
-    if (settings.dryRun) {
-        logDryRun(settings, plan.uploads.length, plan.deletes.length);
-        return;
+    if (!settings.dryRun) {
+        await applyPlan(plan, s3, settings, report);
+        if (writeManifestAfter)
+            await translateAwsErrors(s3Context, () => writeManifest(s3, settings.headerRules));
     }
-    if (plan.uploads.length > 0) {
-        await phase('Upload', async () => {
-            const outcome = await uploadFiles(plan.uploads, s3, { concurrency: settings.concurrency, log: coreLogger });
-            report.uploadedKeys = outcome.uploaded.map((upload) => upload.file.key);
-            report.uploadedBytes = outcome.bytes;
-            report.failedUploads = outcome.failed;
-            info(`Uploaded ${outcome.uploaded.length} files (${formatBytes(outcome.bytes)}).`);
+    if (settings.distributionIds.length === 0)
+        return;
+    const cloudFront = createCloudFrontClient();
+    const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
+    const invalidations = await phase('Invalidate', () => Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings))));
+    report.invalidations = invalidations;
+    if (!settings.wait || settings.dryRun)
+        return;
+    const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
+    if (pending.length === 0)
+        return;
+    await phase('Wait', async () => {
+        await Promise.all(pending.map(async (invalidation) => {
+            invalidation.status = await translateAwsErrors(cloudFrontContext(invalidation.distributionId), () => waitForInvalidation(cloudFront, invalidation, deadline));
+            info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
+        }));
+        const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
+        if (late.length > 0) {
+            throw new ActionError(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+                `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`);
+        }
+    });
+}
+/**
+ * Zero-downtime order: new and changed assets, then entry points (HTML, feeds, sitemaps, manifests), then
+ * header updates, then deletes. Each wave starts only when the one before fully succeeded.
+ */
+async function applyPlan(plan, s3, settings, report) {
+    const options = { concurrency: settings.concurrency, log: coreLogger };
+    const [assets, entryPoints] = uploadWaves(plan.uploads);
+    const waves = [
+        ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
+        ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+        ['Update headers', plan.headerUpdates, updateHeaders],
+    ];
+    for (const [name, files, send] of waves) {
+        if (files.length === 0)
+            continue;
+        await phase(name, async () => {
+            const outcome = await send(files, s3, options);
+            recordTransfer(report, outcome, send === updateHeaders);
+            info(`${name}: ${outcome.done.length} files (${formatBytes(outcome.bytes)}).`);
             if (outcome.failed.length > 0) {
                 for (const failure of outcome.failed)
                     info(`✗ ${failure.key}: ${failure.message}`);
-                throw new ActionError(`${outcome.failed.length} of ${plan.uploads.length} uploads to ${target} failed (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
+                throw new ActionError(`${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
                     `Nothing was deleted and no invalidation was made; re-running uploads only what is missing.`);
             }
         });
     }
-    if (plan.deletes.length > 0) {
-        await phase('Delete', async () => {
-            const outcome = await translateAwsErrors(s3Context, () => deleteObjects(plan.deletes, s3));
-            report.deletedKeys = outcome.deleted;
-            report.failedDeletes = outcome.failed;
-            info(`Deleted ${outcome.deleted.length} objects.`);
-            if (outcome.failed.length > 0) {
-                throw new ActionError(`${outcome.failed.length} objects under ${target} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).`);
-            }
-        });
-    }
-    if (!settings.distributionId)
+    if (plan.deletes.length === 0)
         return;
-    const cloudFront = createCloudFrontClient();
-    const cloudFrontContext = { service: 'CloudFront', distributionId: settings.distributionId };
-    const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-    const invalidation = await phase('Invalidate', () => translateAwsErrors(cloudFrontContext, async () => {
-        const created = await createInvalidation(cloudFront, {
-            distributionId: settings.distributionId,
-            paths: settings.paths,
-            run: runIdentity(),
-        });
-        info(`Invalidation ${created.id} on ${created.distributionId}: ${created.status} (${created.paths.join(', ')}).`);
-        return created;
-    }));
-    report.invalidation = invalidation;
-    if (!settings.wait)
-        return;
-    await phase('Wait', async () => {
-        invalidation.status = await translateAwsErrors(cloudFrontContext, () => waitForInvalidation(cloudFront, invalidation, deadline));
-        if (invalidation.status !== 'Completed') {
-            throw new ActionError(`Invalidation ${invalidation.id} on ${invalidation.distributionId} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
-                `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`);
+    await phase('Delete', async () => {
+        const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
+        report.deletedKeys = outcome.deleted;
+        report.failedDeletes = outcome.failed;
+        info(`Deleted ${outcome.deleted.length} objects.`);
+        if (outcome.failed.length > 0) {
+            throw new ActionError(`${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).`);
         }
-        info(`Invalidation ${invalidation.id} completed.`);
     });
+}
+function recordTransfer(report, outcome, headersOnly) {
+    const keys = outcome.done.map((file) => file.key);
+    if (headersOnly)
+        report.headerUpdatedKeys.push(...keys);
+    else {
+        report.uploadedKeys.push(...keys);
+        report.uploadedBytes += outcome.bytes;
+    }
+    report.failedUploads.push(...outcome.failed);
+}
+async function invalidate(client, distributionId, plan, settings) {
+    const context = cloudFrontContext(distributionId);
+    const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
+    if (paths.length === 0) {
+        info(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
+        return { distributionId, id: '', status: 'Skipped', paths: [] };
+    }
+    if (settings.dryRun) {
+        info(`${distributionId}: would invalidate ${paths.join(' ')}`);
+        return { distributionId, id: '', status: 'Skipped', paths };
+    }
+    const created = await translateAwsErrors(context, () => createInvalidation(client, { distributionId, paths, run: runIdentity() }));
+    info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+    return created;
+}
+/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
+async function invalidationPaths(client, distributionId, plan, settings) {
+    if (settings.paths !== 'auto')
+        return settings.paths.map(encodeInvalidationPath);
+    const keys = changedKeys(plan);
+    if (keys.length === 0)
+        return [];
+    const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
+    const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
+    const paths = collapsePaths(exact, settings.maxInvalidationPaths);
+    if (paths.length < new Set(exact).size) {
+        info(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+    }
+    return paths;
+}
+async function readOriginPrefix(client, distributionId, bucket) {
+    try {
+        const prefix = await originPrefixFor(client, distributionId, bucket);
+        if (prefix === undefined) {
+            core_warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+            return '';
+        }
+        return prefix;
+    }
+    catch (error) {
+        const name = error.name;
+        if (name !== 'AccessDenied' && name !== 'AccessDeniedException')
+            throw error;
+        core_warning(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
+        return '';
+    }
+}
+function cloudFrontContext(distributionId) {
+    return { service: 'CloudFront', distributionId };
 }
 /** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
 function refuseEmptySourceWithDelete(files, settings, target) {
@@ -83689,11 +86620,11 @@ function refuseEmptySourceWithDelete(files, settings, target) {
     }
     core_warning(`Input 'source': folder '${settings.source}' has no files; nothing will be uploaded.`);
 }
-function logDryRun(settings, uploads, deletes) {
-    const invalidation = settings.distributionId
-        ? `, invalidate ${settings.paths.join(', ')} on ${settings.distributionId}`
-        : '';
-    notice(`Dry run: would upload ${uploads} files, delete ${deletes}${invalidation}. Nothing was changed.`);
+function refuseTooManyDeletes(plan, settings, target) {
+    if (plan.deletes.length <= settings.maxDeletes)
+        return;
+    throw new ActionError(`This deploy would delete ${plan.deletes.length} objects under ${target}, more than 'max-deletes' (${settings.maxDeletes}). ` +
+        `Nothing was changed. If that is intended, raise 'max-deletes' (or set it to -1 for no cap).`);
 }
 /** One log group per phase, with its duration. */
 async function phase(name, body) {

@@ -3,18 +3,19 @@ import { createHash } from 'node:crypto';
 import {
   type CloudFrontClient,
   CreateInvalidationCommand,
+  GetDistributionConfigCommand,
   GetInvalidationCommand,
   waitUntilInvalidationCompleted,
 } from '@aws-sdk/client-cloudfront';
-import { encodeInvalidationPath } from './paths.js';
 
-export type InvalidationStatus = 'InProgress' | 'Completed';
+/** 'Skipped': nothing that CloudFront could have cached changed, so no invalidation was made. */
+export type InvalidationStatus = 'InProgress' | 'Completed' | 'Skipped';
 
 export interface Invalidation {
   distributionId: string;
   id: string;
   status: InvalidationStatus;
-  /** The paths as sent (encoded). */
+  /** The paths as sent (encoded); for 'Skipped' in a dry run, the paths that would be. */
   paths: string[];
 }
 
@@ -38,9 +39,9 @@ export function callerReference(run: RunIdentity, distributionId: string, paths:
 
 export async function createInvalidation(
   client: CloudFrontClient,
-  request: { distributionId: string; paths: readonly string[]; run: RunIdentity },
+  request: { distributionId: string; /** Already encoded. */ paths: readonly string[]; run: RunIdentity },
 ): Promise<Invalidation> {
-  const paths = request.paths.map(encodeInvalidationPath);
+  const paths = [...request.paths];
   const response = await client.send(
     new CreateInvalidationCommand({
       DistributionId: request.distributionId,
@@ -85,6 +86,23 @@ export async function waitForInvalidation(
     if ((error as Error).name === 'TimeoutError') return 'InProgress';
     throw error;
   }
+}
+
+/**
+ * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
+ * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
+ */
+export async function originPrefixFor(
+  client: CloudFrontClient,
+  distributionId: string,
+  bucket: string,
+): Promise<string | undefined> {
+  const response = await client.send(new GetDistributionConfigCommand({ Id: distributionId }));
+  const origins = response.DistributionConfig?.Origins?.Items ?? [];
+  const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
+  if (!origin) return undefined;
+  const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+  return originPath ? `${originPath}/` : '';
 }
 
 function toStatus(status: string | undefined): InvalidationStatus {

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { ActionError } from './errors.js';
-import { checkInvalidationPaths } from './paths.js';
+import { type HeaderRules, globMatcher, parseRules } from './headers.js';
+import { MAX_PATHS_PER_INVALIDATION, checkInvalidationPaths } from './paths.js';
 
 /** Input names, shared by the code, the tests and the README check. */
 export const Input = {
@@ -20,10 +21,20 @@ export const Input = {
   region: 'region',
   forcePathStyle: 'force-path-style',
   dryRun: 'dry-run',
+  maxInvalidationPaths: 'max-invalidation-paths',
+  maxDeletes: 'max-deletes',
+  cacheControl: 'cache-control',
+  contentType: 'content-type',
+  contentEncoding: 'content-encoding',
+  include: 'include',
+  exclude: 'exclude',
+  force: 'force',
 } as const;
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_MAX_INVALIDATION_PATHS = 15;
+export const DEFAULT_MAX_DELETES = 1000;
 
 export interface Settings {
   /** Absolute path of the folder to deploy. */
@@ -31,10 +42,19 @@ export interface Settings {
   bucket: string;
   /** Key prefix inside the bucket: '' or ending in '/'. The sync never touches keys outside it. */
   prefix: string;
-  /** Empty: sync only. */
-  distributionId: string;
-  /** Invalidation paths as the user wrote them (validated; encoded when sent). */
-  paths: string[];
+  /** Empty: sync only. Several: each gets its own invalidation. */
+  distributionIds: string[];
+  /** 'auto': exactly what changed. Otherwise the paths as the user wrote them (validated; encoded when sent). */
+  paths: 'auto' | string[];
+  /** With 'auto': collapse into wildcards past this many paths. */
+  maxInvalidationPaths: number;
+  /** Refuse a deploy that would delete more; Infinity for no cap. */
+  maxDeletes: number;
+  headerRules: HeaderRules;
+  include: string[];
+  exclude: string[];
+  /** Upload every file whatever the bucket holds. */
+  force: boolean;
   wait: boolean;
   waitTimeoutSeconds: number;
   delete: boolean;
@@ -51,17 +71,31 @@ export type InputReader = (name: string) => string;
 
 export function parseInputs(read: InputReader, workspace = process.cwd()): Settings {
   const source = required(read, Input.source);
-  const distributionId = read(Input.distributionId).trim();
+  const distributionIds = parseDistributionIds(read(Input.distributionId));
   const wait = parseBoolean(read, Input.wait, false);
-  if (wait && !distributionId) {
+  if (wait && distributionIds.length === 0) {
     throw new ActionError(`Input 'wait' is true but 'distribution-id' is empty: there is no invalidation to wait for.`);
   }
   return {
     source: path.resolve(workspace, source),
     bucket: parseBucket(required(read, Input.bucket)),
     prefix: parsePrefix(read(Input.prefix)),
-    distributionId: parseDistributionId(distributionId),
+    distributionIds,
     paths: parsePaths(read(Input.paths)),
+    maxInvalidationPaths: parseInteger(read, Input.maxInvalidationPaths, {
+      fallback: DEFAULT_MAX_INVALIDATION_PATHS,
+      min: 1,
+      max: MAX_PATHS_PER_INVALIDATION,
+    }),
+    maxDeletes: parseMaxDeletes(read),
+    headerRules: {
+      cacheControl: parseRules(read(Input.cacheControl), Input.cacheControl),
+      contentType: parseRules(read(Input.contentType), Input.contentType),
+      contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
+    },
+    include: parseGlobs(read, Input.include),
+    exclude: parseGlobs(read, Input.exclude),
+    force: parseBoolean(read, Input.force, false),
     wait,
     waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
     delete: parseBoolean(read, Input.delete, false),
@@ -137,24 +171,46 @@ function parsePrefix(value: string): string {
   return `${trimmed}/`;
 }
 
-function parseDistributionId(value: string): string {
-  if (value !== '' && !/^[A-Z0-9]{8,32}$/.test(value)) {
-    throw new ActionError(
-      `Input 'distribution-id' must be a CloudFront distribution id like E1A2B3C4D5E6F7 (upper-case letters and digits), got '${value}'.`,
-    );
-  }
-  return value;
-}
-
-function parsePaths(value: string): string[] {
-  const paths = value
+function lines(value: string): string[] {
+  return value
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '');
+}
+
+/** One id per line (commas and spaces also separate them), each checked, duplicates dropped. */
+function parseDistributionIds(value: string): string[] {
+  const ids = [...new Set(value.split(/[\s,]+/).filter((id) => id !== ''))];
+  for (const id of ids) {
+    if (!/^[A-Z0-9]{8,32}$/.test(id)) {
+      throw new ActionError(
+        `Input 'distribution-id' must be a CloudFront distribution id like E1A2B3C4D5E6F7 (upper-case letters and digits), got '${id}'.`,
+      );
+    }
+  }
+  return ids;
+}
+
+function parsePaths(value: string): 'auto' | string[] {
+  const paths = lines(value);
   if (paths.length === 0) return ['/*'];
+  if (paths.length === 1 && paths[0] === 'auto') return 'auto';
   const problem = checkInvalidationPaths(paths);
   if (problem) throw new ActionError(`Input 'paths': ${problem}`);
   return paths;
+}
+
+function parseMaxDeletes(read: InputReader): number {
+  const value = read(Input.maxDeletes).trim();
+  if (value === '-1') return Number.POSITIVE_INFINITY;
+  if (/^-\d+$/.test(value)) throw new ActionError(`Input 'max-deletes' must be 0 or more, or -1 for no cap, got ${value}.`);
+  return parseInteger(read, Input.maxDeletes, { fallback: DEFAULT_MAX_DELETES, min: 0, max: Number.MAX_SAFE_INTEGER });
+}
+
+function parseGlobs(read: InputReader, name: string): string[] {
+  const globs = lines(read(name));
+  for (const glob of globs) globMatcher(glob, name);
+  return globs;
 }
 
 /** Region names look like us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import mime from 'mime';
 import { ActionError } from './errors.js';
 import { multipartEtag, partSizeFor, usesMultipart } from './etag.js';
+import { type HeaderRules, type ObjectHeaders, globMatcher, headersFor } from './headers.js';
+import { MANIFEST_KEY } from './manifest.js';
 import { mapWithLimit } from './pool.js';
 
 export interface LocalFile {
@@ -20,7 +21,15 @@ export interface LocalFile {
   md5: string;
   /** The S3 ETag this file gets when uploaded in the action's parts; only for files that use multipart. */
   multipartEtag?: string;
-  contentType: string;
+  headers: ObjectHeaders;
+}
+
+export interface ScanOptions {
+  /** Globs of keys to deploy; empty means all. */
+  include: readonly string[];
+  /** Globs of keys never deployed, on top of the built-in .git/ and .DS_Store. */
+  exclude: readonly string[];
+  headerRules: HeaderRules;
 }
 
 export interface ScanResult {
@@ -29,20 +38,25 @@ export interface ScanResult {
   warnings: string[];
 }
 
-/** Names never deployed: version-control data and desktop litter. */
+/** Never deployed: version-control data and desktop litter. The walk does not even enter .git/. */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
-const SKIPPED_FILES = new Set(['.DS_Store']);
+export const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
 
 /** Fails with a user-facing message when the source folder is missing or not a folder. */
-export async function scanSource(source: string): Promise<ScanResult> {
+export async function scanSource(source: string, options: ScanOptions): Promise<ScanResult> {
   const stat = await fs.stat(source).catch(() => undefined);
   if (!stat) throw new ActionError(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
   if (!stat.isDirectory()) throw new ActionError(`Input 'source': '${source}' is a file, not a folder.`);
 
   const warnings: string[] = [];
-  const found = await walk(source, warnings);
-  const files = await mapWithLimit(found, HASH_CONCURRENCY, (file) => describeFile(file.key, file.absolutePath));
+  const selected = keySelector(options);
+  const found = (await walk(source, warnings)).filter((file) => selected(file.key));
+  const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => ({
+    ...file,
+    ...(await hashFile(file.absolutePath)),
+    headers: headersFor(file.key, options.headerRules),
+  }));
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { files, warnings };
 }
@@ -87,7 +101,7 @@ async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
       }
       if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
         pending.push({ directory: absolutePath, keyPrefix: `${key}/` });
-      } else if (kind === 'file' && !SKIPPED_FILES.has(entry.name)) {
+      } else if (kind === 'file') {
         files.push({ key, absolutePath });
       }
     }
@@ -100,16 +114,17 @@ function isInside(root: string, candidate: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-async function describeFile(key: string, absolutePath: string): Promise<LocalFile> {
-  const { size } = await fs.stat(absolutePath);
-  const hashes = await hashFile(absolutePath, size);
-  return { key, absolutePath, size, ...hashes, contentType: contentTypeFor(key) };
+function keySelector({ include, exclude }: ScanOptions): (key: string) => boolean {
+  const included = include.map((glob) => globMatcher(glob, 'include'));
+  const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
+  return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
 }
 
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
-async function hashFile(absolutePath: string, size: number): Promise<{ md5: string; multipartEtag?: string }> {
+async function hashFile(absolutePath: string): Promise<{ size: number; md5: string; multipartEtag?: string }> {
+  const { size } = await fs.stat(absolutePath);
   if (!usesMultipart(size)) {
-    return { md5: createHash('md5').update(await fs.readFile(absolutePath)).digest('hex') };
+    return { size, md5: createHash('md5').update(await fs.readFile(absolutePath)).digest('hex') };
   }
   const partSize = partSizeFor(size);
   const whole = createHash('md5');
@@ -132,13 +147,5 @@ async function hashFile(absolutePath: string, size: number): Promise<{ md5: stri
     }
   }
   if (partFilled > 0) partDigests.push(part.digest());
-  return { md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
-}
-
-/** Types whose bytes are text: served with a charset so browsers do not guess. */
-const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
-
-export function contentTypeFor(key: string): string {
-  const type = mime.getType(key) ?? 'application/octet-stream';
-  return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+  return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
 }

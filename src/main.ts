@@ -1,21 +1,30 @@
 /**
- * The deploy, step by step: inputs -> local scan -> remote listing -> plan -> upload -> delete ->
- * invalidate -> wait -> outputs and summary. The single place where failures become the step's error.
+ * The deploy, step by step: inputs -> local scan -> remote listing -> plan -> upload (assets, then entry
+ * points) -> header updates -> delete -> invalidate -> wait -> outputs and summary. The single place where
+ * failures become the step's error.
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type RunIdentity, createInvalidation, waitForInvalidation } from './cloudfront.js';
+import {
+  type Invalidation,
+  type RunIdentity,
+  createInvalidation,
+  originPrefixFor,
+  waitForInvalidation,
+} from './cloudfront.js';
 import { ActionError, type AwsContext, describeAwsError, errorMessage } from './errors.js';
 import { formatBytes, formatSeconds } from './format.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { type LocalFile, scanSource } from './local.js';
 import type { Logger } from './logger.js';
-import { planSync } from './plan.js';
+import { readManifest, writeManifest } from './manifest.js';
+import { type Plan, changedKeys, planSync, uploadWaves } from './plan.js';
+import { collapsePaths, encodeInvalidationPath, urlPathsForKey } from './paths.js';
 import { listRemote } from './remote.js';
-import { type DeployReport, newReport, publishReport } from './report.js';
-import { type S3Target, deleteObjects, uploadFiles } from './upload.js';
+import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { type S3Target, type TransferOutcome, deleteObjects, updateHeaders, uploadFiles } from './upload.js';
 
 const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug };
 
@@ -25,6 +34,7 @@ export async function run(): Promise<void> {
     const settings = parseInputs((name) => core.getInput(name));
     report = newReport(settings);
     await deploy(settings, report);
+    core.notice(resultLine(report));
   } catch (error) {
     core.setFailed(errorMessage(error));
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
@@ -38,90 +48,178 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   const s3: S3Target = { client: createS3Client(settings), bucket: settings.bucket, prefix: settings.prefix };
   const s3Context: AwsContext = { service: 'S3', bucket: settings.bucket };
 
-  const plan = await phase('Plan', async () => {
-    const { files, warnings } = await scanSource(settings.source);
+  const { plan, writeManifestAfter } = await phase('Plan', async () => {
+    const { files, warnings } = await scanSource(settings.source, settings);
     for (const warning of warnings) core.warning(warning);
     refuseEmptySourceWithDelete(files, settings, target);
-    const remote = await translateAwsErrors(s3Context, () => listRemote(s3.client, s3.bucket, s3.prefix));
-    const plan = planSync(files, remote.objects, { delete: settings.delete });
+    const { remote, manifest } = await translateAwsErrors(s3Context, async () => {
+      const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
+      return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
+    });
+    const plan = planSync(files, remote.objects, {
+      delete: settings.delete,
+      force: settings.force,
+      previousRules: manifest.previousRules,
+    });
+    refuseTooManyDeletes(plan, settings, target);
     const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
     core.info(
       `${files.length} local files, ${remote.objects.size} objects under ${target} (${remote.pages} list request(s)): ` +
-        `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged.`,
+        `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
+        `${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged.`,
     );
-    for (const upload of plan.uploads) core.debug(`upload ${upload.file.key}: ${upload.reason}`);
-    for (const key of plan.deletes) core.debug(`delete ${key}`);
-    return plan;
+    const log = settings.dryRun ? core.info : core.debug;
+    for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
+    for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
+    for (const key of plan.deletes) log(`delete ${key}`);
+    return { plan, writeManifestAfter: manifest.needsWrite };
   });
   report.plan = plan;
 
-  if (settings.dryRun) {
-    logDryRun(settings, plan.uploads.length, plan.deletes.length);
-    return;
+  if (!settings.dryRun) {
+    await applyPlan(plan, s3, settings, report);
+    if (writeManifestAfter) await translateAwsErrors(s3Context, () => writeManifest(s3, settings.headerRules));
   }
 
-  if (plan.uploads.length > 0) {
-    await phase('Upload', async () => {
-      const outcome = await uploadFiles(plan.uploads, s3, { concurrency: settings.concurrency, log: coreLogger });
-      report.uploadedKeys = outcome.uploaded.map((upload) => upload.file.key);
-      report.uploadedBytes = outcome.bytes;
-      report.failedUploads = outcome.failed;
-      core.info(`Uploaded ${outcome.uploaded.length} files (${formatBytes(outcome.bytes)}).`);
+  if (settings.distributionIds.length === 0) return;
+  const cloudFront = createCloudFrontClient();
+  const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
+  const invalidations = await phase('Invalidate', () =>
+    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings))),
+  );
+  report.invalidations = invalidations;
+  if (!settings.wait || settings.dryRun) return;
+
+  const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
+  if (pending.length === 0) return;
+  await phase('Wait', async () => {
+    await Promise.all(
+      pending.map(async (invalidation) => {
+        invalidation.status = await translateAwsErrors(cloudFrontContext(invalidation.distributionId), () =>
+          waitForInvalidation(cloudFront, invalidation, deadline),
+        );
+        core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
+      }),
+    );
+    const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
+    if (late.length > 0) {
+      throw new ActionError(
+        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+          `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`,
+      );
+    }
+  });
+}
+
+/**
+ * Zero-downtime order: new and changed assets, then entry points (HTML, feeds, sitemaps, manifests), then
+ * header updates, then deletes. Each wave starts only when the one before fully succeeded.
+ */
+async function applyPlan(plan: Plan, s3: S3Target, settings: Settings, report: DeployReport): Promise<void> {
+  const options = { concurrency: settings.concurrency, log: coreLogger };
+  const [assets, entryPoints] = uploadWaves(plan.uploads);
+  const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
+    ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
+    ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+    ['Update headers', plan.headerUpdates, updateHeaders],
+  ];
+  for (const [name, files, send] of waves) {
+    if (files.length === 0) continue;
+    await phase(name, async () => {
+      const outcome = await send(files, s3, options);
+      recordTransfer(report, outcome, send === updateHeaders);
+      core.info(`${name}: ${outcome.done.length} files (${formatBytes(outcome.bytes)}).`);
       if (outcome.failed.length > 0) {
         for (const failure of outcome.failed) core.info(`✗ ${failure.key}: ${failure.message}`);
         throw new ActionError(
-          `${outcome.failed.length} of ${plan.uploads.length} uploads to ${target} failed (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
+          `${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
             `Nothing was deleted and no invalidation was made; re-running uploads only what is missing.`,
         );
       }
     });
   }
 
-  if (plan.deletes.length > 0) {
-    await phase('Delete', async () => {
-      const outcome = await translateAwsErrors(s3Context, () => deleteObjects(plan.deletes, s3));
-      report.deletedKeys = outcome.deleted;
-      report.failedDeletes = outcome.failed;
-      core.info(`Deleted ${outcome.deleted.length} objects.`);
-      if (outcome.failed.length > 0) {
-        throw new ActionError(
-          `${outcome.failed.length} objects under ${target} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).`,
-        );
-      }
-    });
-  }
-
-  if (!settings.distributionId) return;
-  const cloudFront = createCloudFrontClient();
-  const cloudFrontContext: AwsContext = { service: 'CloudFront', distributionId: settings.distributionId };
-  const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-
-  const invalidation = await phase('Invalidate', () =>
-    translateAwsErrors(cloudFrontContext, async () => {
-      const created = await createInvalidation(cloudFront, {
-        distributionId: settings.distributionId,
-        paths: settings.paths,
-        run: runIdentity(),
-      });
-      core.info(`Invalidation ${created.id} on ${created.distributionId}: ${created.status} (${created.paths.join(', ')}).`);
-      return created;
-    }),
-  );
-  report.invalidation = invalidation;
-  if (!settings.wait) return;
-
-  await phase('Wait', async () => {
-    invalidation.status = await translateAwsErrors(cloudFrontContext, () =>
-      waitForInvalidation(cloudFront, invalidation, deadline),
-    );
-    if (invalidation.status !== 'Completed') {
+  if (plan.deletes.length === 0) return;
+  await phase('Delete', async () => {
+    const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
+    report.deletedKeys = outcome.deleted;
+    report.failedDeletes = outcome.failed;
+    core.info(`Deleted ${outcome.deleted.length} objects.`);
+    if (outcome.failed.length > 0) {
       throw new ActionError(
-        `Invalidation ${invalidation.id} on ${invalidation.distributionId} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
-          `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`,
+        `${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).`,
       );
     }
-    core.info(`Invalidation ${invalidation.id} completed.`);
   });
+}
+
+function recordTransfer(report: DeployReport, outcome: TransferOutcome, headersOnly: boolean): void {
+  const keys = outcome.done.map((file) => file.key);
+  if (headersOnly) report.headerUpdatedKeys.push(...keys);
+  else {
+    report.uploadedKeys.push(...keys);
+    report.uploadedBytes += outcome.bytes;
+  }
+  report.failedUploads.push(...outcome.failed);
+}
+
+async function invalidate(client: CloudFrontClient, distributionId: string, plan: Plan, settings: Settings): Promise<Invalidation> {
+  const context = cloudFrontContext(distributionId);
+  const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
+  if (paths.length === 0) {
+    core.info(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
+    return { distributionId, id: '', status: 'Skipped', paths: [] };
+  }
+  if (settings.dryRun) {
+    core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
+    return { distributionId, id: '', status: 'Skipped', paths };
+  }
+  const created = await translateAwsErrors(context, () =>
+    createInvalidation(client, { distributionId, paths, run: runIdentity() }),
+  );
+  core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+  return created;
+}
+
+/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
+async function invalidationPaths(
+  client: CloudFrontClient,
+  distributionId: string,
+  plan: Plan,
+  settings: Settings,
+): Promise<string[]> {
+  if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
+  const keys = changedKeys(plan);
+  if (keys.length === 0) return [];
+  const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
+  const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
+  const paths = collapsePaths(exact, settings.maxInvalidationPaths);
+  if (paths.length < new Set(exact).size) {
+    core.info(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+  }
+  return paths;
+}
+
+async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {
+  try {
+    const prefix = await originPrefixFor(client, distributionId, bucket);
+    if (prefix === undefined) {
+      core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+      return '';
+    }
+    return prefix;
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw error;
+    core.warning(
+      `Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`,
+    );
+    return '';
+  }
+}
+
+function cloudFrontContext(distributionId: string): AwsContext {
+  return { service: 'CloudFront', distributionId };
 }
 
 /** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
@@ -136,11 +234,12 @@ function refuseEmptySourceWithDelete(files: readonly LocalFile[], settings: Sett
   core.warning(`Input 'source': folder '${settings.source}' has no files; nothing will be uploaded.`);
 }
 
-function logDryRun(settings: Settings, uploads: number, deletes: number): void {
-  const invalidation = settings.distributionId
-    ? `, invalidate ${settings.paths.join(', ')} on ${settings.distributionId}`
-    : '';
-  core.notice(`Dry run: would upload ${uploads} files, delete ${deletes}${invalidation}. Nothing was changed.`);
+function refuseTooManyDeletes(plan: Plan, settings: Settings, target: string): void {
+  if (plan.deletes.length <= settings.maxDeletes) return;
+  throw new ActionError(
+    `This deploy would delete ${plan.deletes.length} objects under ${target}, more than 'max-deletes' (${settings.maxDeletes}). ` +
+      `Nothing was changed. If that is intended, raise 'max-deletes' (or set it to -1 for no cap).`,
+  );
 }
 
 /** One log group per phase, with its duration. */

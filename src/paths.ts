@@ -56,3 +56,53 @@ export function encodeInvalidationPath(path: string): string {
 function encodeUtf8(char: string): string {
   return Array.from(Buffer.from(char, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 }
+
+/**
+ * The URLs under which CloudFront may have cached an object: its own path and, for an index document,
+ * its directory with and without the trailing slash (how a default root object or an index rewrite serves it).
+ * `originPath` is the distribution origin's key prefix ('' or 'site/'); keys outside it are not served.
+ */
+export function urlPathsForKey(fullKey: string, originPrefix: string): string[] {
+  if (!fullKey.startsWith(originPrefix)) return [];
+  const urlPath = `/${fullKey.slice(originPrefix.length)}`;
+  const index = /^(.*\/)index\.html$/.exec(urlPath);
+  if (!index) return [urlPath];
+  const directory = index[1] as string;
+  return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
+}
+
+/**
+ * Shrinks a list of exact paths to at most `max` by replacing the entries under one directory with
+ * `directory/*`, narrowest directory first, until it fits; '/*' is the last resort. Input must be encoded.
+ */
+export function collapsePaths(paths: readonly string[], max: number): string[] {
+  let entries = [...new Set(paths)].sort();
+  while (entries.length > max) {
+    const directory = deepestSharedDirectory(entries);
+    if (directory === undefined) return ['/*'];
+    const covered = (entry: string) => entry.startsWith(directory) && entry !== `${directory}*`;
+    entries = [...entries.filter((entry) => !covered(entry)), `${directory}*`].sort();
+  }
+  return entries;
+}
+
+/** The deepest directory ('/a/b/') that has two or more entries under it; ties go to the fuller one. */
+function deepestSharedDirectory(entries: readonly string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    // A wildcard '/a/b/*' sits in '/a/b/'; counting it there lets it merge with its siblings.
+    const parts = entry.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const directory = `${parts.slice(0, depth).join('/')}/`;
+      if (`${directory}*` === entry) continue;
+      counts.set(directory, (counts.get(directory) ?? 0) + 1);
+    }
+  }
+  let best: { directory: string; depth: number; count: number } | undefined;
+  for (const [directory, count] of counts) {
+    if (count < 2) continue;
+    const depth = directory.split('/').length;
+    if (!best || depth > best.depth || (depth === best.depth && count > best.count)) best = { directory, depth, count };
+  }
+  return best?.directory;
+}

@@ -1,5 +1,6 @@
 /** Lists what is in the bucket under the prefix: one paginated ListObjectsV2, nothing per object. */
 import { type S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { MANIFEST_KEY } from './manifest.js';
 
 export interface RemoteObject {
   /** Relative to the prefix, as local keys are. */
@@ -12,11 +13,14 @@ export interface RemoteListing {
   objects: Map<string, RemoteObject>;
   /** ListObjectsV2 requests made (the floor is ceil(objects / 1000)). */
   pages: number;
+  /** The ETag of the action's manifest, when the bucket has one under the prefix. */
+  manifestEtag?: string;
 }
 
 export async function listRemote(client: S3Client, bucket: string, prefix: string): Promise<RemoteListing> {
   const objects = new Map<string, RemoteObject>();
   let pages = 0;
+  let manifestEtag: string | undefined;
   const paginator = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
   for await (const page of paginator) {
     pages++;
@@ -25,8 +29,12 @@ export async function listRemote(client: S3Client, bucket: string, prefix: strin
       // Prefix is a string match: 'site/' must not pick up 'site-old/...', and folder markers are not files.
       if (!fullKey.startsWith(prefix) || fullKey.endsWith('/')) continue;
       const key = fullKey.slice(prefix.length);
+      if (key === MANIFEST_KEY) {
+        manifestEtag = object.ETag ?? '';
+        continue;
+      }
       objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
     }
   }
-  return { objects, pages };
+  return manifestEtag === undefined ? { objects, pages } : { objects, pages, manifestEtag };
 }

@@ -12,6 +12,8 @@ export const Output = {
   deletedCount: 'deleted-count',
   unchangedCount: 'unchanged-count',
   uploadedBytes: 'uploaded-bytes',
+  updatedCount: 'updated-count',
+  invalidations: 'invalidations',
 } as const;
 
 /** What a deploy did, filled in phase by phase so a failed deploy still reports how far it got. */
@@ -23,10 +25,13 @@ export interface DeployReport {
   plan?: Plan;
   uploadedKeys: string[];
   uploadedBytes: number;
+  /** Objects whose headers were rewritten in place. */
+  headerUpdatedKeys: string[];
   failedUploads: FailedFile[];
   deletedKeys: string[];
   failedDeletes: FailedFile[];
-  invalidation?: Invalidation;
+  /** One per distribution, in the order given. */
+  invalidations: Invalidation[];
 }
 
 export function newReport(settings: { bucket: string; prefix: string; dryRun: boolean }): DeployReport {
@@ -37,9 +42,11 @@ export function newReport(settings: { bucket: string; prefix: string; dryRun: bo
     startedAt: Date.now(),
     uploadedKeys: [],
     uploadedBytes: 0,
+    headerUpdatedKeys: [],
     failedUploads: [],
     deletedKeys: [],
     failedDeletes: [],
+    invalidations: [],
   };
 }
 
@@ -49,9 +56,13 @@ export function outputsOf(report: DeployReport): Record<string, string> {
   const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
   const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
   const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
+  const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
+  const first = report.invalidations[0];
   return {
-    [Output.invalidationId]: report.invalidation?.id ?? '',
-    [Output.invalidationStatus]: report.invalidation?.status ?? '',
+    [Output.invalidationId]: first?.id ?? '',
+    [Output.invalidationStatus]: first?.status ?? '',
+    [Output.invalidations]: JSON.stringify(report.invalidations),
+    [Output.updatedCount]: String(updated),
     [Output.uploadedCount]: String(uploaded),
     [Output.deletedCount]: String(deleted),
     [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
@@ -64,6 +75,19 @@ export async function publishReport(report: DeployReport): Promise<void> {
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(report)).write();
 }
 
+/** The one-line result, for a notice annotation. */
+export function resultLine(report: DeployReport): string {
+  const o = outputsOf(report);
+  const bytes = formatBytes(Number(o[Output.uploadedBytes]));
+  const invalidations = report.invalidations
+    .map((i) => (i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`))
+    .join(', ');
+  const changes = report.dryRun
+    ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
+    : `Uploaded ${o[Output.uploadedCount]} files (${bytes}), updated headers of ${o[Output.updatedCount]}, deleted ${o[Output.deletedCount]}, ${o[Output.unchangedCount]} unchanged`;
+  return invalidations ? `${changes}; ${invalidations}.` : `${changes}.`;
+}
+
 /** The job summary as Markdown: a table of what changed, the invalidation, and the files in a fold. */
 export function summaryMarkdown(report: DeployReport): string {
   const outputs = outputsOf(report);
@@ -74,15 +98,16 @@ export function summaryMarkdown(report: DeployReport): string {
     '| | |',
     '|---|---|',
     `| ${report.dryRun ? 'Would upload' : 'Uploaded'} | ${outputs[Output.uploadedCount]} (${formatBytes(Number(outputs[Output.uploadedBytes]))}) |`,
+    `| ${report.dryRun ? 'Would update headers' : 'Headers updated'} | ${outputs[Output.updatedCount]} |`,
     `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
     `| Unchanged | ${outputs[Output.unchangedCount]} |`,
   ];
   if (report.failedUploads.length > 0) lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
   if (report.failedDeletes.length > 0) lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-  if (report.invalidation) {
-    const { distributionId, id, status, paths } = report.invalidation;
-    lines.push(`| Invalidation | \`${id}\` on \`${distributionId}\`: **${status}** |`);
-    lines.push(`| Paths | ${paths.slice(0, 10).map((p) => `\`${p}\``).join(' ')}${paths.length > 10 ? ` and ${paths.length - 10} more` : ''} |`);
+  for (const { distributionId, id, status, paths } of report.invalidations) {
+    const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
+    const shown = paths.slice(0, 10).map((p) => `\`${p}\``).join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+    lines.push(`| Invalidation | ${what}: **${status}**${shown ? ` ${shown}` : ''} |`);
   }
   lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
 
@@ -103,11 +128,13 @@ function fileChanges(report: DeployReport): string[] {
   const plan = report.plan;
   if (!plan) return [];
   const uploaded = report.dryRun ? undefined : new Set(report.uploadedKeys);
+  const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
   const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
   const lines = [
     ...plan.uploads
       .filter((u) => !uploaded || uploaded.has(u.file.key))
       .map((u) => `- \`${u.file.key}\` ${u.reason}`),
+    ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
     ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
   ];
   // The summary is capped at 1 MiB per step.

@@ -1,18 +1,18 @@
 /**
- * Carries out a plan against S3: uploads with bounded concurrency, then (only if every upload succeeded)
- * deletes in batches of 1,000.
+ * Carries out a plan against S3: uploads and in-place header updates with bounded concurrency, and
+ * deletes in batches of 1,000. The order between them is main's; each call here is one wave.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { describeAwsError } from './errors.js';
 import { partSizeFor, usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
+import type { ObjectHeaders } from './headers.js';
 import type { LocalFile } from './local.js';
 import type { Logger } from './logger.js';
-import type { PlannedUpload } from './plan.js';
 import { mapWithLimit } from './pool.js';
 
 export interface S3Target {
@@ -26,16 +26,23 @@ export interface FailedFile {
   message: string;
 }
 
-export interface UploadOutcome {
-  uploaded: PlannedUpload[];
+export interface TransferOutcome {
+  done: LocalFile[];
   failed: FailedFile[];
   bytes: number;
+}
+
+export interface TransferOptions {
+  concurrency: number;
+  log: Logger;
 }
 
 const PROGRESS_INTERVAL_MS = 5000;
 /** Parts of one multipart upload in flight; each is buffered in memory, so this bounds memory per file. */
 const PARTS_IN_FLIGHT = 4;
-/** Errors that no other file will escape either: stop starting uploads and report at once. */
+/** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
+const MAX_COPY_SIZE = 5 * 1024 ** 3;
+/** Errors that no other file will escape either: stop starting transfers and report at once. */
 const FATAL_ERRORS = new Set([
   'NoSuchBucket',
   'AccessDenied',
@@ -47,40 +54,71 @@ const FATAL_ERRORS = new Set([
   'PermanentRedirect',
 ]);
 
-export async function uploadFiles(
-  uploads: readonly PlannedUpload[],
+/** Uploads the files' bytes with their headers. */
+export function uploadFiles(files: readonly LocalFile[], target: S3Target, options: TransferOptions): Promise<TransferOutcome> {
+  return transfer(files, target, options, 'uploaded', async (file) => {
+    const etag = await uploadFile(file, target);
+    return etagMatchesUpload(etag, file);
+  });
+}
+
+/** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
+export function updateHeaders(files: readonly LocalFile[], target: S3Target, options: TransferOptions): Promise<TransferOutcome> {
+  return transfer(files, target, options, 'updated headers of', async (file) => {
+    if (file.size > MAX_COPY_SIZE) return etagMatchesUpload(await uploadFile(file, target), file);
+    const Key = target.prefix + file.key;
+    await target.client.send(
+      new CopyObjectCommand({
+        Bucket: target.bucket,
+        Key,
+        CopySource: `${target.bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
+        ...headerParams(file.headers),
+      }),
+    );
+    return true;
+  });
+}
+
+/**
+ * Runs one S3 call per file with bounded concurrency, a progress line every few seconds, and every
+ * failure collected with its file, so the caller can name exactly what did not make it.
+ */
+async function transfer(
+  files: readonly LocalFile[],
   target: S3Target,
-  options: { concurrency: number; log: Logger },
-): Promise<UploadOutcome> {
-  const uploaded: PlannedUpload[] = [];
+  options: TransferOptions,
+  verb: string,
+  send: (file: LocalFile) => Promise<boolean>,
+): Promise<TransferOutcome> {
+  const done: LocalFile[] = [];
   const failed: FailedFile[] = [];
   const notMd5Etags: string[] = [];
   let bytes = 0;
   let fatal = false;
   const started = Date.now();
-  const totalBytes = uploads.reduce((sum, upload) => sum + upload.file.size, 0);
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = setInterval(() => {
     const seconds = (Date.now() - started) / 1000;
     options.log.info(
-      `… ${uploaded.length}/${uploads.length} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${formatBytes(bytes / seconds)}/s)`,
+      `… ${done.length}/${files.length} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${formatBytes(bytes / seconds)}/s)`,
     );
   }, PROGRESS_INTERVAL_MS);
 
   try {
-    await mapWithLimit(uploads, options.concurrency, async (upload) => {
+    await mapWithLimit(files, options.concurrency, async (file) => {
       if (fatal) {
-        failed.push({ key: upload.file.key, message: 'not attempted after an earlier fatal error' });
+        failed.push({ key: file.key, message: 'not attempted after an earlier fatal error' });
         return;
       }
       try {
-        const etag = await uploadFile(upload.file, target);
-        uploaded.push(upload);
-        bytes += upload.file.size;
-        if (!etagMatchesUpload(etag, upload.file)) notMd5Etags.push(upload.file.key);
-        options.log.debug(`uploaded ${upload.file.key} (${upload.reason}, ${formatBytes(upload.file.size)})`);
+        if (!(await send(file))) notMd5Etags.push(file.key);
+        done.push(file);
+        bytes += file.size;
+        options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       } catch (error) {
         if (FATAL_ERRORS.has((error as { name?: string }).name ?? '')) fatal = true;
-        failed.push({ key: upload.file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
+        failed.push({ key: file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
       }
     });
   } finally {
@@ -92,7 +130,15 @@ export async function uploadFiles(
         `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`,
     );
   }
-  return { uploaded, failed, bytes };
+  return { done, failed, bytes };
+}
+
+function headerParams(headers: ObjectHeaders): { ContentType: string; CacheControl?: string; ContentEncoding?: string } {
+  return {
+    ContentType: headers.contentType,
+    ...(headers.cacheControl ? { CacheControl: headers.cacheControl } : {}),
+    ...(headers.contentEncoding ? { ContentEncoding: headers.contentEncoding } : {}),
+  };
 }
 
 async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target): Promise<string | undefined> {
@@ -109,7 +155,7 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
         Body: body,
         ContentLength: body.length,
         ContentMD5: md5.toString('base64'),
-        ContentType: file.contentType,
+        ...headerParams(file.headers),
       }),
     );
     return response.ETag;
@@ -117,7 +163,7 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
   // Streamed in parts of the same size the local multipart ETag was computed with.
   const upload = new Upload({
     client,
-    params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ContentType: file.contentType },
+    params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ...headerParams(file.headers) },
     partSize: partSizeFor(file.size),
     queueSize: PARTS_IN_FLIGHT,
   });

@@ -1,0 +1,167 @@
+/**
+ * The local CloudFront server speaks the real 2020-05-31 wire protocol: proven with Debian's AWS CLI v2
+ * (a separate implementation, botocore) and with the JS SDK the action uses.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import {
+  CloudFrontClient,
+  CreateInvalidationCommand,
+  GetDistributionConfigCommand,
+  ListInvalidationsCommand,
+  waitUntilInvalidationCompleted,
+} from '@aws-sdk/client-cloudfront';
+import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
+
+const AWS_CLI = '/usr/bin/aws';
+const DISTRIBUTION = 'E2EXAMPLE0000';
+let server: LocalCloudFrontServer;
+
+beforeAll(async () => {
+  server = await startCloudFrontServer({
+    completeAfterMs: 300,
+    distributions: [{ id: DISTRIBUTION, bucketDomain: 'my-site.s3.eu-west-1.amazonaws.com', originPath: '/live' }],
+  });
+});
+afterAll(() => server.close());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('with the AWS CLI', () => {
+  function aws(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_PAGER: '',
+    };
+    return new Promise((resolve) => {
+      execFile(AWS_CLI, ['--endpoint-url', server.url, '--output', 'json', 'cloudfront', ...args], { env }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  beforeAll(() => {
+    if (!fs.existsSync(AWS_CLI)) throw new Error(`${AWS_CLI} is missing: install Debian's AWS CLI (apt-get install -y awscli).`);
+  });
+
+  it('creates, gets and waits for an invalidation', async () => {
+    const created = await aws('create-invalidation', '--distribution-id', DISTRIBUTION, '--paths', '/index.html', '/docs/my page.html', '/assets/*');
+    expect(created.code).toBe(0);
+    const invalidation = JSON.parse(created.stdout).Invalidation;
+    expect(invalidation.Status).toBe('InProgress');
+    expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my page.html', '/assets/*']);
+    expect(JSON.parse(created.stdout).Location).toBe(`${server.url}/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${invalidation.Id}`);
+    expect(server.invalidations(DISTRIBUTION).find((i) => i.id === invalidation.Id)?.paths).toEqual([
+      '/index.html',
+      '/docs/my page.html',
+      '/assets/*',
+    ]);
+
+    const fetched = await aws('get-invalidation', '--distribution-id', DISTRIBUTION, '--id', invalidation.Id);
+    expect(JSON.parse(fetched.stdout).Invalidation.Id).toBe(invalidation.Id);
+
+    // botocore's waiter polls first, then sleeps 20 s: let the invalidation complete before asking.
+    await sleep(400);
+    const waited = await aws('wait', 'invalidation-completed', '--distribution-id', DISTRIBUTION, '--id', invalidation.Id);
+    expect(waited).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('reads the distribution config with its origin', async () => {
+    const result = await aws('get-distribution-config', '--id', DISTRIBUTION);
+    expect(result.code).toBe(0);
+    const origin = JSON.parse(result.stdout).DistributionConfig.Origins.Items[0];
+    expect(origin).toMatchObject({ DomainName: 'my-site.s3.eu-west-1.amazonaws.com', OriginPath: '/live' });
+  });
+
+  it('answers an unknown distribution with NoSuchDistribution', async () => {
+    const result = await aws('create-invalidation', '--distribution-id', 'EUNKNOWN00000', '--paths', '/x');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('NoSuchDistribution');
+  });
+});
+
+describe('with the JS SDK', () => {
+  const client = (region = 'us-east-1') =>
+    new CloudFrontClient({
+      endpoint: server.url,
+      region,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  const create = (paths: string[], callerReference: string, region?: string) =>
+    client(region).send(
+      new CreateInvalidationCommand({
+        DistributionId: DISTRIBUTION,
+        InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
+      }),
+    );
+
+  it('creates an invalidation of one path and of several', async () => {
+    const one = await create(['/index.html'], 'sdk-one');
+    expect(one.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/index.html']);
+    const several = await create(['/a', '/b/*'], 'sdk-several');
+    expect(several.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/a', '/b/*']);
+    expect(several.Location).toContain(several.Invalidation?.Id);
+  });
+
+  it('returns the same invalidation for a repeated CallerReference, and refuses other paths under it', async () => {
+    const first = await create(['/same'], 'sdk-repeat');
+    const again = await create(['/same'], 'sdk-repeat');
+    expect(again.Invalidation?.Id).toBe(first.Invalidation?.Id);
+    await expect(create(['/other'], 'sdk-repeat')).rejects.toMatchObject({ name: 'InvalidationBatchAlreadyExists' });
+  });
+
+  it('rejects invalid paths, injected errors and a request not signed for us-east-1', async () => {
+    await expect(create(['no-slash'], 'sdk-invalid')).rejects.toMatchObject({ name: 'InvalidArgument' });
+    server.failNext('CreateInvalidation', 'TooManyInvalidationsInProgress');
+    await expect(create(['/x'], 'sdk-injected')).rejects.toMatchObject({
+      name: 'TooManyInvalidationsInProgress',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(create(['/x'], 'sdk-region', 'eu-west-1')).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    expect((await create(['/x'], 'sdk-after')).Invalidation?.Status).toBe('InProgress');
+  });
+
+  it('counts wildcards in progress against the limit of 15', async () => {
+    const busy = await startCloudFrontServer({ completeAfterMs: 60_000, distributions: [{ id: DISTRIBUTION }] });
+    try {
+      const send = (paths: string[], ref: string) =>
+        new CloudFrontClient({ endpoint: busy.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'k', secretAccessKey: 's' } }).send(
+          new CreateInvalidationCommand({
+            DistributionId: DISTRIBUTION,
+            InvalidationBatch: { CallerReference: ref, Paths: { Quantity: paths.length, Items: paths } },
+          }),
+        );
+      await send(Array.from({ length: 15 }, (_, i) => `/d${i}/*`), 'fifteen');
+      await expect(send(['/more/*'], 'sixteenth')).rejects.toMatchObject({ name: 'TooManyInvalidationsInProgress' });
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('completes, as the SDK waiter sees it', async () => {
+    const created = await create(['/wait'], 'sdk-wait');
+    const result = await waitUntilInvalidationCompleted(
+      { client: client(), maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+      { DistributionId: DISTRIBUTION, Id: created.Invalidation?.Id },
+    );
+    expect(result.state).toBe('SUCCESS');
+  });
+
+  it('reads the origin and lists invalidations newest first', async () => {
+    const config = await client().send(new GetDistributionConfigCommand({ Id: DISTRIBUTION }));
+    expect(config.ETag).toBeTruthy();
+    expect(config.DistributionConfig?.Origins?.Items?.[0]).toMatchObject({
+      DomainName: 'my-site.s3.eu-west-1.amazonaws.com',
+      OriginPath: '/live',
+    });
+    const list = await client().send(new ListInvalidationsCommand({ DistributionId: DISTRIBUTION }));
+    const stored = server.invalidations(DISTRIBUTION);
+    expect(list.InvalidationList?.Quantity).toBe(stored.length);
+    expect(list.InvalidationList?.Items?.[0]?.Id).toBe(stored[stored.length - 1]?.id);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * The bundled action (dist/index.js), run as a GitHub runner runs it, against s3rver and the project's
+ * CloudFront API server. Each test checks what a user would: the bucket's bytes and types, the outputs,
+ * the job summary, the invalidation CloudFront received, and the error line.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
+import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
+import { runAction } from '../local/run-action.mjs';
+import { bucketClient, getObject, largeFile, listKeys, putObject, writeSite } from './support/site.js';
+
+const DISTRIBUTION = 'E2EXAMPLE0000';
+const SLOW_DISTRIBUTION = 'E2ESLOW000000';
+const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout', 'idempotent'];
+
+let s3: LocalS3Server;
+let cloudFront: LocalCloudFrontServer;
+let bucket: S3Client;
+
+const site = {
+  'index.html': '<!doctype html><h1>Hello</h1>',
+  'about/index.html': '<h1>About</h1>',
+  'assets/app.js': 'console.log("hi")',
+  'assets/style.css': 'body { color: red }',
+  'assets/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+  'docs/my page.html': '<p>spaces</p>',
+  'docs/café.html': '<p>unicode</p>',
+  'fonts/inter.woff2': Buffer.from([0x77, 0x4f, 0x46, 0x32, 0, 1, 2, 3]),
+  'video/intro.mp4': largeFile(9 * 1024 * 1024 + 123),
+};
+const siteKeys = Object.keys(site).sort();
+
+beforeAll(async () => {
+  s3 = await startS3Server({ buckets: BUCKETS });
+  cloudFront = await startCloudFrontServer({
+    completeAfterMs: 1500,
+    distributions: [{ id: DISTRIBUTION }, { id: SLOW_DISTRIBUTION }],
+  });
+  bucket = bucketClient(s3.url);
+});
+
+afterAll(async () => {
+  await cloudFront?.close();
+  await s3?.close();
+});
+
+/** The environment a workflow has after configure-aws-credentials, pointed at the local servers. */
+function deploy(inputs: Record<string, string>, env: Record<string, string> = {}) {
+  return runAction({
+    inputs: { 'force-path-style': 'true', ...inputs },
+    env: {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
+      GITHUB_RUN_ID: String(Date.now()),
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: 'deploy',
+      GITHUB_ACTION: 'site',
+      ...env,
+    },
+  });
+}
+
+describe('a deploy on push', () => {
+  it('uploads the site with its bytes and types, invalidates, waits and reports', async () => {
+    const source = await writeSite(site);
+    const run = await deploy({ source, bucket: 'first-deploy', 'distribution-id': DISTRIBUTION, wait: 'true' });
+
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(await listKeys(bucket, 'first-deploy')).toEqual(siteKeys);
+    for (const [key, body] of Object.entries(site)) {
+      expect((await getObject(bucket, 'first-deploy', key)).body.equals(Buffer.from(body))).toBe(true);
+    }
+    expect((await getObject(bucket, 'first-deploy', 'index.html')).contentType).toBe('text/html; charset=utf-8');
+    expect((await getObject(bucket, 'first-deploy', 'assets/style.css')).contentType).toBe('text/css; charset=utf-8');
+    expect((await getObject(bucket, 'first-deploy', 'fonts/inter.woff2')).contentType).toBe('font/woff2');
+    expect((await getObject(bucket, 'first-deploy', 'video/intro.mp4')).contentType).toBe('video/mp4');
+
+    const invalidations = cloudFront.invalidations(DISTRIBUTION);
+    const created = invalidations.find((i) => i.id === run.outputs['invalidation-id']);
+    expect(created?.paths).toEqual(['/*']);
+    expect(run.outputs).toEqual({
+      'invalidation-id': created?.id,
+      'invalidation-status': 'Completed',
+      invalidations: JSON.stringify([{ distributionId: DISTRIBUTION, id: created?.id, status: 'Completed', paths: ['/*'] }]),
+      'updated-count': '0',
+      'uploaded-count': String(siteKeys.length),
+      'deleted-count': '0',
+      'unchanged-count': '0',
+      'uploaded-bytes': String(Object.values(site).reduce((sum, body) => sum + Buffer.byteLength(body), 0)),
+    });
+    expect(run.summary).toContain('Deployed to `s3://first-deploy/`');
+    expect(run.summary).toContain(`| Uploaded | ${siteKeys.length} `);
+    expect(run.summary).toContain(`\`${created?.id}\` on \`${DISTRIBUTION}\`: **Completed**`);
+    expect(run.stdout).toMatch(/::group::Upload/);
+    expect(run.stdout).toMatch(/::group::Wait/);
+  });
+
+  it('uploads nothing after a fresh checkout, and only the change after an edit', async () => {
+    const first = await writeSite(site);
+    expect((await deploy({ source: first, bucket: 'resync' })).exitCode).toBe(0);
+
+    // A fresh checkout: same bytes, every mtime newer.
+    const fresh = await writeSite(site);
+    const rerun = await deploy({ source: fresh, bucket: 'resync' });
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.outputs).toMatchObject({ 'uploaded-count': '0', 'unchanged-count': String(siteKeys.length) });
+    expect(rerun.stdout).toContain('(1 list request(s))');
+
+    await fs.writeFile(path.join(fresh, 'assets/app.js'), 'console.log("changed")');
+    const edit = await deploy({ source: fresh, bucket: 'resync' });
+    expect(edit.outputs).toMatchObject({ 'uploaded-count': '1', 'unchanged-count': String(siteKeys.length - 1) });
+    expect((await getObject(bucket, 'resync', 'assets/app.js')).body.toString()).toBe('console.log("changed")');
+    expect(edit.summary).toContain('`assets/app.js` changed');
+  });
+
+  it('deletes only under the prefix, after uploading', async () => {
+    await putObject(bucket, 'prefixed', 'site/stale.html', 'old');
+    await putObject(bucket, 'prefixed', 'site-old/keep.html', 'sibling prefix');
+    await putObject(bucket, 'prefixed', 'other/keep.html', 'outside');
+    const source = await writeSite({ 'index.html': 'new' });
+
+    const run = await deploy({ source, bucket: 'prefixed', prefix: '/site', delete: 'true' });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ 'uploaded-count': '1', 'deleted-count': '1' });
+    expect(await listKeys(bucket, 'prefixed')).toEqual(['other/keep.html', 'site-old/keep.html', 'site/index.html']);
+    expect(run.stdout.indexOf('::group::Upload')).toBeLessThan(run.stdout.indexOf('::group::Delete'));
+  });
+
+  it('plans without changing anything in a dry run', async () => {
+    const source = await writeSite(site);
+    const requestsBefore = cloudFront.requests.length;
+    const run = await deploy({ source, bucket: 'dry-run', 'distribution-id': DISTRIBUTION, 'dry-run': 'true' });
+
+    expect(run.exitCode).toBe(0);
+    expect(await listKeys(bucket, 'dry-run')).toEqual([]);
+    expect(cloudFront.requests.length).toBe(requestsBefore);
+    expect(run.outputs).toMatchObject({ 'uploaded-count': String(siteKeys.length), 'invalidation-id': '' });
+    expect(run.summary).toContain('Dry run (nothing changed)');
+    expect(run.stdout).toMatch(/::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/);
+  });
+
+  it('creates one invalidation when the same run attempt runs twice', async () => {
+    const source = await writeSite({ 'index.html': 'x' });
+    const env = { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '3' };
+    const inputs = { source, bucket: 'idempotent', 'distribution-id': DISTRIBUTION, paths: '/index.html\n/docs/my page.html' };
+    const first = await deploy(inputs, env);
+    const second = await deploy(inputs, env);
+
+    expect(first.exitCode).toBe(0);
+    expect(second.outputs['invalidation-id']).toBe(first.outputs['invalidation-id']);
+    const matching = cloudFront.invalidations(DISTRIBUTION).filter((i) => i.id === first.outputs['invalidation-id']);
+    expect(matching).toHaveLength(1);
+    expect(matching[0]?.paths).toEqual(['/index.html', '/docs/my%20page.html']);
+  });
+
+  it('fails at wait-timeout with the outputs already set', async () => {
+    const slow = await startCloudFrontServer({ completeAfterMs: 60_000, distributions: [{ id: SLOW_DISTRIBUTION }] });
+    try {
+      const source = await writeSite({ 'index.html': 'x' });
+      const started = Date.now();
+      const run = await deploy(
+        { source, bucket: 'timeout', 'distribution-id': SLOW_DISTRIBUTION, wait: 'true', 'wait-timeout': '4' },
+        { AWS_ENDPOINT_URL_CLOUDFRONT: slow.url },
+      );
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        expect.stringMatching(/still InProgress after 4 s \('wait-timeout'\)/),
+      ]);
+      expect(run.outputs['invalidation-status']).toBe('InProgress');
+      expect(run.outputs['invalidation-id']).toBe(slow.invalidations(SLOW_DISTRIBUTION)[0]?.id);
+      expect(run.outputs['uploaded-count']).toBe('1');
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('refusals and errors: one clear line, no stack trace', () => {
+  it('refuses an empty source with delete before touching the bucket', async () => {
+    await putObject(bucket, 'refusals', 'keep.html', 'live site');
+    const empty = await writeSite({});
+    const run = await deploy({ source: empty, bucket: 'refusals', delete: 'true' });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([expect.stringMatching(/has no files and 'delete' is true.*Refusing/)]);
+    expect(await listKeys(bucket, 'refusals')).toEqual(['keep.html']);
+  });
+
+  it.each<[string, Record<string, string>, Record<string, string>, RegExp]>([
+    ['a missing source', { source: '/nonexistent/build' }, {}, /Input 'source': folder '\/nonexistent\/build' does not exist/],
+    ['a malformed bucket name', { bucket: 'My_Bucket' }, {}, /Input 'bucket' is not a valid S3 bucket name: 'My_Bucket'/],
+    ['a boolean typo', { wait: 'yes' }, {}, /Input 'wait' must be true or false, got 'yes'/],
+    ['a bucket that does not exist', { bucket: 'no-such-bucket' }, {}, /Bucket 'no-such-bucket' does not exist/],
+    ['an unknown access key', {}, { AWS_ACCESS_KEY_ID: 'INVALIDKEY' }, /does not recognise the access key/],
+    ['an unknown distribution', { 'distribution-id': 'EUNKNOWN00000' }, {}, /distribution 'EUNKNOWN00000' does not exist/],
+    ['an unreachable endpoint', {}, { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, /Could not reach S3.*ECONNREFUSED/],
+  ])('%s', async (_, inputs, env, message) => {
+    const source = await writeSite({ 'index.html': 'x' });
+    const run = await deploy({ source, bucket: 'refusals', ...inputs }, env);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([expect.stringMatching(message)]);
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+});

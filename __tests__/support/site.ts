@@ -1,0 +1,53 @@
+/** Sample sites on disk and a look into the bucket, for the end-to-end tests. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+export type SiteFiles = Record<string, string | Buffer>;
+
+export async function writeSite(files: SiteFiles): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'site-'));
+  for (const [key, body] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(root, key)), { recursive: true });
+    await fs.writeFile(path.join(root, key), body);
+  }
+  return root;
+}
+
+/** A deterministic large file, over the multipart threshold. */
+export function largeFile(size: number, seed = 7): Buffer {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) data[i] = (i * seed) % 253;
+  return data;
+}
+
+export function bucketClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export async function listKeys(client: S3Client, bucket: string): Promise<string[]> {
+  const response = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (response.Contents ?? []).map((object) => object.Key ?? '').sort();
+}
+
+export async function getObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ body: Buffer; contentType: string | undefined }> {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const body = Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  return { body, contentType: response.ContentType };
+}
+
+export async function putObject(client: S3Client, bucket: string, key: string, body: string): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}

@@ -1,0 +1,39 @@
+export interface LocalDistribution {
+  id: string;
+  /** The S3 origin's domain, 'site-bucket.s3.us-east-1.amazonaws.com' by default. */
+  bucketDomain?: string;
+  /** The origin path, '' by default. */
+  originPath?: string;
+}
+export interface StoredInvalidation {
+  id: string;
+  status: 'InProgress' | 'Completed';
+  callerReference: string;
+  paths: string[];
+  createTime: Date;
+}
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'GetDistributionConfig' | 'ListInvalidations';
+export interface LocalCloudFrontServer {
+  url: string;
+  port: number;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  invalidations(distributionId: string): StoredInvalidation[];
+  /** The next `times` calls of the operation answer with this AWS error code and its HTTP status. */
+  failNext(operation: Operation, errorCode: string, times?: number): void;
+  close(): Promise<void>;
+}
+export declare function startCloudFrontServer(options?: {
+  port?: number;
+  host?: string;
+  /** An invalidation is InProgress until this many ms after it was created. */
+  completeAfterMs?: number;
+  quiet?: boolean;
+  distributions?: LocalDistribution[];
+}): Promise<LocalCloudFrontServer>;

@@ -1,0 +1,307 @@
+// A wire-level CloudFront API server (REST-XML, API version 2020-05-31) for tests and the demo: the
+// invalidation operations and GetDistributionConfig, as the JS SDK v3 and the AWS CLI speak them.
+// Run alone: node local/cloudfront-server.mjs [--port N] [--complete-after-ms N]
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { XMLParser } from 'fast-xml-parser';
+
+const API = '/2020-05-31';
+const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
+/** CloudFront's documented limits (see shared FACTS.md). */
+const MAX_PATHS_PER_REQUEST = 3000;
+const MAX_FILE_PATHS_IN_PROGRESS = 3000;
+const MAX_WILDCARDS_IN_PROGRESS = 15;
+const MAX_PATH_LENGTH = 4000;
+
+/** HTTP status of each error code the server can answer with, as CloudFront sends them. */
+const ERROR_STATUS = {
+  AccessDenied: 403,
+  BatchTooLarge: 413,
+  InconsistentQuantities: 400,
+  InvalidArgument: 400,
+  InvalidClientTokenId: 403,
+  InvalidationBatchAlreadyExists: 409,
+  MissingAuthenticationToken: 403,
+  MissingBody: 400,
+  NoSuchDistribution: 404,
+  NoSuchInvalidation: 404,
+  NoSuchResource: 404,
+  ServiceUnavailable: 503,
+  SignatureDoesNotMatch: 403,
+  Throttling: 400,
+  TooManyInvalidationsInProgress: 400,
+};
+
+class ApiError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const xml = new XMLParser({ isArray: (name) => name === 'Path', parseTagValue: false, trimValues: true });
+
+function escape(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function element(name, content) {
+  return `<${name}>${content}</${name}>`;
+}
+
+/**
+ * @param {{ port?: number, host?: string, completeAfterMs?: number, quiet?: boolean,
+ *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string }> }} [options]
+ */
+export async function startCloudFrontServer({
+  port = 0,
+  host = '127.0.0.1',
+  completeAfterMs = 1000,
+  quiet = true,
+  distributions = [{ id: 'E2EXAMPLE0000' }],
+} = {}) {
+  /** @type {Map<string, { id: string, bucketDomain: string, originPath: string, invalidations: any[] }>} */
+  const known = new Map(
+    distributions.map((d) => [
+      d.id,
+      { id: d.id, bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com', originPath: d.originPath ?? '', invalidations: [] },
+    ]),
+  );
+  const requests = [];
+  const injected = new Map(); // operation -> [{ code, times }]
+  let sequence = 0;
+
+  const statusOf = (invalidation) => (Date.now() - invalidation.created >= completeAfterMs ? 'Completed' : 'InProgress');
+
+  function distribution(id) {
+    const found = known.get(id);
+    if (!found) throw new ApiError('NoSuchDistribution', 'The specified distribution does not exist.');
+    return found;
+  }
+
+  function invalidationXml(invalidation) {
+    const items = invalidation.paths.map((p) => element('Path', escape(p))).join('');
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Invalidation xmlns="${NAMESPACE}">` +
+      element('Id', invalidation.id) +
+      element('Status', statusOf(invalidation)) +
+      element('CreateTime', new Date(invalidation.created).toISOString()) +
+      element(
+        'InvalidationBatch',
+        element('Paths', element('Quantity', invalidation.paths.length) + element('Items', items)) +
+          element('CallerReference', escape(invalidation.callerReference)),
+      ) +
+      '</Invalidation>'
+    );
+  }
+
+  function newInvalidationId() {
+    sequence += 1;
+    const random = randomUUID().replace(/-/g, '').toUpperCase().slice(0, 9);
+    return `I${random}${String(sequence).padStart(4, '0')}`.slice(0, 14);
+  }
+
+  function createInvalidation(target, body) {
+    if (!body.trim()) throw new ApiError('MissingBody', 'The request is missing a body.');
+    const batch = xml.parse(body).InvalidationBatch;
+    const callerReference = batch?.CallerReference;
+    const quantity = Number(batch?.Paths?.Quantity);
+    const paths = batch?.Paths?.Items?.Path ?? [];
+    if (!batch || !callerReference) throw new ApiError('InvalidArgument', 'CallerReference is required.');
+    if (quantity !== paths.length) {
+      throw new ApiError('InconsistentQuantities', `Quantity ${quantity} does not match the ${paths.length} paths given.`);
+    }
+    if (paths.length > MAX_PATHS_PER_REQUEST) {
+      throw new ApiError('BatchTooLarge', `Your request contains more than ${MAX_PATHS_PER_REQUEST} paths.`);
+    }
+    for (const path of paths) {
+      const star = path.indexOf('*');
+      if (!path.startsWith('/') || (star !== -1 && star !== path.length - 1) || path.length > MAX_PATH_LENGTH) {
+        throw new ApiError('InvalidArgument', `Your request contains one or more invalid invalidation paths: ${path}`);
+      }
+    }
+    const existing = target.invalidations.find((i) => i.callerReference === callerReference);
+    if (existing) {
+      const same = existing.paths.length === paths.length && [...existing.paths].sort().join('\n') === [...paths].sort().join('\n');
+      if (!same) {
+        throw new ApiError('InvalidationBatchAlreadyExists', 'A different invalidation batch with this CallerReference already exists.');
+      }
+      return existing;
+    }
+    const inProgress = target.invalidations.filter((i) => statusOf(i) === 'InProgress').flatMap((i) => i.paths);
+    const all = [...inProgress, ...paths];
+    const wildcards = all.filter((p) => p.endsWith('*')).length;
+    if (wildcards > MAX_WILDCARDS_IN_PROGRESS || all.length - wildcards > MAX_FILE_PATHS_IN_PROGRESS) {
+      throw new ApiError('TooManyInvalidationsInProgress', 'Processing your request would cause the maximum number of in-progress invalidations to be exceeded.');
+    }
+    const invalidation = { id: newInvalidationId(), callerReference, paths, created: Date.now() };
+    target.invalidations.push(invalidation);
+    return invalidation;
+  }
+
+  function distributionConfigXml(target) {
+    const origin =
+      element('Id', 's3-origin') +
+      element('DomainName', escape(target.bucketDomain)) +
+      element('OriginPath', escape(target.originPath)) +
+      element('CustomHeaders', element('Quantity', 0)) +
+      element('S3OriginConfig', element('OriginAccessIdentity', '')) +
+      element('ConnectionAttempts', 3) +
+      element('ConnectionTimeout', 10);
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<DistributionConfig xmlns="${NAMESPACE}">` +
+      element('CallerReference', `local-${target.id}`) +
+      element('Aliases', element('Quantity', 0)) +
+      element('DefaultRootObject', 'index.html') +
+      element('Origins', element('Quantity', 1) + element('Items', element('Origin', origin))) +
+      element(
+        'DefaultCacheBehavior',
+        element('TargetOriginId', 's3-origin') + element('ViewerProtocolPolicy', 'redirect-to-https'),
+      ) +
+      element('Comment', 'local CloudFront API server') +
+      element('Enabled', 'true') +
+      '</DistributionConfig>'
+    );
+  }
+
+  /** Routes a request to [operation, handler]; the handler returns { status, body, headers }. */
+  function route(method, path, body) {
+    let match;
+    if ((match = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation$/.exec(path))) {
+      const target = () => distribution(decodeURIComponent(match[1]));
+      if (method === 'POST') {
+        return ['CreateInvalidation', () => {
+          const invalidation = createInvalidation(target(), body);
+          const location = `${url}${API}/distribution/${target().id}/invalidation/${invalidation.id}`;
+          return { status: 201, body: invalidationXml(invalidation), headers: { Location: location } };
+        }];
+      }
+      if (method === 'GET') {
+        return ['ListInvalidations', () => {
+          const items = [...target().invalidations].reverse();
+          const summaries = items
+            .map((i) => element('InvalidationSummary', element('Id', i.id) + element('CreateTime', new Date(i.created).toISOString()) + element('Status', statusOf(i))))
+            .join('');
+          const listXml =
+            `<?xml version="1.0" encoding="UTF-8"?>\n<InvalidationList xmlns="${NAMESPACE}">` +
+            element('Marker', '') + element('MaxItems', 100) + element('IsTruncated', 'false') +
+            element('Quantity', items.length) + (items.length ? element('Items', summaries) : '') +
+            '</InvalidationList>';
+          return { status: 200, body: listXml };
+        }];
+      }
+    }
+    if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation\/([^/]+)$/.exec(path))) {
+      return ['GetInvalidation', () => {
+        const target = distribution(decodeURIComponent(match[1]));
+        const invalidation = target.invalidations.find((i) => i.id === decodeURIComponent(match[2]));
+        if (!invalidation) throw new ApiError('NoSuchInvalidation', 'The specified invalidation does not exist.');
+        return { status: 200, body: invalidationXml(invalidation) };
+      }];
+    }
+    if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)\/config$/.exec(path))) {
+      return ['GetDistributionConfig', () => {
+        const target = distribution(decodeURIComponent(match[1]));
+        return { status: 200, body: distributionConfigXml(target), headers: { ETag: `E${target.id.slice(1, 13)}CFG` } };
+      }];
+    }
+    return ['Unknown', () => {
+      throw new ApiError('NoSuchResource', `No such resource: ${method} ${path}`);
+    }];
+  }
+
+  /** The action must sign CloudFront requests for us-east-1 and the cloudfront service. */
+  function authenticate(authorization) {
+    const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
+    if (!authorization?.startsWith('AWS4-HMAC-SHA256') || !scope) {
+      throw new ApiError('MissingAuthenticationToken', 'Request is missing Authentication Token');
+    }
+    const [, accessKey, region, service] = scope;
+    if (region !== 'us-east-1' || service !== 'cloudfront') {
+      throw new ApiError('SignatureDoesNotMatch', `Credential should be scoped to a valid region and service: got ${region}/${service}, expected us-east-1/cloudfront.`);
+    }
+    if (accessKey === 'INVALIDKEY') throw new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+
+  function injectedError(operation) {
+    const queue = injected.get(operation);
+    const next = queue?.[0];
+    if (!next) return undefined;
+    next.times -= 1;
+    if (next.times <= 0) queue.shift();
+    return new ApiError(next.code, `Injected ${next.code}`);
+  }
+
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      requests.push({ method: request.method ?? '', path, headers: request.headers, body });
+      const requestId = randomUUID();
+      const [operation, handle] = route(request.method, path, body);
+      let result;
+      try {
+        authenticate(request.headers.authorization);
+        const failure = injectedError(operation);
+        if (failure) throw failure;
+        result = handle();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const type = ERROR_STATUS[error.code] >= 500 ? 'Receiver' : 'Sender';
+        result = {
+          status: ERROR_STATUS[error.code] ?? 400,
+          body:
+            `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NAMESPACE}">` +
+            element('Error', element('Type', type) + element('Code', error.code) + element('Message', escape(error.message))) +
+            element('RequestId', requestId) +
+            '</ErrorResponse>',
+        };
+      }
+      if (!quiet) console.log(`${request.method} ${path} -> ${result.status}`);
+      response.writeHead(result.status, {
+        'Content-Type': 'text/xml',
+        'Content-Length': Buffer.byteLength(result.body),
+        'x-amzn-RequestId': requestId,
+        ...result.headers,
+      });
+      response.end(result.body);
+    });
+  });
+
+  await new Promise((resolve) => server.listen(port, host, resolve));
+  const url = `http://${host}:${server.address().port}`;
+  return {
+    url,
+    port: server.address().port,
+    requests,
+    invalidations(distributionId) {
+      return distribution(distributionId).invalidations.map((i) => ({
+        id: i.id,
+        status: statusOf(i),
+        callerReference: i.callerReference,
+        paths: [...i.paths],
+        createTime: new Date(i.created),
+      }));
+    },
+    failNext(operation, errorCode, times = 1) {
+      if (!(errorCode in ERROR_STATUS)) throw new Error(`Unknown error code ${errorCode}`);
+      injected.set(operation, [...(injected.get(operation) ?? []), { code: errorCode, times }]);
+    },
+    close() {
+      server.closeAllConnections?.();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flag = (name, fallback) => {
+    const index = process.argv.indexOf(name);
+    return index === -1 ? fallback : Number(process.argv[index + 1]);
+  };
+  const server = await startCloudFrontServer({ port: flag('--port', 0), completeAfterMs: flag('--complete-after-ms', 1000), quiet: false });
+  console.log(`CloudFront API listening on ${server.url}`);
+}

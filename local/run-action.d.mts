@@ -1,0 +1,17 @@
+export declare const ACTION_ENTRY: string;
+export interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** The `::error::` lines the runner would turn into annotations. */
+  errors: string[];
+}
+export declare function inputVariables(inputs: Record<string, string>): Record<string, string>;
+export declare function runAction(options: {
+  inputs: Record<string, string>;
+  env?: Record<string, string>;
+  echo?: boolean;
+}): Promise<ActionRun>;
+export declare function parseOutputFile(text: string): Record<string, string>;

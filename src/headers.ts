@@ -1,0 +1,91 @@
+/**
+ * Pure: which HTTP headers each object is stored with. Rules come from inputs as `glob: value` lines,
+ * first match wins; a line without a glob applies to every file.
+ */
+import mime from 'mime';
+import picomatch from 'picomatch';
+import { ActionError } from './errors.js';
+
+export interface ObjectHeaders {
+  contentType: string;
+  cacheControl?: string;
+  contentEncoding?: string;
+}
+
+export interface GlobRule {
+  glob: string;
+  value: string;
+}
+
+export interface HeaderRules {
+  cacheControl: GlobRule[];
+  contentType: GlobRule[];
+  contentEncoding: GlobRule[];
+}
+
+export const NO_HEADER_RULES: HeaderRules = { cacheControl: [], contentType: [], contentEncoding: [] };
+
+/** Compiles a glob the way users write them: `*.html` matches at any depth, dot-folders are ordinary. */
+export function globMatcher(glob: string, inputName: string): (key: string) => boolean {
+  try {
+    return picomatch(glob, { dot: true, basename: !glob.includes('/'), strictBrackets: true });
+  } catch (error) {
+    throw new ActionError(`Input '${inputName}': '${glob}' is not a valid glob (${(error as Error).message}).`);
+  }
+}
+
+/** Reads `glob: value` lines; `value` alone means every file. */
+export function parseRules(text: string, inputName: string): GlobRule[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^(.+?):\s+(.+)$/.exec(line);
+      const rule = match ? { glob: (match[1] as string).trim(), value: (match[2] as string).trim() } : { glob: '**', value: line };
+      globMatcher(rule.glob, inputName);
+      return rule;
+    });
+}
+
+const compiled = new WeakMap<GlobRule, (key: string) => boolean>();
+
+function firstMatch(rules: readonly GlobRule[], key: string): string | undefined {
+  for (const rule of rules) {
+    let matches = compiled.get(rule);
+    if (!matches) {
+      matches = globMatcher(rule.glob, 'rules');
+      compiled.set(rule, matches);
+    }
+    if (matches(key)) return rule.value;
+  }
+  return undefined;
+}
+
+/** Pre-compressed files keep the type of what they contain: `app.js.gz` is JavaScript, gzip-encoded. */
+const COMPRESSED_EXTENSIONS: Record<string, string> = { '.gz': 'gzip', '.br': 'br' };
+
+export function headersFor(key: string, rules: HeaderRules): ObjectHeaders {
+  // A .tar.gz is an archive to download as it is, not a compressed page.
+  const extension = key.endsWith('.tar.gz') ? undefined : /\.(gz|br)$/.exec(key)?.[0];
+  const encoding = firstMatch(rules.contentEncoding, key) ?? (extension ? COMPRESSED_EXTENSIONS[extension] : undefined);
+  const typeFrom = encoding && extension ? key.slice(0, -extension.length) : key;
+  const headers: ObjectHeaders = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
+  const cacheControl = firstMatch(rules.cacheControl, key);
+  if (cacheControl) headers.cacheControl = cacheControl;
+  if (encoding) headers.contentEncoding = encoding;
+  return headers;
+}
+
+/** Types whose bytes are text: served with a charset so browsers do not guess. */
+const TEXT_TYPES =
+  /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
+
+export function contentTypeFor(key: string): string {
+  const type = mime.getType(key) ?? 'application/octet-stream';
+  return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+}
+
+export function sameHeaders(a: ObjectHeaders, b: ObjectHeaders): boolean {
+  return a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding;
+}
