@@ -5,19 +5,15 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
-import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
-import { runAction } from '../local/run-action.mjs';
-import { bucketClient, getObject, largeFile, listKeys, putObject, writeSite } from './support/site.js';
+import { startCloudFrontServer } from '../local/cloudfront-server.mjs';
+import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { getObject, largeFile, listKeys, putObject, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'E2EXAMPLE0000';
 const SLOW_DISTRIBUTION = 'E2ESLOW000000';
 const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout', 'idempotent'];
 
-let s3: LocalS3Server;
-let cloudFront: LocalCloudFrontServer;
-let bucket: S3Client;
+let local: LocalAws;
 
 const site = {
   'index.html': '<!doctype html><h1>Hello</h1>',
@@ -33,37 +29,11 @@ const site = {
 const siteKeys = Object.keys(site).sort();
 
 beforeAll(async () => {
-  s3 = await startS3Server({ buckets: BUCKETS });
-  cloudFront = await startCloudFrontServer({
-    completeAfterMs: 1500,
-    distributions: [{ id: DISTRIBUTION }, { id: SLOW_DISTRIBUTION }],
-  });
-  bucket = bucketClient(s3.url);
+  local = await startLocalAws({ buckets: BUCKETS, distributions: [{ id: DISTRIBUTION }, { id: SLOW_DISTRIBUTION }] });
 });
+afterAll(() => local?.close());
 
-afterAll(async () => {
-  await cloudFront?.close();
-  await s3?.close();
-});
-
-/** The environment a workflow has after configure-aws-credentials, pointed at the local servers. */
-function deploy(inputs: Record<string, string>, env: Record<string, string> = {}) {
-  return runAction({
-    inputs: { 'force-path-style': 'true', ...inputs },
-    env: {
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
-      GITHUB_RUN_ID: String(Date.now()),
-      GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_JOB: 'deploy',
-      GITHUB_ACTION: 'site',
-      ...env,
-    },
-  });
-}
+const deploy = (inputs: Record<string, string>, env?: Record<string, string>) => local.deploy(inputs, env);
 
 describe('a deploy on push', () => {
   it('uploads the site with its bytes and types, invalidates, waits and reports', async () => {
@@ -72,16 +42,16 @@ describe('a deploy on push', () => {
 
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(bucket, 'first-deploy')).toEqual(siteKeys);
+    expect(await listKeys(local.bucket, 'first-deploy')).toEqual(siteKeys);
     for (const [key, body] of Object.entries(site)) {
-      expect((await getObject(bucket, 'first-deploy', key)).body.equals(Buffer.from(body))).toBe(true);
+      expect((await getObject(local.bucket, 'first-deploy', key)).body.equals(Buffer.from(body))).toBe(true);
     }
-    expect((await getObject(bucket, 'first-deploy', 'index.html')).contentType).toBe('text/html; charset=utf-8');
-    expect((await getObject(bucket, 'first-deploy', 'assets/style.css')).contentType).toBe('text/css; charset=utf-8');
-    expect((await getObject(bucket, 'first-deploy', 'fonts/inter.woff2')).contentType).toBe('font/woff2');
-    expect((await getObject(bucket, 'first-deploy', 'video/intro.mp4')).contentType).toBe('video/mp4');
+    expect((await getObject(local.bucket, 'first-deploy', 'index.html')).contentType).toBe('text/html; charset=utf-8');
+    expect((await getObject(local.bucket, 'first-deploy', 'assets/style.css')).contentType).toBe('text/css; charset=utf-8');
+    expect((await getObject(local.bucket, 'first-deploy', 'fonts/inter.woff2')).contentType).toBe('font/woff2');
+    expect((await getObject(local.bucket, 'first-deploy', 'video/intro.mp4')).contentType).toBe('video/mp4');
 
-    const invalidations = cloudFront.invalidations(DISTRIBUTION);
+    const invalidations = local.cloudFront.invalidations(DISTRIBUTION);
     const created = invalidations.find((i) => i.id === run.outputs['invalidation-id']);
     expect(created?.paths).toEqual(['/*']);
     expect(run.outputs).toEqual({
@@ -107,40 +77,43 @@ describe('a deploy on push', () => {
 
     // A fresh checkout: same bytes, every mtime newer.
     const fresh = await writeSite(site);
+    local.proxy.reset();
     const rerun = await deploy({ source: fresh, bucket: 'resync' });
     expect(rerun.exitCode).toBe(0);
     expect(rerun.outputs).toMatchObject({ 'uploaded-count': '0', 'unchanged-count': String(siteKeys.length) });
-    expect(rerun.stdout).toContain('(1 list request(s))');
+    expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1 });
 
     await fs.writeFile(path.join(fresh, 'assets/app.js'), 'console.log("changed")');
+    local.proxy.reset();
     const edit = await deploy({ source: fresh, bucket: 'resync' });
+    expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, PutObject: 1 });
     expect(edit.outputs).toMatchObject({ 'uploaded-count': '1', 'unchanged-count': String(siteKeys.length - 1) });
-    expect((await getObject(bucket, 'resync', 'assets/app.js')).body.toString()).toBe('console.log("changed")');
+    expect((await getObject(local.bucket, 'resync', 'assets/app.js')).body.toString()).toBe('console.log("changed")');
     expect(edit.summary).toContain('`assets/app.js` changed');
   });
 
   it('deletes only under the prefix, after uploading', async () => {
-    await putObject(bucket, 'prefixed', 'site/stale.html', 'old');
-    await putObject(bucket, 'prefixed', 'site-old/keep.html', 'sibling prefix');
-    await putObject(bucket, 'prefixed', 'other/keep.html', 'outside');
+    await putObject(local.bucket, 'prefixed', 'site/stale.html', 'old');
+    await putObject(local.bucket, 'prefixed', 'site-old/keep.html', 'sibling prefix');
+    await putObject(local.bucket, 'prefixed', 'other/keep.html', 'outside');
     const source = await writeSite({ 'index.html': 'new' });
 
     const run = await deploy({ source, bucket: 'prefixed', prefix: '/site', delete: 'true' });
 
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ 'uploaded-count': '1', 'deleted-count': '1' });
-    expect(await listKeys(bucket, 'prefixed')).toEqual(['other/keep.html', 'site-old/keep.html', 'site/index.html']);
+    expect(await listKeys(local.bucket, 'prefixed')).toEqual(['other/keep.html', 'site-old/keep.html', 'site/index.html']);
     expect(run.stdout.indexOf('::group::Upload')).toBeLessThan(run.stdout.indexOf('::group::Delete'));
   });
 
   it('plans without changing anything in a dry run', async () => {
     const source = await writeSite(site);
-    const requestsBefore = cloudFront.requests.length;
+    const requestsBefore = local.cloudFront.requests.length;
     const run = await deploy({ source, bucket: 'dry-run', 'distribution-id': DISTRIBUTION, 'dry-run': 'true' });
 
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(bucket, 'dry-run')).toEqual([]);
-    expect(cloudFront.requests.length).toBe(requestsBefore);
+    expect(await listKeys(local.bucket, 'dry-run')).toEqual([]);
+    expect(local.cloudFront.requests.length).toBe(requestsBefore);
     expect(run.outputs).toMatchObject({ 'uploaded-count': String(siteKeys.length), 'invalidation-id': '' });
     expect(run.summary).toContain('Dry run (nothing changed)');
     expect(run.stdout).toMatch(/::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/);
@@ -155,7 +128,7 @@ describe('a deploy on push', () => {
 
     expect(first.exitCode).toBe(0);
     expect(second.outputs['invalidation-id']).toBe(first.outputs['invalidation-id']);
-    const matching = cloudFront.invalidations(DISTRIBUTION).filter((i) => i.id === first.outputs['invalidation-id']);
+    const matching = local.cloudFront.invalidations(DISTRIBUTION).filter((i) => i.id === first.outputs['invalidation-id']);
     expect(matching).toHaveLength(1);
     expect(matching[0]?.paths).toEqual(['/index.html', '/docs/my%20page.html']);
   });
@@ -185,13 +158,13 @@ describe('a deploy on push', () => {
 
 describe('refusals and errors: one clear line, no stack trace', () => {
   it('refuses an empty source with delete before touching the bucket', async () => {
-    await putObject(bucket, 'refusals', 'keep.html', 'live site');
+    await putObject(local.bucket, 'refusals', 'keep.html', 'live site');
     const empty = await writeSite({});
     const run = await deploy({ source: empty, bucket: 'refusals', delete: 'true' });
 
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([expect.stringMatching(/has no files and 'delete' is true.*Refusing/)]);
-    expect(await listKeys(bucket, 'refusals')).toEqual(['keep.html']);
+    expect(await listKeys(local.bucket, 'refusals')).toEqual(['keep.html']);
   });
 
   it.each<[string, Record<string, string>, Record<string, string>, RegExp]>([

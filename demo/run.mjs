@@ -14,7 +14,10 @@ const DISTRIBUTION = 'EDEMO00000001';
 const sampleSite = fileURLToPath(new URL('./site', import.meta.url));
 
 const s3 = await startS3Server({ buckets: [BUCKET] });
-const cloudFront = await startCloudFrontServer({ completeAfterMs: 3000, distributions: [{ id: DISTRIBUTION }], quiet: true });
+const cloudFront = await startCloudFrontServer({
+  completeAfterMs: 3000,
+  distributions: [{ id: DISTRIBUTION, bucketDomain: `${BUCKET}.s3.us-east-1.amazonaws.com` }],
+});
 console.log(`Local S3 (s3rver):       ${s3.url}`);
 console.log(`Local CloudFront API:    ${cloudFront.url}\n`);
 
@@ -34,6 +37,8 @@ const inputs = {
   source: build,
   bucket: BUCKET,
   'distribution-id': DISTRIBUTION,
+  paths: 'auto',
+  'cache-control': '**/*.html: no-cache\nassets/**: public, max-age=86400',
   wait: 'true',
   delete: 'true',
   'force-path-style': 'true',
@@ -53,7 +58,8 @@ try {
   await deploy('First deploy');
   await fs.appendFile(path.join(build, 'assets/site.css'), 'h1 { color: darkorange; }\n');
   await fs.rm(path.join(build, 'robots.txt'));
-  await deploy('Second deploy: one file edited, one removed');
+  await deploy('Second deploy: one stylesheet edited, robots.txt removed (paths: auto invalidates just those)');
+  await deploy('Third deploy: nothing changed (one list request, no invalidation)');
 } finally {
   await cloudFront.close();
   await s3.close();

@@ -107,7 +107,8 @@ export function summaryMarkdown(report: DeployReport): string {
   for (const { distributionId, id, status, paths } of report.invalidations) {
     const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
     const shown = paths.slice(0, 10).map((p) => `\`${p}\``).join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
-    lines.push(`| Invalidation | ${what}: **${status}**${shown ? ` ${shown}` : ''} |`);
+    const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
+    lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
   }
   lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
 
