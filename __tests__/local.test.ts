@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ActionError } from '../src/errors.js';
 import { NO_HEADER_RULES, contentTypeFor } from '../src/headers.js';
-import { type ScanOptions, scanSource } from '../src/local.js';
+import { type ScanOptions, keyFromRelativePath, scanSource } from '../src/local.js';
 
 const defaults: ScanOptions = { include: [], exclude: [], headerRules: NO_HEADER_RULES };
 
@@ -92,6 +92,21 @@ describe('scanSource', () => {
     await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(ActionError);
     await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(/Input 'source': folder .* does not exist/);
     await expect(scanSource(path.join(root, 'index.html'), defaults)).rejects.toThrow(/is a file, not a folder/);
+  });
+});
+
+describe('keyFromRelativePath', () => {
+  it.each<[string, string, string | undefined]>([
+    ['assets/app.js', path.posix.sep, 'assets/app.js'],
+    ['assets\\img\\logo.png', path.win32.sep, 'assets/img/logo.png'],
+    ['docs\\my page.html', path.win32.sep, 'docs/my page.html'],
+    ['a\\b.txt', path.posix.sep, undefined],
+    ['../etc/passwd', path.posix.sep, undefined],
+    ['..\\secret', path.win32.sep, undefined],
+    ['a/./b', path.posix.sep, undefined],
+    ['a//b', path.posix.sep, undefined],
+  ])('%p with separator %p -> %p', (relative, separator, expected) => {
+    expect(keyFromRelativePath(relative, separator)).toBe(expected);
   });
 });
 

@@ -27,6 +27,8 @@ export interface LocalCloudFrontServer {
   invalidations(distributionId: string): StoredInvalidation[];
   /** The next `times` calls of the operation answer with this AWS error code and its HTTP status. */
   failNext(operation: Operation, errorCode: string, times?: number): void;
+  /** Drops every injected error still queued. */
+  clearFailures(): void;
   close(): Promise<void>;
 }
 export declare function startCloudFrontServer(options?: {

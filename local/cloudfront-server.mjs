@@ -286,6 +286,10 @@ export async function startCloudFrontServer({
         createTime: new Date(i.created),
       }));
     },
+    /** Drops every injected error still queued. */
+    clearFailures() {
+      injected.clear();
+    },
     failNext(operation, errorCode, times = 1) {
       if (!(errorCode in ERROR_STATUS)) throw new Error(`Unknown error code ${errorCode}`);
       injected.set(operation, [...(injected.get(operation) ?? []), { code: errorCode, times }]);

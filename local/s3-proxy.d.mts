@@ -4,12 +4,23 @@ export interface ProxiedRequest {
   path: string;
   bytesIn: number;
 }
+export interface Faults {
+  /** Share of requests answered 503 SlowDown or 500 InternalError. */
+  errorRate?: number;
+  /** Share of requests whose connection is cut before any answer. */
+  dropRate?: number;
+  seed?: number;
+  /** 'bucket/key' paths whose writes always answer 500. */
+  failKeys?: string[];
+}
 export interface S3Proxy {
   url: string;
   requests: ProxiedRequest[];
   counts(): Record<string, number>;
   reset(): void;
+  setFaults(faults: Faults): void;
+  injected: { errors: number; drops: number };
   close(): Promise<void>;
 }
 export declare function s3Operation(method: string, url: string, headers: Record<string, unknown>): string;
-export declare function startS3Proxy(options: { target: string; latencyMs?: number }): Promise<S3Proxy>;
+export declare function startS3Proxy(options: { target: string; latencyMs?: number; faults?: Faults }): Promise<S3Proxy>;

@@ -1,5 +1,6 @@
 // A loopback HTTP proxy in front of the local S3 that names and counts every request by S3 operation,
-// and can add a fixed latency to each, as a network to a real region would.
+// can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
+// 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail.
 import http from 'node:http';
 
 /** The S3 operation a path-style request is, from its method, query and headers. */
@@ -28,11 +29,62 @@ export function s3Operation(method, url, headers) {
   }
 }
 
+/** A small seeded PRNG (mulberry32), so a faulty run can be replayed. */
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const S3_ERRORS = [
+  { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' },
+  { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+];
+
 /**
- * @param {{ target: string, latencyMs?: number }} options  target: the S3 server's URL
+ * @typedef {{ errorRate?: number, dropRate?: number, seed?: number, failKeys?: string[] }} Faults
+ *   errorRate: share of requests answered 503/500; dropRate: share whose connection is cut before any
+ *   answer; failKeys: object keys ('bucket/key') whose writes always answer 500.
+ * @param {{ target: string, latencyMs?: number, faults?: Faults }} options  target: the S3 server's URL
  */
-export async function startS3Proxy({ target, latencyMs = 0 }) {
+export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
   const upstream = new URL(target);
+  let fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
+  let random = seededRandom(fault.seed ?? 1);
+  const injected = { errors: 0, drops: 0 };
+
+  /** Answers the request with a fault, or returns false to let it through. */
+  function injectFault(record, request, response) {
+    const objectPath = record.path.replace(/^\//, '');
+    if (request.method !== 'GET' && fault.failKeys.includes(objectPath)) {
+      respondError(response, S3_ERRORS[1]);
+      injected.errors++;
+      return true;
+    }
+    const roll = random();
+    if (roll < fault.dropRate) {
+      injected.drops++;
+      request.socket.destroy();
+      return true;
+    }
+    if (roll < fault.dropRate + fault.errorRate) {
+      injected.errors++;
+      respondError(response, S3_ERRORS[Math.floor(random() * S3_ERRORS.length)]);
+      return true;
+    }
+    return false;
+  }
+
+  function respondError(response, { status, code, message }) {
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>proxy</RequestId></Error>`;
+    response.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+    response.end(body);
+  }
   /** @type {Array<{ operation: string, method: string, path: string, bytesIn: number }>} */
   const requests = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -45,6 +97,10 @@ export async function startS3Proxy({ target, latencyMs = 0 }) {
       record.bytesIn += chunk.length;
     });
     const forward = () => {
+      if (injectFault(record, request, response)) {
+        request.resume();
+        return;
+      }
       const proxied = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
         (answer) => {
@@ -72,6 +128,13 @@ export async function startS3Proxy({ target, latencyMs = 0 }) {
     reset() {
       requests.length = 0;
     },
+    /** Replaces the faults (and restarts their random sequence); {} turns them off. */
+    setFaults(faults) {
+      fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
+      random = seededRandom(fault.seed ?? 1);
+    },
+    /** How many faults were injected so far. */
+    injected,
     close() {
       server.closeAllConnections?.();
       agent.destroy();

@@ -37,23 +37,52 @@ export function callerReference(run: RunIdentity, distributionId: string, paths:
   return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
 }
 
-export async function createInvalidation(
-  client: CloudFrontClient,
-  request: { distributionId: string; /** Already encoded. */ paths: readonly string[]; run: RunIdentity },
-): Promise<Invalidation> {
+/** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
+const BUSY_FIRST_DELAY_MS = 1000;
+const BUSY_MAX_DELAY_MS = 30_000;
+
+export interface InvalidationRequest {
+  distributionId: string;
+  /** Already encoded. */
+  paths: readonly string[];
+  run: RunIdentity;
+  /** While the distribution is busy, retry until this time (ms since epoch), then give up. */
+  deadline: number;
+  onRetry?: (message: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates the invalidation, backing off while CloudFront answers TooManyInvalidationsInProgress (throttling
+ * is the SDK's own retry). Every attempt carries the same CallerReference, so none can create a second one.
+ */
+export async function createInvalidation(client: CloudFrontClient, request: InvalidationRequest): Promise<Invalidation> {
   const paths = [...request.paths];
-  const response = await client.send(
-    new CreateInvalidationCommand({
-      DistributionId: request.distributionId,
-      InvalidationBatch: {
-        CallerReference: callerReference(request.run, request.distributionId, paths),
-        Paths: { Quantity: paths.length, Items: paths },
-      },
-    }),
-  );
-  const id = response.Invalidation?.Id;
-  if (!id) throw new Error(`CloudFront answered CreateInvalidation for '${request.distributionId}' without an invalidation id.`);
-  return { distributionId: request.distributionId, id, status: toStatus(response.Invalidation?.Status), paths };
+  const command = new CreateInvalidationCommand({
+    DistributionId: request.distributionId,
+    InvalidationBatch: {
+      CallerReference: callerReference(request.run, request.distributionId, paths),
+      Paths: { Quantity: paths.length, Items: paths },
+    },
+  });
+  const sleep = request.sleep ?? defaultSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await client.send(command);
+      const id = response.Invalidation?.Id;
+      if (!id) throw new Error(`CloudFront answered CreateInvalidation for '${request.distributionId}' without an invalidation id.`);
+      return { distributionId: request.distributionId, id, status: toStatus(response.Invalidation?.Status), paths };
+    } catch (error) {
+      const delay = Math.min(BUSY_MAX_DELAY_MS, BUSY_FIRST_DELAY_MS * 2 ** (attempt - 1));
+      if ((error as Error).name !== 'TooManyInvalidationsInProgress' || Date.now() + delay > request.deadline) throw error;
+      request.onRetry?.(
+        `${request.distributionId} has too many invalidations in progress; trying again in ${delay / 1000} s (attempt ${attempt + 1}).`,
+      );
+      await sleep(delay);
+    }
+  }
 }
 
 /** The waiter's first poll, and a small delay between polls: most invalidations finish within a minute. */

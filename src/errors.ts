@@ -88,7 +88,7 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
     case 'RequestLimitExceeded':
       return `AWS kept throttling requests to ${target} after retries. Lower 'concurrency' or try again later.`;
     case 'TooManyInvalidationsInProgress':
-      return `${target} already has too many invalidations in progress (CloudFront allows 3,000 paths or 15 wildcards at once). Wait for them to finish, or invalidate fewer paths.`;
+      return `${target} still had too many invalidations in progress when 'wait-timeout' ran out (CloudFront allows 3,000 paths or 15 wildcards in progress at once). Let them finish, invalidate fewer paths ('paths: auto'), or raise 'wait-timeout'.`;
     case 'BatchTooLarge':
       return `Too many invalidation paths for ${target} in one request (CloudFront allows 3,000).`;
     case 'InvalidArgument':

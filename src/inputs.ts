@@ -213,9 +213,11 @@ function parseGlobs(read: InputReader, name: string): string[] {
   return globs;
 }
 
-/** Region names look like us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+/** The AWS partitions' region patterns (as in the SDK's partitions data), plus R2-style 'auto'. */
+const REGION = /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
+
 function parseRegion(value: string): string {
-  if (value !== '' && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) {
+  if (value !== '' && !REGION.test(value)) {
     throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
   }
   return value;

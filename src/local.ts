@@ -74,15 +74,15 @@ async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
   const realRoot = await fs.realpath(root);
   const visited = new Set<string>([realRoot]);
   const files: FoundFile[] = [];
-  const pending: Array<{ directory: string; keyPrefix: string }> = [{ directory: root, keyPrefix: '' }];
+  const pending = [root];
 
   while (pending.length > 0) {
-    const { directory, keyPrefix } = pending.pop() as { directory: string; keyPrefix: string };
+    const directory = pending.pop() as string;
     for (const entry of await fs.readdir(directory, { withFileTypes: true })) {
       const absolutePath = path.join(directory, entry.name);
-      const key = keyPrefix + entry.name;
-      if (entry.name.includes('\\')) {
-        warnings.push(`Skipped '${key}': a backslash in a name cannot become an S3 key that works as a URL.`);
+      const key = keyFromRelativePath(path.relative(root, absolutePath));
+      if (key === undefined) {
+        warnings.push(`Skipped '${path.relative(root, absolutePath)}': a backslash in a name cannot become an S3 key that works as a URL.`);
         continue;
       }
       let kind: 'file' | 'directory' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
@@ -100,7 +100,7 @@ async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
         }
       }
       if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
-        pending.push({ directory: absolutePath, keyPrefix: `${key}/` });
+        pending.push(absolutePath);
       } else if (kind === 'file') {
         files.push({ key, absolutePath });
       }
@@ -109,12 +109,23 @@ async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
   return files;
 }
 
+/**
+ * A file's key from its path relative to the source folder: '/'-separated on every OS (Windows paths too),
+ * never with an empty, '.' or '..' segment or a backslash. Undefined when the path cannot be a safe key.
+ */
+export function keyFromRelativePath(relativePath: string, separator: string = path.sep): string | undefined {
+  const segments = relativePath.split(separator);
+  const unsafe = (segment: string) => segment === '' || segment === '.' || segment === '..' || /[\\/]/.test(segment);
+  return segments.some(unsafe) ? undefined : segments.join('/');
+}
+
 function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-function keySelector({ include, exclude }: ScanOptions): (key: string) => boolean {
+/** Whether a key is part of the deploy: included (or no include given) and not excluded. */
+export function keySelector({ include, exclude }: Pick<ScanOptions, 'include' | 'exclude'>): (key: string) => boolean {
   const included = include.map((glob) => globMatcher(glob, 'include'));
   const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
   return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));

@@ -17,7 +17,7 @@ import {
 import { ActionError, type AwsContext, describeAwsError, errorMessage } from './errors.js';
 import { formatBytes, formatSeconds } from './format.js';
 import { type Settings, parseInputs } from './inputs.js';
-import { type LocalFile, scanSource } from './local.js';
+import { type LocalFile, keySelector, scanSource } from './local.js';
 import type { Logger } from './logger.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { type Plan, changedKeys, planSync, uploadWaves } from './plan.js';
@@ -30,6 +30,7 @@ const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core
 
 export async function run(): Promise<void> {
   let report: DeployReport | undefined;
+  maskCredentials();
   try {
     const settings = parseInputs((name) => core.getInput(name));
     report = newReport(settings);
@@ -60,6 +61,7 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       delete: settings.delete,
       force: settings.force,
       previousRules: manifest.previousRules,
+      isSelected: keySelector(settings),
     });
     refuseTooManyDeletes(plan, settings, target);
     const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
@@ -85,7 +87,7 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   const cloudFront = createCloudFrontClient();
   const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
   const invalidations = await phase('Invalidate', () =>
-    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings))),
+    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))),
   );
   report.invalidations = invalidations;
   if (!settings.wait || settings.dryRun) return;
@@ -163,7 +165,13 @@ function recordTransfer(report: DeployReport, outcome: TransferOutcome, headersO
   report.failedUploads.push(...outcome.failed);
 }
 
-async function invalidate(client: CloudFrontClient, distributionId: string, plan: Plan, settings: Settings): Promise<Invalidation> {
+async function invalidate(
+  client: CloudFrontClient,
+  distributionId: string,
+  plan: Plan,
+  settings: Settings,
+  deadline: number,
+): Promise<Invalidation> {
   const context = cloudFrontContext(distributionId);
   const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
   if (paths.length === 0) {
@@ -175,7 +183,7 @@ async function invalidate(client: CloudFrontClient, distributionId: string, plan
     return { distributionId, id: '', status: 'Skipped', paths };
   }
   const created = await translateAwsErrors(context, () =>
-    createInvalidation(client, { distributionId, paths, run: runIdentity() }),
+    createInvalidation(client, { distributionId, paths, run: runIdentity(), deadline, onRetry: core.info }),
   );
   core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
   return created;
@@ -264,11 +272,19 @@ async function translateAwsErrors<T>(context: AwsContext, body: () => Promise<T>
   }
 }
 
+/** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
+const S3_MAX_ATTEMPTS = 6;
+
 function createS3Client(settings: Settings): S3Client {
   return new S3Client({
     // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
     region: settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
     followRegionRedirects: true,
+    // 503 SlowDown, 500 and dropped connections are retried with jittered backoff. Standard, not adaptive:
+    // measured with 10% errors and 2% drops (150 files), adaptive's client-side rate limiter took 16 s
+    // where standard took 2.7 s for the same content.
+    retryMode: 'standard',
+    maxAttempts: S3_MAX_ATTEMPTS,
     forcePathStyle: settings.forcePathStyle,
     // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -278,7 +294,15 @@ function createS3Client(settings: Settings): S3Client {
 
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
 function createCloudFrontClient(): CloudFrontClient {
-  return new CloudFrontClient({ region: 'us-east-1' });
+  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6 });
+}
+
+/** configure-aws-credentials masks these too; a plain env block in a workflow does not. */
+function maskCredentials(): void {
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']) {
+    const value = process.env[name];
+    if (value) core.setSecret(value);
+  }
 }
 
 function runIdentity(): RunIdentity {

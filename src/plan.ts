@@ -29,6 +29,8 @@ export interface PlanOptions {
   force: boolean;
   /** The header rules the objects were last deployed with (the manifest), to spot rule changes. */
   previousRules: HeaderRules;
+  /** include/exclude: a remote object the selection leaves out is not the deploy's to delete. */
+  isSelected?: (key: string) => boolean;
 }
 
 export function planSync(
@@ -46,7 +48,8 @@ export function planSync(
     else unchanged.push(file);
   }
   const localKeys = new Set(local.map((file) => file.key));
-  const deletes = options.delete ? [...remote.keys()].filter((key) => !localKeys.has(key)).sort() : [];
+  const selected = options.isSelected ?? (() => true);
+  const deletes = options.delete ? [...remote.keys()].filter((key) => !localKeys.has(key) && selected(key)).sort() : [];
   return { uploads: orderForZeroDowntime(uploads), headerUpdates, deletes, unchanged };
 }
 

@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type LocalCloudFrontServer, type LocalDistribution, startCloudFrontServer } from '../../local/cloudfront-server.mjs';
 import { type ActionRun, runAction } from '../../local/run-action.mjs';
-import { type S3Proxy, startS3Proxy } from '../../local/s3-proxy.mjs';
+import { type Faults, type S3Proxy, startS3Proxy } from '../../local/s3-proxy.mjs';
 import { S3_CREDENTIALS, type LocalS3Server, startS3Server } from '../../local/s3-server.mjs';
 import { bucketClient } from './site.js';
 
@@ -25,9 +25,10 @@ export async function startLocalAws(options: {
   buckets: string[];
   distributions: LocalDistribution[];
   completeAfterMs?: number;
+  faults?: Faults;
 }): Promise<LocalAws> {
   const s3 = await startS3Server({ buckets: options.buckets });
-  const proxy = await startS3Proxy({ target: s3.url });
+  const proxy = await startS3Proxy({ target: s3.url, ...(options.faults ? { faults: options.faults } : {}) });
   const cloudFront = await startCloudFrontServer({
     completeAfterMs: options.completeAfterMs ?? 1500,
     distributions: options.distributions,
