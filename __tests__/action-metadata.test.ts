@@ -25,10 +25,12 @@ function readmeTable(heading: string): Map<string, string> {
   const rows = section.split('\n').filter((line) => /^\| `[^`]+` \|/.test(line));
   const end = section.indexOf('\n## ', 1);
   const inSection = rows.filter((row) => end === -1 || section.indexOf(row) < end);
-  return new Map(inSection.map((row) => {
-    const cells = row.split('|').map((cell) => cell.trim());
-    return [(cells[1] ?? '').replace(/`/g, ''), (cells[2] ?? '').replace(/`/g, '')];
-  }));
+  return new Map(
+    inSection.map((row) => {
+      const cells = row.split('|').map((cell) => cell.trim());
+      return [(cells[1] ?? '').replace(/`/g, ''), (cells[2] ?? '').replace(/`/g, '')];
+    }),
+  );
 }
 
 describe('action.yml', () => {

@@ -27,6 +27,15 @@ afterAll(() => server.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The parts of the CLI's JSON output the tests read. */
+interface CliInvalidation {
+  Location?: string;
+  Invalidation: { Id: string; Status: string; InvalidationBatch: { Paths: { Items: string[] } } };
+}
+interface CliDistributionConfig {
+  DistributionConfig: { Origins: { Items: Array<{ DomainName: string; OriginPath: string }> } };
+}
+
 describe('with the AWS CLI', () => {
   function aws(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const env: NodeJS.ProcessEnv = {
@@ -38,23 +47,40 @@ describe('with the AWS CLI', () => {
       AWS_PAGER: '',
     };
     return new Promise((resolve) => {
-      execFile(AWS_CLI, ['--endpoint-url', server.url, '--output', 'json', 'cloudfront', ...args], { env }, (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        AWS_CLI,
+        ['--endpoint-url', server.url, '--output', 'json', 'cloudfront', ...args],
+        { env },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
   beforeAll(() => {
-    if (!fs.existsSync(AWS_CLI)) throw new Error(`${AWS_CLI} is missing: install Debian's AWS CLI (apt-get install -y awscli).`);
+    if (!fs.existsSync(AWS_CLI))
+      throw new Error(`${AWS_CLI} is missing: install Debian's AWS CLI (apt-get install -y awscli).`);
   });
 
   it('creates, gets and waits for an invalidation', async () => {
-    const created = await aws('create-invalidation', '--distribution-id', DISTRIBUTION, '--paths', '/index.html', '/docs/my page.html', '/assets/*');
+    const created = await aws(
+      'create-invalidation',
+      '--distribution-id',
+      DISTRIBUTION,
+      '--paths',
+      '/index.html',
+      '/docs/my page.html',
+      '/assets/*',
+    );
     expect(created.code).toBe(0);
-    const invalidation = JSON.parse(created.stdout).Invalidation;
+    const output = JSON.parse(created.stdout) as CliInvalidation;
+    const invalidation = output.Invalidation;
     expect(invalidation.Status).toBe('InProgress');
     expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my page.html', '/assets/*']);
-    expect(JSON.parse(created.stdout).Location).toBe(`${server.url}/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${invalidation.Id}`);
+    expect(output.Location).toBe(
+      `${server.url}/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${invalidation.Id}`,
+    );
     expect(server.invalidations(DISTRIBUTION).find((i) => i.id === invalidation.Id)?.paths).toEqual([
       '/index.html',
       '/docs/my page.html',
@@ -62,18 +88,25 @@ describe('with the AWS CLI', () => {
     ]);
 
     const fetched = await aws('get-invalidation', '--distribution-id', DISTRIBUTION, '--id', invalidation.Id);
-    expect(JSON.parse(fetched.stdout).Invalidation.Id).toBe(invalidation.Id);
+    expect((JSON.parse(fetched.stdout) as CliInvalidation).Invalidation.Id).toBe(invalidation.Id);
 
     // botocore's waiter polls first, then sleeps 20 s: let the invalidation complete before asking.
     await sleep(400);
-    const waited = await aws('wait', 'invalidation-completed', '--distribution-id', DISTRIBUTION, '--id', invalidation.Id);
+    const waited = await aws(
+      'wait',
+      'invalidation-completed',
+      '--distribution-id',
+      DISTRIBUTION,
+      '--id',
+      invalidation.Id,
+    );
     expect(waited).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('reads the distribution config with its origin', async () => {
     const result = await aws('get-distribution-config', '--id', DISTRIBUTION);
     expect(result.code).toBe(0);
-    const origin = JSON.parse(result.stdout).DistributionConfig.Origins.Items[0];
+    const origin = (JSON.parse(result.stdout) as CliDistributionConfig).DistributionConfig.Origins.Items[0];
     expect(origin).toMatchObject({ DomainName: 'my-site.s3.eu-west-1.amazonaws.com', OriginPath: '/live' });
   });
 
@@ -130,13 +163,21 @@ describe('with the JS SDK', () => {
     const busy = await startCloudFrontServer({ completeAfterMs: 60_000, distributions: [{ id: DISTRIBUTION }] });
     try {
       const send = (paths: string[], ref: string) =>
-        new CloudFrontClient({ endpoint: busy.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'k', secretAccessKey: 's' } }).send(
+        new CloudFrontClient({
+          endpoint: busy.url,
+          region: 'us-east-1',
+          maxAttempts: 1,
+          credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+        }).send(
           new CreateInvalidationCommand({
             DistributionId: DISTRIBUTION,
             InvalidationBatch: { CallerReference: ref, Paths: { Quantity: paths.length, Items: paths } },
           }),
         );
-      await send(Array.from({ length: 15 }, (_, i) => `/d${i}/*`), 'fifteen');
+      await send(
+        Array.from({ length: 15 }, (_, i) => `/d${i}/*`),
+        'fifteen',
+      );
       await expect(send(['/more/*'], 'sixteenth')).rejects.toMatchObject({ name: 'TooManyInvalidationsInProgress' });
     } finally {
       await busy.close();

@@ -47,7 +47,9 @@ describe('a deploy on push', () => {
       expect((await getObject(local.bucket, 'first-deploy', key)).body.equals(Buffer.from(body))).toBe(true);
     }
     expect((await getObject(local.bucket, 'first-deploy', 'index.html')).contentType).toBe('text/html; charset=utf-8');
-    expect((await getObject(local.bucket, 'first-deploy', 'assets/style.css')).contentType).toBe('text/css; charset=utf-8');
+    expect((await getObject(local.bucket, 'first-deploy', 'assets/style.css')).contentType).toBe(
+      'text/css; charset=utf-8',
+    );
     expect((await getObject(local.bucket, 'first-deploy', 'fonts/inter.woff2')).contentType).toBe('font/woff2');
     expect((await getObject(local.bucket, 'first-deploy', 'video/intro.mp4')).contentType).toBe('video/mp4');
 
@@ -57,7 +59,9 @@ describe('a deploy on push', () => {
     expect(run.outputs).toEqual({
       'invalidation-id': created?.id,
       'invalidation-status': 'Completed',
-      invalidations: JSON.stringify([{ distributionId: DISTRIBUTION, id: created?.id, status: 'Completed', paths: ['/*'] }]),
+      invalidations: JSON.stringify([
+        { distributionId: DISTRIBUTION, id: created?.id, status: 'Completed', paths: ['/*'] },
+      ]),
       'updated-count': '0',
       'uploaded-count': String(siteKeys.length),
       'deleted-count': '0',
@@ -102,7 +106,11 @@ describe('a deploy on push', () => {
 
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ 'uploaded-count': '1', 'deleted-count': '1' });
-    expect(await listKeys(local.bucket, 'prefixed')).toEqual(['other/keep.html', 'site-old/keep.html', 'site/index.html']);
+    expect(await listKeys(local.bucket, 'prefixed')).toEqual([
+      'other/keep.html',
+      'site-old/keep.html',
+      'site/index.html',
+    ]);
     expect(run.stdout.indexOf('::group::Upload')).toBeLessThan(run.stdout.indexOf('::group::Delete'));
   });
 
@@ -116,19 +124,28 @@ describe('a deploy on push', () => {
     expect(local.cloudFront.requests.length).toBe(requestsBefore);
     expect(run.outputs).toMatchObject({ 'uploaded-count': String(siteKeys.length), 'invalidation-id': '' });
     expect(run.summary).toContain('Dry run (nothing changed)');
-    expect(run.stdout).toMatch(/::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/);
+    expect(run.stdout).toMatch(
+      /::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/,
+    );
   });
 
   it('creates one invalidation when the same run attempt runs twice', async () => {
     const source = await writeSite({ 'index.html': 'x' });
     const env = { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '3' };
-    const inputs = { source, bucket: 'idempotent', 'distribution-id': DISTRIBUTION, paths: '/index.html\n/docs/my page.html' };
+    const inputs = {
+      source,
+      bucket: 'idempotent',
+      'distribution-id': DISTRIBUTION,
+      paths: '/index.html\n/docs/my page.html',
+    };
     const first = await deploy(inputs, env);
     const second = await deploy(inputs, env);
 
     expect(first.exitCode).toBe(0);
     expect(second.outputs['invalidation-id']).toBe(first.outputs['invalidation-id']);
-    const matching = local.cloudFront.invalidations(DISTRIBUTION).filter((i) => i.id === first.outputs['invalidation-id']);
+    const matching = local.cloudFront
+      .invalidations(DISTRIBUTION)
+      .filter((i) => i.id === first.outputs['invalidation-id']);
     expect(matching).toHaveLength(1);
     expect(matching[0]?.paths).toEqual(['/index.html', '/docs/my%20page.html']);
   });
@@ -144,9 +161,7 @@ describe('a deploy on push', () => {
       );
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(run.exitCode).toBe(1);
-      expect(run.errors).toEqual([
-        expect.stringMatching(/still InProgress after 4 s \('wait-timeout'\)/),
-      ]);
+      expect(run.errors).toEqual([expect.stringMatching(/still InProgress after 4 s \('wait-timeout'\)/)]);
       expect(run.outputs['invalidation-status']).toBe('InProgress');
       expect(run.outputs['invalidation-id']).toBe(slow.invalidations(SLOW_DISTRIBUTION)[0]?.id);
       expect(run.outputs['uploaded-count']).toBe('1');
@@ -168,12 +183,27 @@ describe('refusals and errors: one clear line, no stack trace', () => {
   });
 
   it.each<[string, Record<string, string>, Record<string, string>, RegExp]>([
-    ['a missing source', { source: '/nonexistent/build' }, {}, /Input 'source': folder '\/nonexistent\/build' does not exist/],
-    ['a malformed bucket name', { bucket: 'My_Bucket' }, {}, /Input 'bucket' is not a valid S3 bucket name: 'My_Bucket'/],
+    [
+      'a missing source',
+      { source: '/nonexistent/build' },
+      {},
+      /Input 'source': folder '\/nonexistent\/build' does not exist/,
+    ],
+    [
+      'a malformed bucket name',
+      { bucket: 'My_Bucket' },
+      {},
+      /Input 'bucket' is not a valid S3 bucket name: 'My_Bucket'/,
+    ],
     ['a boolean typo', { wait: 'yes' }, {}, /Input 'wait' must be true or false, got 'yes'/],
     ['a bucket that does not exist', { bucket: 'no-such-bucket' }, {}, /Bucket 'no-such-bucket' does not exist/],
     ['an unknown access key', {}, { AWS_ACCESS_KEY_ID: 'INVALIDKEY' }, /does not recognise the access key/],
-    ['an unknown distribution', { 'distribution-id': 'EUNKNOWN00000' }, {}, /distribution 'EUNKNOWN00000' does not exist/],
+    [
+      'an unknown distribution',
+      { 'distribution-id': 'EUNKNOWN00000' },
+      {},
+      /distribution 'EUNKNOWN00000' does not exist/,
+    ],
     ['an unreachable endpoint', {}, { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, /Could not reach S3.*ECONNREFUSED/],
   ])('%s', async (_, inputs, env, message) => {
     const source = await writeSite({ 'index.html': 'x' });

@@ -11,17 +11,33 @@ describe('describeAwsError', () => {
   it.each<[Error, typeof s3 | typeof cf, RegExp]>([
     [awsError('NoSuchBucket', 404), s3, /Bucket 'my-site' does not exist.*'bucket' input/],
     [awsError('AccessDenied', 403), s3, /Access denied to bucket 'my-site'.*s3:ListBucket.*IAM/],
-    [awsError('AccessDenied', 403), cf, /Access denied to CloudFront distribution 'E1A2B3C4D5E6F7'.*cloudfront:CreateInvalidation/],
+    [
+      awsError('AccessDenied', 403),
+      cf,
+      /Access denied to CloudFront distribution 'E1A2B3C4D5E6F7'.*cloudfront:CreateInvalidation/,
+    ],
     [awsError('NoSuchDistribution', 404), cf, /distribution 'E1A2B3C4D5E6F7' does not exist.*'distribution-id'/],
     [awsError('InvalidAccessKeyId', 403), s3, /does not recognise the access key.*configure-aws-credentials/],
     [awsError('InvalidClientTokenId', 403), cf, /does not recognise the access key/],
     [awsError('SignatureDoesNotMatch', 403), s3, /secret key does not match/],
     [awsError('ExpiredToken', 400), s3, /session token has expired/],
-    [awsError('CredentialsProviderError', 0, 'Could not load credentials from any providers'), s3, /No AWS credentials found/],
+    [
+      awsError('CredentialsProviderError', 0, 'Could not load credentials from any providers'),
+      s3,
+      /No AWS credentials found/,
+    ],
     [awsError('SlowDown', 503), s3, /kept throttling.*'concurrency'/],
     [awsError('TooManyInvalidationsInProgress', 400), cf, /too many invalidations in progress/],
-    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), s3, /Could not reach S3.*AWS_ENDPOINT_URL_S3/],
-    [awsError('WeirdError', 500, 'something odd'), s3, /S3 request for bucket 'my-site' failed \(HTTP 500\): WeirdError: something odd/],
+    [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+      s3,
+      /Could not reach S3.*AWS_ENDPOINT_URL_S3/,
+    ],
+    [
+      awsError('WeirdError', 500, 'something odd'),
+      s3,
+      /S3 request for bucket 'my-site' failed \(HTTP 500\): WeirdError: something odd/,
+    ],
   ])('translates case %# into a message a user can act on', (error, context, pattern) => {
     expect(describeAwsError(error, context)).toMatch(pattern);
   });

@@ -2,7 +2,9 @@ import { type HeaderRules, NO_HEADER_RULES, headersFor, parseRules } from '../sr
 
 describe('parseRules', () => {
   it('reads glob: value lines, and a bare value as a rule for every file', () => {
-    expect(parseRules('**/*.html: no-cache\n\n# a comment\nassets/**: public, max-age=31536000, immutable', 'cache-control')).toEqual([
+    expect(
+      parseRules('**/*.html: no-cache\n\n# a comment\nassets/**: public, max-age=31536000, immutable', 'cache-control'),
+    ).toEqual([
       { glob: '**/*.html', value: 'no-cache' },
       { glob: 'assets/**', value: 'public, max-age=31536000, immutable' },
     ]);
@@ -23,11 +25,21 @@ describe('headersFor', () => {
   it.each<[string, object]>([
     ['index.html', { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }],
     ['docs/a/page.html', { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }],
-    ['assets/app.3f2a.js', { contentType: 'text/javascript; charset=utf-8', cacheControl: 'public, max-age=31536000, immutable' }],
+    [
+      'assets/app.3f2a.js',
+      { contentType: 'text/javascript; charset=utf-8', cacheControl: 'public, max-age=31536000, immutable' },
+    ],
     ['assets/page.html', { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }],
     ['feeds/news', { contentType: 'application/rss+xml' }],
     ['robots.txt', { contentType: 'text/plain; charset=utf-8' }],
-    ['assets/app.js.gz', { contentType: 'text/javascript; charset=utf-8', contentEncoding: 'gzip', cacheControl: 'public, max-age=31536000, immutable' }],
+    [
+      'assets/app.js.gz',
+      {
+        contentType: 'text/javascript; charset=utf-8',
+        contentEncoding: 'gzip',
+        cacheControl: 'public, max-age=31536000, immutable',
+      },
+    ],
     ['data.json.br', { contentType: 'application/json; charset=utf-8', contentEncoding: 'br' }],
     ['compressed/lib/app.js', { contentType: 'text/javascript; charset=utf-8', contentEncoding: 'gzip' }],
     ['downloads/source.tar.gz', { contentType: 'application/gzip' }],

@@ -66,7 +66,11 @@ describe('scanSource', () => {
   });
 
   it('selects files with include and exclude globs, .well-known like any folder', async () => {
-    const { files } = await scanSource(root, { ...defaults, include: ['**/*.html', '.well-known/**'], exclude: ['my page.html'] });
+    const { files } = await scanSource(root, {
+      ...defaults,
+      include: ['**/*.html', '.well-known/**'],
+      exclude: ['my page.html'],
+    });
     expect(files.map((f) => f.key)).toEqual(['.well-known/security.txt', 'home.html', 'index.html']);
   });
 
@@ -90,7 +94,9 @@ describe('scanSource', () => {
 
   it('refuses a missing folder and a file, naming the input', async () => {
     await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(ActionError);
-    await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(/Input 'source': folder .* does not exist/);
+    await expect(scanSource(path.join(root, 'nope'), defaults)).rejects.toThrow(
+      /Input 'source': folder .* does not exist/,
+    );
     await expect(scanSource(path.join(root, 'index.html'), defaults)).rejects.toThrow(/is a file, not a folder/);
   });
 });

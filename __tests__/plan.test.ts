@@ -5,7 +5,13 @@ import type { RemoteObject } from '../src/remote.js';
 
 function local(key: string, md5: string, size = 10, cacheControl?: string): LocalFile {
   const { contentType } = headersFor(key, NO_HEADER_RULES);
-  return { key, absolutePath: `/src/${key}`, size, md5, headers: cacheControl ? { contentType, cacheControl } : { contentType } };
+  return {
+    key,
+    absolutePath: `/src/${key}`,
+    size,
+    md5,
+    headers: cacheControl ? { contentType, cacheControl } : { contentType },
+  };
 }
 const options = (more: Partial<PlanOptions> = {}): PlanOptions => ({
   delete: false,
@@ -21,7 +27,11 @@ const B = 'b'.repeat(32);
 
 describe('planSync', () => {
   it('uploads nothing when every object has the same bytes, whatever the mtimes', () => {
-    const plan = planSync([local('index.html', A), local('app.js', B)], remote(['index.html', A], ['app.js', B]), options({ delete: true }));
+    const plan = planSync(
+      [local('index.html', A), local('app.js', B)],
+      remote(['index.html', A], ['app.js', B]),
+      options({ delete: true }),
+    );
     expect(plan.uploads).toEqual([]);
     expect(plan.deletes).toEqual([]);
     expect(plan.unchanged.map((f) => f.key)).toEqual(['index.html', 'app.js']);
@@ -49,7 +59,10 @@ describe('planSync', () => {
   it('deletes remote objects without a local file only when asked', () => {
     const objects = remote(['index.html', A], ['old.html', A], ['gone/page.html', B]);
     expect(planSync([local('index.html', A)], objects, options()).deletes).toEqual([]);
-    expect(planSync([local('index.html', A)], objects, options({ delete: true })).deletes).toEqual(['gone/page.html', 'old.html']);
+    expect(planSync([local('index.html', A)], objects, options({ delete: true })).deletes).toEqual([
+      'gone/page.html',
+      'old.html',
+    ]);
   });
 
   it('uploads everything with force', () => {
@@ -67,9 +80,15 @@ describe('planSync', () => {
   });
 
   it('uploads assets before entry points', () => {
-    const files = ['index.html', 'app.js', 'blog/index.html', 'sitemap.xml', 'img/logo.png', 'site.webmanifest', 'feed.xml'].map(
-      (key) => local(key, A),
-    );
+    const files = [
+      'index.html',
+      'app.js',
+      'blog/index.html',
+      'sitemap.xml',
+      'img/logo.png',
+      'site.webmanifest',
+      'feed.xml',
+    ].map((key) => local(key, A));
     const plan = planSync(files, remote(), options());
     expect(plan.uploads.map((u) => u.file.key)).toEqual([
       'app.js',

@@ -50,7 +50,11 @@ describe('faults on the way to S3', () => {
     const failed = await local.deploy({ source, bucket: 'partial', delete: 'true', 'distribution-id': DISTRIBUTION });
 
     expect(failed.exitCode).toBe(1);
-    expect(failed.errors).toEqual([expect.stringMatching(/1 of 1 files failed.*'assets\/broken.js'.*Nothing was deleted and no invalidation was made/)]);
+    expect(failed.errors).toEqual([
+      expect.stringMatching(
+        /1 of 1 files failed.*'assets\/broken.js'.*Nothing was deleted and no invalidation was made/,
+      ),
+    ]);
     expect(failed.summary).toMatch(/Did not make it:[\s\S]*`assets\/broken.js`/);
     expect(local.proxy.counts().DeleteObjects).toBeUndefined();
     expect(failed.outputs['invalidation-id']).toBe('');
@@ -91,7 +95,9 @@ describe('CloudFront errors', () => {
     const seconds = (Date.now() - started) / 1000;
 
     expect(run.exitCode).toBe(1);
-    expect(run.errors).toEqual([expect.stringMatching(/too many invalidations in progress when 'wait-timeout' ran out/)]);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/too many invalidations in progress when 'wait-timeout' ran out/),
+    ]);
     expect(seconds).toBeLessThan(4 + 3);
   });
 
@@ -122,22 +128,46 @@ describe('bad input: one clear line, and not a single request', () => {
     ['empty source', () => ({ source: '' }), /Input 'source' is required but empty/],
     ['empty bucket', () => ({ bucket: '' }), /Input 'bucket' is required but empty/],
     ['source is a file', () => ({ source: file }), /Input 'source': '.*index.html' is a file, not a folder/],
-    ['source is missing', () => ({ source: `${source}-missing` }), /Input 'source': folder '.*-missing' does not exist/],
+    [
+      'source is missing',
+      () => ({ source: `${source}-missing` }),
+      /Input 'source': folder '.*-missing' does not exist/,
+    ],
     ['bucket that cannot exist', () => ({ bucket: '-bad-' }), /Input 'bucket' is not a valid S3 bucket name: '-bad-'/],
     ['bucket as a URL', () => ({ bucket: 's3://inputs/site' }), /Input 'bucket' must be a bucket name only/],
-    ['path without /', () => ({ 'distribution-id': DISTRIBUTION, paths: 'index.html' }), /Input 'paths': 'index.html' must start with '\/'/],
+    [
+      'path without /',
+      () => ({ 'distribution-id': DISTRIBUTION, paths: 'index.html' }),
+      /Input 'paths': 'index.html' must start with '\/'/,
+    ],
     ['* inside a path', () => ({ 'distribution-id': DISTRIBUTION, paths: '/a/*.html' }), /has a '\*' before the end/],
     ['bad glob', () => ({ exclude: 'assets/{a,b' }), /Input 'exclude': 'assets\/\{a,b' is not a valid glob/],
-    ['bad cache-control glob', () => ({ 'cache-control': '[abc: no-cache' }), /Input 'cache-control': '\[abc' is not a valid glob/],
+    [
+      'bad cache-control glob',
+      () => ({ 'cache-control': '[abc: no-cache' }),
+      /Input 'cache-control': '\[abc' is not a valid glob/,
+    ],
     ['negative concurrency', () => ({ concurrency: '-4' }), /Input 'concurrency' must be between 1 and 256, got -4/],
     ['negative wait-timeout', () => ({ 'wait-timeout': '-1' }), /Input 'wait-timeout' must be between 1 and/],
-    ['negative max-deletes', () => ({ 'max-deletes': '-2' }), /Input 'max-deletes' must be 0 or more, or -1 for no cap/],
-    ['non-number max-invalidation-paths', () => ({ 'max-invalidation-paths': 'ten' }), /Input 'max-invalidation-paths' must be a whole number/],
+    [
+      'negative max-deletes',
+      () => ({ 'max-deletes': '-2' }),
+      /Input 'max-deletes' must be 0 or more, or -1 for no cap/,
+    ],
+    [
+      'non-number max-invalidation-paths',
+      () => ({ 'max-invalidation-paths': 'ten' }),
+      /Input 'max-invalidation-paths' must be a whole number/,
+    ],
     ['boolean typo', () => ({ delete: 'yes' }), /Input 'delete' must be true or false, got 'yes'/],
     ['dry-run typo', () => ({ 'dry-run': '1' }), /Input 'dry-run' must be true or false, got '1'/],
     ['unknown region', () => ({ region: 'eu-central' }), /Input 'region' must be an AWS region like us-east-1/],
     ['unknown region prefix', () => ({ region: 'xx-east-1' }), /Input 'region' must be an AWS region/],
-    ['bad distribution id', () => ({ 'distribution-id': 'arn:aws:cloudfront::1:distribution/E1' }), /Input 'distribution-id' must be a CloudFront distribution id/],
+    [
+      'bad distribution id',
+      () => ({ 'distribution-id': 'arn:aws:cloudfront::1:distribution/E1' }),
+      /Input 'distribution-id' must be a CloudFront distribution id/,
+    ],
     ['wait without a distribution', () => ({ wait: 'true' }), /Input 'wait' is true but 'distribution-id' is empty/],
     ['prefix with ..', () => ({ prefix: 'site/../other' }), /Input 'prefix' must be a plain key prefix/],
   ])('%s', async (_, inputs, message) => {
@@ -169,7 +199,10 @@ describe('secrets', () => {
     expect(run.stdout).toContain('::debug::');
     const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
     expect(masks).toEqual([`::add-mask::${secret}`, `::add-mask::${token}`]);
-    const logs = run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+    const logs = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
     for (const text of [logs, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(token);

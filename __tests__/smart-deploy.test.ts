@@ -68,13 +68,23 @@ describe('paths: auto', () => {
 
     const requestsBefore = local.cloudFront.requests.length;
     const third = await local.deploy(auto);
-    expect(third.outputs).toMatchObject({ 'invalidation-status': 'Skipped', 'invalidation-id': '', 'uploaded-count': '0' });
+    expect(third.outputs).toMatchObject({
+      'invalidation-status': 'Skipped',
+      'invalidation-id': '',
+      'uploaded-count': '0',
+    });
     expect(local.cloudFront.requests.slice(requestsBefore).map((r) => r.method)).toEqual([]);
   });
 
   it("maps keys through the distribution's origin path", async () => {
     const source = await writeSite({ 'index.html': 'v1', 'a.html': 'v1' });
-    const inputs = { source, bucket: 'origin-path', prefix: 'live/blog', 'distribution-id': PREFIXED_DIST, paths: 'auto' };
+    const inputs = {
+      source,
+      bucket: 'origin-path',
+      prefix: 'live/blog',
+      'distribution-id': PREFIXED_DIST,
+      paths: 'auto',
+    };
     await local.deploy(inputs);
     await fs.writeFile(path.join(source, 'index.html'), 'v2');
     const run = await local.deploy(inputs);
@@ -105,7 +115,9 @@ describe('paths: auto', () => {
     const run = await local.deploy(inputs);
 
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/::warning::Not allowed to read EAUTO00000001's origin \(cloudfront:GetDistributionConfig\)/);
+    expect(run.stdout).toMatch(
+      /::warning::Not allowed to read EAUTO00000001's origin \(cloudfront:GetDistributionConfig\)/,
+    );
     expect(lastInvalidationPaths(ROOT_DIST)).toEqual(['/denied/page.html']);
   });
 });
@@ -122,12 +134,22 @@ describe('several distributions', () => {
     });
 
     expect(run.exitCode).toBe(0);
-    const listed = JSON.parse(run.outputs.invalidations ?? '[]');
+    const listed = JSON.parse(run.outputs.invalidations ?? '[]') as Array<{ id: string }>;
     expect(listed).toEqual([
-      { distributionId: ROOT_DIST, id: local.cloudFront.invalidations(ROOT_DIST).at(-1)?.id, status: 'Completed', paths: ['/index.html'] },
-      { distributionId: SECOND_DIST, id: local.cloudFront.invalidations(SECOND_DIST).at(-1)?.id, status: 'Completed', paths: ['/index.html'] },
+      {
+        distributionId: ROOT_DIST,
+        id: local.cloudFront.invalidations(ROOT_DIST).at(-1)?.id,
+        status: 'Completed',
+        paths: ['/index.html'],
+      },
+      {
+        distributionId: SECOND_DIST,
+        id: local.cloudFront.invalidations(SECOND_DIST).at(-1)?.id,
+        status: 'Completed',
+        paths: ['/index.html'],
+      },
     ]);
-    expect(run.outputs['invalidation-id']).toBe(listed[0].id);
+    expect(run.outputs['invalidation-id']).toBe(listed[0]?.id);
   });
 });
 
@@ -139,7 +161,9 @@ describe('safe deletes', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([
-      expect.stringMatching(/would delete 3 objects under s3:\/\/deletes\/, more than 'max-deletes' \(2\).*raise 'max-deletes' \(or set it to -1/),
+      expect.stringMatching(
+        /would delete 3 objects under s3:\/\/deletes\/, more than 'max-deletes' \(2\).*raise 'max-deletes' \(or set it to -1/,
+      ),
     ]);
     expect(await listKeys(local.bucket, 'deletes')).toEqual(['old/1.html', 'old/2.html', 'old/3.html']);
 
@@ -155,7 +179,7 @@ describe('per-file headers', () => {
       'index.html': '<h1>x</h1>',
       'assets/app.js': 'app()',
       'assets/lib.js.gz': gzipSync('lib()'),
-      'feed': '<rss/>',
+      feed: '<rss/>',
     });
     const rules = {
       source,
@@ -164,8 +188,13 @@ describe('per-file headers', () => {
       'content-type': 'feed: application/rss+xml',
     };
     expect((await local.deploy(rules)).exitCode).toBe(0);
-    expect(await head('headers', 'index.html')).toMatchObject({ CacheControl: 'no-cache', ContentType: 'text/html; charset=utf-8' });
-    expect(await head('headers', 'assets/app.js')).toMatchObject({ CacheControl: 'public, max-age=31536000, immutable' });
+    expect(await head('headers', 'index.html')).toMatchObject({
+      CacheControl: 'no-cache',
+      ContentType: 'text/html; charset=utf-8',
+    });
+    expect(await head('headers', 'assets/app.js')).toMatchObject({
+      CacheControl: 'public, max-age=31536000, immutable',
+    });
     expect(await head('headers', 'assets/lib.js.gz')).toMatchObject({
       ContentEncoding: 'gzip',
       ContentType: 'text/javascript; charset=utf-8',
@@ -180,12 +209,20 @@ describe('per-file headers', () => {
 
     // A edited rule: headers rewritten in place (CopyObject), no bytes sent again.
     local.proxy.reset();
-    const edited = await local.deploy({ ...rules, 'cache-control': '**/*.html: public, max-age=60\nassets/**: public, max-age=31536000, immutable' });
+    const edited = await local.deploy({
+      ...rules,
+      'cache-control': '**/*.html: public, max-age=60\nassets/**: public, max-age=31536000, immutable',
+    });
     expect(edited.exitCode).toBe(0);
     expect(edited.outputs).toMatchObject({ 'uploaded-count': '0', 'updated-count': '1' });
     expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, GetObject: 1, CopyObject: 1, PutObject: 1 });
-    expect(await head('headers', 'index.html')).toMatchObject({ CacheControl: 'public, max-age=60', ContentType: 'text/html; charset=utf-8' });
-    expect(await head('headers', 'assets/app.js')).toMatchObject({ CacheControl: 'public, max-age=31536000, immutable' });
+    expect(await head('headers', 'index.html')).toMatchObject({
+      CacheControl: 'public, max-age=60',
+      ContentType: 'text/html; charset=utf-8',
+    });
+    expect(await head('headers', 'assets/app.js')).toMatchObject({
+      CacheControl: 'public, max-age=31536000, immutable',
+    });
 
     const forced = await local.deploy({ ...rules, force: 'true' });
     expect(forced.outputs['uploaded-count']).toBe('4');
@@ -222,8 +259,12 @@ describe('file selection and order', () => {
     expect(run.exitCode).toBe(0);
     const writes = local.proxy.requests.filter((r) => r.operation === 'PutObject' || r.operation === 'DeleteObjects');
     const paths = writes.map((r) => `${r.operation} ${r.path.replace('/order/', '')}`);
-    expect(new Set(paths.slice(0, 3))).toEqual(new Set(['PutObject assets/a.js', 'PutObject assets/b.css', 'PutObject img/c.png']));
-    expect(new Set(paths.slice(3, 6))).toEqual(new Set(['PutObject index.html', 'PutObject blog/index.html', 'PutObject sitemap.xml']));
-    expect(writes.map((r) => r.operation)).toEqual([...Array(6).fill('PutObject'), 'DeleteObjects']);
+    expect(new Set(paths.slice(0, 3))).toEqual(
+      new Set(['PutObject assets/a.js', 'PutObject assets/b.css', 'PutObject img/c.png']),
+    );
+    expect(new Set(paths.slice(3, 6))).toEqual(
+      new Set(['PutObject index.html', 'PutObject blog/index.html', 'PutObject sitemap.xml']),
+    );
+    expect(writes.map((r) => r.operation)).toEqual([...Array<string>(6).fill('PutObject'), 'DeleteObjects']);
   });
 });

@@ -84066,7 +84066,12 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * request (by the SDK or by a re-run of the attempt) create at most one invalidation.
  */
 function callerReference(run, distributionId, paths) {
-    const batch = (0,external_node_crypto_.createHash)('sha256').update(distributionId).update('\n').update(paths.join('\n')).digest('hex').slice(0, 16);
+    const batch = (0,external_node_crypto_.createHash)('sha256')
+        .update(distributionId)
+        .update('\n')
+        .update(paths.join('\n'))
+        .digest('hex')
+        .slice(0, 16);
     return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
 }
 /** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
@@ -85477,7 +85482,9 @@ function parseRules(text, inputName) {
         .filter((line) => line !== '' && !line.startsWith('#'))
         .map((line) => {
         const match = /^(.+?):\s+(.+)$/.exec(line);
-        const rule = match ? { glob: match[1].trim(), value: match[2].trim() } : { glob: '**', value: line };
+        const rule = match
+            ? { glob: match[1].trim(), value: match[2].trim() }
+            : { glob: '**', value: line };
         globMatcher(rule.glob, inputName);
         return rule;
     });
@@ -85517,7 +85524,7 @@ function contentTypeFor(key) {
     return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
 }
 function sameHeaders(a, b) {
-    return a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding;
+    return (a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding);
 }
 
 ;// CONCATENATED MODULE: ./src/paths.ts
@@ -85695,7 +85702,11 @@ function parseInputs(read, workspace = process.cwd()) {
         exclude: parseGlobs(read, Input.exclude),
         force: parseBoolean(read, Input.force, false),
         wait,
-        waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
+        waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, {
+            fallback: DEFAULT_WAIT_TIMEOUT_SECONDS,
+            min: 1,
+            max: 6 * 3600,
+        }),
         delete: parseBoolean(read, Input.delete, false),
         concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
         region: parseRegion(read(Input.region).trim()),
@@ -85739,9 +85750,7 @@ function parseBucket(value) {
     if (/^s3:\/\//i.test(value) || value.includes('/')) {
         throw new ActionError(`Input 'bucket' must be a bucket name only, got '${value}'. Put the folder inside the bucket in 'prefix' (e.g. bucket: my-site, prefix: docs/).`);
     }
-    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) &&
-        !value.includes('..') &&
-        !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) && !value.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(value);
     if (!valid) {
         throw new ActionError(`Input 'bucket' is not a valid S3 bucket name: '${value}'. Names are 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`);
     }
@@ -86033,7 +86042,12 @@ function keySelector({ include, exclude }) {
 async function hashFile(absolutePath) {
     const { size } = await promises_default().stat(absolutePath);
     if (!usesMultipart(size)) {
-        return { size, md5: (0,external_node_crypto_.createHash)('md5').update(await promises_default().readFile(absolutePath)).digest('hex') };
+        return {
+            size,
+            md5: (0,external_node_crypto_.createHash)('md5')
+                .update(await promises_default().readFile(absolutePath))
+                .digest('hex'),
+        };
     }
     const partSize = partSizeFor(size);
     const whole = (0,external_node_crypto_.createHash)('md5');
@@ -86215,7 +86229,7 @@ function resultLine(report) {
     const o = outputsOf(report);
     const bytes = formatBytes(Number(o[Output.uploadedBytes]));
     const invalidations = report.invalidations
-        .map((i) => (i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`))
+        .map((i) => i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`)
         .join(', ');
     const changes = report.dryRun
         ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
@@ -86242,7 +86256,10 @@ function summaryMarkdown(report) {
         lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
     for (const { distributionId, id, status, paths } of report.invalidations) {
         const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
-        const shown = paths.slice(0, 10).map((p) => `\`${p}\``).join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+        const shown = paths
+            .slice(0, 10)
+            .map((p) => `\`${p}\``)
+            .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
         const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
         lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
     }
@@ -86266,9 +86283,7 @@ function fileChanges(report) {
     const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
     const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
     const lines = [
-        ...plan.uploads
-            .filter((u) => !uploaded || uploaded.has(u.file.key))
-            .map((u) => `- \`${u.file.key}\` ${u.reason}`),
+        ...plan.uploads.filter((u) => !uploaded || uploaded.has(u.file.key)).map((u) => `- \`${u.file.key}\` ${u.reason}`),
         ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
         ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
     ];

@@ -65,14 +65,20 @@ export async function startCloudFrontServer({
   const known = new Map(
     distributions.map((d) => [
       d.id,
-      { id: d.id, bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com', originPath: d.originPath ?? '', invalidations: [] },
+      {
+        id: d.id,
+        bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com',
+        originPath: d.originPath ?? '',
+        invalidations: [],
+      },
     ]),
   );
   const requests = [];
   const injected = new Map(); // operation -> [{ code, times }]
   let sequence = 0;
 
-  const statusOf = (invalidation) => (Date.now() - invalidation.created >= completeAfterMs ? 'Completed' : 'InProgress');
+  const statusOf = (invalidation) =>
+    Date.now() - invalidation.created >= completeAfterMs ? 'Completed' : 'InProgress';
 
   function distribution(id) {
     const found = known.get(id);
@@ -110,7 +116,10 @@ export async function startCloudFrontServer({
     const paths = batch?.Paths?.Items?.Path ?? [];
     if (!batch || !callerReference) throw new ApiError('InvalidArgument', 'CallerReference is required.');
     if (quantity !== paths.length) {
-      throw new ApiError('InconsistentQuantities', `Quantity ${quantity} does not match the ${paths.length} paths given.`);
+      throw new ApiError(
+        'InconsistentQuantities',
+        `Quantity ${quantity} does not match the ${paths.length} paths given.`,
+      );
     }
     if (paths.length > MAX_PATHS_PER_REQUEST) {
       throw new ApiError('BatchTooLarge', `Your request contains more than ${MAX_PATHS_PER_REQUEST} paths.`);
@@ -123,9 +132,14 @@ export async function startCloudFrontServer({
     }
     const existing = target.invalidations.find((i) => i.callerReference === callerReference);
     if (existing) {
-      const same = existing.paths.length === paths.length && [...existing.paths].sort().join('\n') === [...paths].sort().join('\n');
+      const same =
+        existing.paths.length === paths.length &&
+        [...existing.paths].sort().join('\n') === [...paths].sort().join('\n');
       if (!same) {
-        throw new ApiError('InvalidationBatchAlreadyExists', 'A different invalidation batch with this CallerReference already exists.');
+        throw new ApiError(
+          'InvalidationBatchAlreadyExists',
+          'A different invalidation batch with this CallerReference already exists.',
+        );
       }
       return existing;
     }
@@ -133,7 +147,10 @@ export async function startCloudFrontServer({
     const all = [...inProgress, ...paths];
     const wildcards = all.filter((p) => p.endsWith('*')).length;
     if (wildcards > MAX_WILDCARDS_IN_PROGRESS || all.length - wildcards > MAX_FILE_PATHS_IN_PROGRESS) {
-      throw new ApiError('TooManyInvalidationsInProgress', 'Processing your request would cause the maximum number of in-progress invalidations to be exceeded.');
+      throw new ApiError(
+        'TooManyInvalidationsInProgress',
+        'Processing your request would cause the maximum number of in-progress invalidations to be exceeded.',
+      );
     }
     const invalidation = { id: newInvalidationId(), callerReference, paths, created: Date.now() };
     target.invalidations.push(invalidation);
@@ -171,44 +188,73 @@ export async function startCloudFrontServer({
     if ((match = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation$/.exec(path))) {
       const target = () => distribution(decodeURIComponent(match[1]));
       if (method === 'POST') {
-        return ['CreateInvalidation', () => {
-          const invalidation = createInvalidation(target(), body);
-          const location = `${url}${API}/distribution/${target().id}/invalidation/${invalidation.id}`;
-          return { status: 201, body: invalidationXml(invalidation), headers: { Location: location } };
-        }];
+        return [
+          'CreateInvalidation',
+          () => {
+            const invalidation = createInvalidation(target(), body);
+            const location = `${url}${API}/distribution/${target().id}/invalidation/${invalidation.id}`;
+            return { status: 201, body: invalidationXml(invalidation), headers: { Location: location } };
+          },
+        ];
       }
       if (method === 'GET') {
-        return ['ListInvalidations', () => {
-          const items = [...target().invalidations].reverse();
-          const summaries = items
-            .map((i) => element('InvalidationSummary', element('Id', i.id) + element('CreateTime', new Date(i.created).toISOString()) + element('Status', statusOf(i))))
-            .join('');
-          const listXml =
-            `<?xml version="1.0" encoding="UTF-8"?>\n<InvalidationList xmlns="${NAMESPACE}">` +
-            element('Marker', '') + element('MaxItems', 100) + element('IsTruncated', 'false') +
-            element('Quantity', items.length) + (items.length ? element('Items', summaries) : '') +
-            '</InvalidationList>';
-          return { status: 200, body: listXml };
-        }];
+        return [
+          'ListInvalidations',
+          () => {
+            const items = [...target().invalidations].reverse();
+            const summaries = items
+              .map((i) =>
+                element(
+                  'InvalidationSummary',
+                  element('Id', i.id) +
+                    element('CreateTime', new Date(i.created).toISOString()) +
+                    element('Status', statusOf(i)),
+                ),
+              )
+              .join('');
+            const listXml =
+              `<?xml version="1.0" encoding="UTF-8"?>\n<InvalidationList xmlns="${NAMESPACE}">` +
+              element('Marker', '') +
+              element('MaxItems', 100) +
+              element('IsTruncated', 'false') +
+              element('Quantity', items.length) +
+              (items.length ? element('Items', summaries) : '') +
+              '</InvalidationList>';
+            return { status: 200, body: listXml };
+          },
+        ];
       }
     }
     if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation\/([^/]+)$/.exec(path))) {
-      return ['GetInvalidation', () => {
-        const target = distribution(decodeURIComponent(match[1]));
-        const invalidation = target.invalidations.find((i) => i.id === decodeURIComponent(match[2]));
-        if (!invalidation) throw new ApiError('NoSuchInvalidation', 'The specified invalidation does not exist.');
-        return { status: 200, body: invalidationXml(invalidation) };
-      }];
+      return [
+        'GetInvalidation',
+        () => {
+          const target = distribution(decodeURIComponent(match[1]));
+          const invalidation = target.invalidations.find((i) => i.id === decodeURIComponent(match[2]));
+          if (!invalidation) throw new ApiError('NoSuchInvalidation', 'The specified invalidation does not exist.');
+          return { status: 200, body: invalidationXml(invalidation) };
+        },
+      ];
     }
     if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)\/config$/.exec(path))) {
-      return ['GetDistributionConfig', () => {
-        const target = distribution(decodeURIComponent(match[1]));
-        return { status: 200, body: distributionConfigXml(target), headers: { ETag: `E${target.id.slice(1, 13)}CFG` } };
-      }];
+      return [
+        'GetDistributionConfig',
+        () => {
+          const target = distribution(decodeURIComponent(match[1]));
+          return {
+            status: 200,
+            body: distributionConfigXml(target),
+            headers: { ETag: `E${target.id.slice(1, 13)}CFG` },
+          };
+        },
+      ];
     }
-    return ['Unknown', () => {
-      throw new ApiError('NoSuchResource', `No such resource: ${method} ${path}`);
-    }];
+    return [
+      'Unknown',
+      () => {
+        throw new ApiError('NoSuchResource', `No such resource: ${method} ${path}`);
+      },
+    ];
   }
 
   /** The action must sign CloudFront requests for us-east-1 and the cloudfront service. */
@@ -219,9 +265,13 @@ export async function startCloudFrontServer({
     }
     const [, accessKey, region, service] = scope;
     if (region !== 'us-east-1' || service !== 'cloudfront') {
-      throw new ApiError('SignatureDoesNotMatch', `Credential should be scoped to a valid region and service: got ${region}/${service}, expected us-east-1/cloudfront.`);
+      throw new ApiError(
+        'SignatureDoesNotMatch',
+        `Credential should be scoped to a valid region and service: got ${region}/${service}, expected us-east-1/cloudfront.`,
+      );
     }
-    if (accessKey === 'INVALIDKEY') throw new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (accessKey === 'INVALIDKEY')
+      throw new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
 
   function injectedError(operation) {
@@ -255,7 +305,10 @@ export async function startCloudFrontServer({
           status: ERROR_STATUS[error.code] ?? 400,
           body:
             `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NAMESPACE}">` +
-            element('Error', element('Type', type) + element('Code', error.code) + element('Message', escape(error.message))) +
+            element(
+              'Error',
+              element('Type', type) + element('Code', error.code) + element('Message', escape(error.message)),
+            ) +
             element('RequestId', requestId) +
             '</ErrorResponse>',
         };
@@ -306,6 +359,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const index = process.argv.indexOf(name);
     return index === -1 ? fallback : Number(process.argv[index + 1]);
   };
-  const server = await startCloudFrontServer({ port: flag('--port', 0), completeAfterMs: flag('--complete-after-ms', 1000), quiet: false });
+  const server = await startCloudFrontServer({
+    port: flag('--port', 0),
+    completeAfterMs: flag('--complete-after-ms', 1000),
+    quiet: false,
+  });
   console.log(`CloudFront API listening on ${server.url}`);
 }

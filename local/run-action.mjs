@@ -34,10 +34,15 @@ export async function runAction({ inputs, env = {}, echo = false }) {
     ...env,
   };
   const { exitCode, stdout, stderr } = await new Promise((resolve) => {
-    const child = execFile(process.execPath, [ACTION_ENTRY], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? error.code : 0;
-      resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [ACTION_ENTRY],
+      { env: childEnv, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? error.code : 0;
+        resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
     if (echo) child.stdout?.pipe(process.stdout);
   });
   const outputs = parseOutputFile(await fs.readFile(outputFile, 'utf8'));

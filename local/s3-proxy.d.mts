@@ -23,4 +23,8 @@ export interface S3Proxy {
   close(): Promise<void>;
 }
 export declare function s3Operation(method: string, url: string, headers: Record<string, unknown>): string;
-export declare function startS3Proxy(options: { target: string; latencyMs?: number; faults?: Faults }): Promise<S3Proxy>;
+export declare function startS3Proxy(options: {
+  target: string;
+  latencyMs?: number;
+  faults?: Faults;
+}): Promise<S3Proxy>;

@@ -91,7 +91,12 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
 
   const server = http.createServer((request, response) => {
     const operation = s3Operation(request.method ?? 'GET', request.url ?? '/', request.headers);
-    const record = { operation, method: request.method ?? '', path: decodeURIComponent((request.url ?? '/').split('?')[0]), bytesIn: 0 };
+    const record = {
+      operation,
+      method: request.method ?? '',
+      path: decodeURIComponent((request.url ?? '/').split('?')[0]),
+      bytesIn: 0,
+    };
     requests.push(record);
     request.on('data', (chunk) => {
       record.bytesIn += chunk.length;
@@ -102,7 +107,14 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
         return;
       }
       const proxied = http.request(
-        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          agent,
+        },
         (answer) => {
           response.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(response);

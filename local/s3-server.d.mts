@@ -5,4 +5,8 @@ export interface LocalS3Server {
   directory: string;
   close(): Promise<void>;
 }
-export declare function startS3Server(options?: { buckets?: string[]; port?: number; silent?: boolean }): Promise<LocalS3Server>;
+export declare function startS3Server(options?: {
+  buckets?: string[];
+  port?: number;
+  silent?: boolean;
+}): Promise<LocalS3Server>;

@@ -33,7 +33,12 @@ export interface RunIdentity {
  * request (by the SDK or by a re-run of the attempt) create at most one invalidation.
  */
 export function callerReference(run: RunIdentity, distributionId: string, paths: readonly string[]): string {
-  const batch = createHash('sha256').update(distributionId).update('\n').update(paths.join('\n')).digest('hex').slice(0, 16);
+  const batch = createHash('sha256')
+    .update(distributionId)
+    .update('\n')
+    .update(paths.join('\n'))
+    .digest('hex')
+    .slice(0, 16);
   return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
 }
 
@@ -58,7 +63,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Creates the invalidation, backing off while CloudFront answers TooManyInvalidationsInProgress (throttling
  * is the SDK's own retry). Every attempt carries the same CallerReference, so none can create a second one.
  */
-export async function createInvalidation(client: CloudFrontClient, request: InvalidationRequest): Promise<Invalidation> {
+export async function createInvalidation(
+  client: CloudFrontClient,
+  request: InvalidationRequest,
+): Promise<Invalidation> {
   const paths = [...request.paths];
   const command = new CreateInvalidationCommand({
     DistributionId: request.distributionId,
@@ -72,11 +80,15 @@ export async function createInvalidation(client: CloudFrontClient, request: Inva
     try {
       const response = await client.send(command);
       const id = response.Invalidation?.Id;
-      if (!id) throw new Error(`CloudFront answered CreateInvalidation for '${request.distributionId}' without an invalidation id.`);
+      if (!id)
+        throw new Error(
+          `CloudFront answered CreateInvalidation for '${request.distributionId}' without an invalidation id.`,
+        );
       return { distributionId: request.distributionId, id, status: toStatus(response.Invalidation?.Status), paths };
     } catch (error) {
       const delay = Math.min(BUSY_MAX_DELAY_MS, BUSY_FIRST_DELAY_MS * 2 ** (attempt - 1));
-      if ((error as Error).name !== 'TooManyInvalidationsInProgress' || Date.now() + delay > request.deadline) throw error;
+      if ((error as Error).name !== 'TooManyInvalidationsInProgress' || Date.now() + delay > request.deadline)
+        throw error;
       request.onRetry?.(
         `${request.distributionId} has too many invalidations in progress; trying again in ${delay / 1000} s (attempt ${attempt + 1}).`,
       );

@@ -42,7 +42,9 @@ export function parseRules(text: string, inputName: string): GlobRule[] {
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
       const match = /^(.+?):\s+(.+)$/.exec(line);
-      const rule = match ? { glob: (match[1] as string).trim(), value: (match[2] as string).trim() } : { glob: '**', value: line };
+      const rule = match
+        ? { glob: (match[1] as string).trim(), value: (match[2] as string).trim() }
+        : { glob: '**', value: line };
       globMatcher(rule.glob, inputName);
       return rule;
     });
@@ -87,5 +89,7 @@ export function contentTypeFor(key: string): string {
 }
 
 export function sameHeaders(a: ObjectHeaders, b: ObjectHeaders): boolean {
-  return a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding;
+  return (
+    a.contentType === b.contentType && a.cacheControl === b.cacheControl && a.contentEncoding === b.contentEncoding
+  );
 }

@@ -97,7 +97,11 @@ export function parseInputs(read: InputReader, workspace = process.cwd()): Setti
     exclude: parseGlobs(read, Input.exclude),
     force: parseBoolean(read, Input.force, false),
     wait,
-    waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, { fallback: DEFAULT_WAIT_TIMEOUT_SECONDS, min: 1, max: 6 * 3600 }),
+    waitTimeoutSeconds: parseInteger(read, Input.waitTimeout, {
+      fallback: DEFAULT_WAIT_TIMEOUT_SECONDS,
+      min: 1,
+      max: 6 * 3600,
+    }),
     delete: parseBoolean(read, Input.delete, false),
     concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
     region: parseRegion(read(Input.region).trim()),
@@ -147,9 +151,7 @@ function parseBucket(value: string): string {
     );
   }
   const valid =
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) &&
-    !value.includes('..') &&
-    !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) && !value.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(value);
   if (!valid) {
     throw new ActionError(
       `Input 'bucket' is not a valid S3 bucket name: '${value}'. Names are 3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`,
@@ -203,7 +205,8 @@ function parsePaths(value: string): 'auto' | string[] {
 function parseMaxDeletes(read: InputReader): number {
   const value = read(Input.maxDeletes).trim();
   if (value === '-1') return Number.POSITIVE_INFINITY;
-  if (/^-\d+$/.test(value)) throw new ActionError(`Input 'max-deletes' must be 0 or more, or -1 for no cap, got ${value}.`);
+  if (/^-\d+$/.test(value))
+    throw new ActionError(`Input 'max-deletes' must be 0 or more, or -1 for no cap, got ${value}.`);
   return parseInteger(read, Input.maxDeletes, { fallback: DEFAULT_MAX_DELETES, min: 0, max: Number.MAX_SAFE_INTEGER });
 }
 
@@ -214,7 +217,8 @@ function parseGlobs(read: InputReader, name: string): string[] {
 }
 
 /** The AWS partitions' region patterns (as in the SDK's partitions data), plus R2-style 'auto'. */
-const REGION = /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
+const REGION =
+  /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
 
 function parseRegion(value: string): string {
   if (value !== '' && !REGION.test(value)) {

@@ -46,7 +46,10 @@ const HASH_CONCURRENCY = 16;
 /** Fails with a user-facing message when the source folder is missing or not a folder. */
 export async function scanSource(source: string, options: ScanOptions): Promise<ScanResult> {
   const stat = await fs.stat(source).catch(() => undefined);
-  if (!stat) throw new ActionError(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
+  if (!stat)
+    throw new ActionError(
+      `Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`,
+    );
   if (!stat.isDirectory()) throw new ActionError(`Input 'source': '${source}' is a file, not a folder.`);
 
   const warnings: string[] = [];
@@ -82,14 +85,18 @@ async function walk(root: string, warnings: string[]): Promise<FoundFile[]> {
       const absolutePath = path.join(directory, entry.name);
       const key = keyFromRelativePath(path.relative(root, absolutePath));
       if (key === undefined) {
-        warnings.push(`Skipped '${path.relative(root, absolutePath)}': a backslash in a name cannot become an S3 key that works as a URL.`);
+        warnings.push(
+          `Skipped '${path.relative(root, absolutePath)}': a backslash in a name cannot become an S3 key that works as a URL.`,
+        );
         continue;
       }
       let kind: 'file' | 'directory' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
       if (entry.isSymbolicLink()) {
         const target = await fs.realpath(absolutePath).catch(() => undefined);
         if (!target || !isInside(realRoot, target)) {
-          warnings.push(`Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`);
+          warnings.push(
+            `Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`,
+          );
           continue;
         }
         const targetStat = await fs.stat(target);
@@ -135,7 +142,12 @@ export function keySelector({ include, exclude }: Pick<ScanOptions, 'include' | 
 async function hashFile(absolutePath: string): Promise<{ size: number; md5: string; multipartEtag?: string }> {
   const { size } = await fs.stat(absolutePath);
   if (!usesMultipart(size)) {
-    return { size, md5: createHash('md5').update(await fs.readFile(absolutePath)).digest('hex') };
+    return {
+      size,
+      md5: createHash('md5')
+        .update(await fs.readFile(absolutePath))
+        .digest('hex'),
+    };
   }
   const partSize = partSizeFor(size);
   const whole = createHash('md5');

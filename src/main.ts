@@ -40,7 +40,10 @@ export async function run(): Promise<void> {
     core.setFailed(errorMessage(error));
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
   } finally {
-    if (report) await publishReport(report).catch((error) => core.warning(`Could not write the job summary: ${errorMessage(error)}`));
+    if (report)
+      await publishReport(report).catch((error) =>
+        core.warning(`Could not write the job summary: ${errorMessage(error)}`),
+      );
   }
 }
 
@@ -143,7 +146,9 @@ async function applyPlan(plan: Plan, s3: S3Target, settings: Settings, report: D
 
   if (plan.deletes.length === 0) return;
   await phase('Delete', async () => {
-    const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
+    const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () =>
+      deleteObjects(plan.deletes, s3),
+    );
     report.deletedKeys = outcome.deleted;
     report.failedDeletes = outcome.failed;
     core.info(`Deleted ${outcome.deleted.length} objects.`);
@@ -175,7 +180,9 @@ async function invalidate(
   const context = cloudFrontContext(distributionId);
   const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
   if (paths.length === 0) {
-    core.info(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
+    core.info(
+      `${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`,
+    );
     return { distributionId, id: '', status: 'Skipped', paths: [] };
   }
   if (settings.dryRun) {
@@ -203,7 +210,9 @@ async function invalidationPaths(
   const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
   const paths = collapsePaths(exact, settings.maxInvalidationPaths);
   if (paths.length < new Set(exact).size) {
-    core.info(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+    core.info(
+      `${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`,
+    );
   }
   return paths;
 }
@@ -212,7 +221,9 @@ async function readOriginPrefix(client: CloudFrontClient, distributionId: string
   try {
     const prefix = await originPrefixFor(client, distributionId, bucket);
     if (prefix === undefined) {
-      core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+      core.warning(
+        `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
+      );
       return '';
     }
     return prefix;

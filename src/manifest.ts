@@ -42,7 +42,9 @@ export async function readManifest(
   if (listedEtag === undefined) return { previousRules: NO_HEADER_RULES, needsWrite: hasRules(rules) };
   if (listedEtag.replace(/"/g, '') === etag) return { previousRules: rules, needsWrite: false };
 
-  const response = await target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.prefix + MANIFEST_KEY }));
+  const response = await target.client.send(
+    new GetObjectCommand({ Bucket: target.bucket, Key: target.prefix + MANIFEST_KEY }),
+  );
   const stored = parseManifest(await response.Body?.transformToString());
   return { previousRules: stored ?? NO_HEADER_RULES, needsWrite: true };
 }

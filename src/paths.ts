@@ -54,7 +54,9 @@ export function encodeInvalidationPath(path: string): string {
 }
 
 function encodeUtf8(char: string): string {
-  return Array.from(Buffer.from(char, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  return Array.from(Buffer.from(char, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(
+    '',
+  );
 }
 
 /**

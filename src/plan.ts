@@ -73,7 +73,9 @@ function uploadReason(file: LocalFile, object: RemoteObject | undefined): Upload
 export function isEntryPoint(file: LocalFile): boolean {
   return (
     /^(text\/html|application\/xhtml\+xml)/.test(file.headers.contentType) ||
-    /(^|\/)(sitemap[^/]*\.xml|feed\.xml|rss\.xml|atom\.xml|[^/]*\.webmanifest|manifest\.json|robots\.txt)$/.test(file.key)
+    /(^|\/)(sitemap[^/]*\.xml|feed\.xml|rss\.xml|atom\.xml|[^/]*\.webmanifest|manifest\.json|robots\.txt)$/.test(
+      file.key,
+    )
   );
 }
 

@@ -80,7 +80,9 @@ export function resultLine(report: DeployReport): string {
   const o = outputsOf(report);
   const bytes = formatBytes(Number(o[Output.uploadedBytes]));
   const invalidations = report.invalidations
-    .map((i) => (i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`))
+    .map((i) =>
+      i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`,
+    )
     .join(', ');
   const changes = report.dryRun
     ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
@@ -106,7 +108,11 @@ export function summaryMarkdown(report: DeployReport): string {
   if (report.failedDeletes.length > 0) lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
   for (const { distributionId, id, status, paths } of report.invalidations) {
     const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
-    const shown = paths.slice(0, 10).map((p) => `\`${p}\``).join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+    const shown =
+      paths
+        .slice(0, 10)
+        .map((p) => `\`${p}\``)
+        .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
     const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
     lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
   }
@@ -132,9 +138,7 @@ function fileChanges(report: DeployReport): string[] {
   const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
   const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
   const lines = [
-    ...plan.uploads
-      .filter((u) => !uploaded || uploaded.has(u.file.key))
-      .map((u) => `- \`${u.file.key}\` ${u.reason}`),
+    ...plan.uploads.filter((u) => !uploaded || uploaded.has(u.file.key)).map((u) => `- \`${u.file.key}\` ${u.reason}`),
     ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
     ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
   ];

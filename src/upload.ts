@@ -55,7 +55,11 @@ const FATAL_ERRORS = new Set([
 ]);
 
 /** Uploads the files' bytes with their headers. */
-export function uploadFiles(files: readonly LocalFile[], target: S3Target, options: TransferOptions): Promise<TransferOutcome> {
+export function uploadFiles(
+  files: readonly LocalFile[],
+  target: S3Target,
+  options: TransferOptions,
+): Promise<TransferOutcome> {
   return transfer(files, target, options, 'uploaded', async (file) => {
     const etag = await uploadFile(file, target);
     return etagMatchesUpload(etag, file);
@@ -63,7 +67,11 @@ export function uploadFiles(files: readonly LocalFile[], target: S3Target, optio
 }
 
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
-export function updateHeaders(files: readonly LocalFile[], target: S3Target, options: TransferOptions): Promise<TransferOutcome> {
+export function updateHeaders(
+  files: readonly LocalFile[],
+  target: S3Target,
+  options: TransferOptions,
+): Promise<TransferOutcome> {
   return transfer(files, target, options, 'updated headers of', async (file) => {
     if (file.size > MAX_COPY_SIZE) return etagMatchesUpload(await uploadFile(file, target), file);
     const Key = target.prefix + file.key;
@@ -133,7 +141,11 @@ async function transfer(
   return { done, failed, bytes };
 }
 
-function headerParams(headers: ObjectHeaders): { ContentType: string; CacheControl?: string; ContentEncoding?: string } {
+function headerParams(headers: ObjectHeaders): {
+  ContentType: string;
+  CacheControl?: string;
+  ContentEncoding?: string;
+} {
   return {
     ContentType: headers.contentType,
     ...(headers.cacheControl ? { CacheControl: headers.cacheControl } : {}),

@@ -4,7 +4,11 @@
  * configure-aws-credentials, pointed at them.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type LocalCloudFrontServer, type LocalDistribution, startCloudFrontServer } from '../../local/cloudfront-server.mjs';
+import {
+  type LocalCloudFrontServer,
+  type LocalDistribution,
+  startCloudFrontServer,
+} from '../../local/cloudfront-server.mjs';
 import { type ActionRun, runAction } from '../../local/run-action.mjs';
 import { type Faults, type S3Proxy, startS3Proxy } from '../../local/s3-proxy.mjs';
 import { S3_CREDENTIALS, type LocalS3Server, startS3Server } from '../../local/s3-server.mjs';

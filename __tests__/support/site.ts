@@ -44,7 +44,9 @@ export async function getObject(
   key: string,
 ): Promise<{ body: Buffer; contentType: string | undefined }> {
   const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const body = Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  const body = Buffer.from(
+    await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  );
   return { body, contentType: response.ContentType };
 }
 
