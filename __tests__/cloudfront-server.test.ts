@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
 
-const AWS_CLI = '/usr/bin/aws';
+/** Debian's AWS CLI v2 (a pyenv v1 may come first on PATH); AWS_CLI points elsewhere, e.g. on GitHub runners. */
+const AWS_CLI = process.env.AWS_CLI ?? '/usr/bin/aws';
 const DISTRIBUTION = 'E2EXAMPLE0000';
 let server: LocalCloudFrontServer;
 
