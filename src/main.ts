@@ -4,24 +4,15 @@
  * failures become the step's error.
  */
 import * as core from '@actions/core';
-import * as github from '@actions/github';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
-import {
-  type Invalidation,
-  type RunIdentity,
-  createInvalidation,
-  originPrefixFor,
-  waitForInvalidation,
-} from './cloudfront.js';
-import { ActionError, type AwsContext, describeAwsError, errorMessage } from './errors.js';
-import { formatBytes, formatSeconds } from './format.js';
+import { ActionError, type AwsContext, errorMessage } from './errors.js';
+import { formatBytes } from './format.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { type LocalFile, keySelector, scanSource } from './local.js';
 import type { Logger } from './logger.js';
 import { readManifest, writeManifest } from './manifest.js';
-import { type Plan, changedKeys, planSync, uploadWaves } from './plan.js';
-import { collapsePaths, encodeInvalidationPath, urlPathsForKey } from './paths.js';
+import { phase, translateAwsErrors } from './phase.js';
+import { type Plan, planSync, uploadWaves } from './plan.js';
 import { listRemote } from './remote.js';
 import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
 import { type S3Target, type TransferOutcome, deleteObjects, updateHeaders, uploadFiles } from './upload.js';
@@ -87,33 +78,9 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   }
 
   if (settings.distributionIds.length === 0) return;
-  const cloudFront = createCloudFrontClient();
-  const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-  const invalidations = await phase('Invalidate', () =>
-    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))),
-  );
-  report.invalidations = invalidations;
-  if (!settings.wait || settings.dryRun) return;
-
-  const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
-  if (pending.length === 0) return;
-  await phase('Wait', async () => {
-    await Promise.all(
-      pending.map(async (invalidation) => {
-        invalidation.status = await translateAwsErrors(cloudFrontContext(invalidation.distributionId), () =>
-          waitForInvalidation(cloudFront, invalidation, deadline),
-        );
-        core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
-      }),
-    );
-    const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
-    if (late.length > 0) {
-      throw new ActionError(
-        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
-          `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`,
-      );
-    }
-  });
+  // Loaded only when there is a distribution: the CloudFront SDK is a large share of start-up time.
+  const { invalidateAndWait } = await import('./invalidate.js');
+  await invalidateAndWait(plan, settings, report);
 }
 
 /**
@@ -170,77 +137,6 @@ function recordTransfer(report: DeployReport, outcome: TransferOutcome, headersO
   report.failedUploads.push(...outcome.failed);
 }
 
-async function invalidate(
-  client: CloudFrontClient,
-  distributionId: string,
-  plan: Plan,
-  settings: Settings,
-  deadline: number,
-): Promise<Invalidation> {
-  const context = cloudFrontContext(distributionId);
-  const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
-  if (paths.length === 0) {
-    core.info(
-      `${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`,
-    );
-    return { distributionId, id: '', status: 'Skipped', paths: [] };
-  }
-  if (settings.dryRun) {
-    core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
-    return { distributionId, id: '', status: 'Skipped', paths };
-  }
-  const created = await translateAwsErrors(context, () =>
-    createInvalidation(client, { distributionId, paths, run: runIdentity(), deadline, onRetry: core.info }),
-  );
-  core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
-  return created;
-}
-
-/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
-async function invalidationPaths(
-  client: CloudFrontClient,
-  distributionId: string,
-  plan: Plan,
-  settings: Settings,
-): Promise<string[]> {
-  if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
-  const keys = changedKeys(plan);
-  if (keys.length === 0) return [];
-  const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-  const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
-  const paths = collapsePaths(exact, settings.maxInvalidationPaths);
-  if (paths.length < new Set(exact).size) {
-    core.info(
-      `${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`,
-    );
-  }
-  return paths;
-}
-
-async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {
-  try {
-    const prefix = await originPrefixFor(client, distributionId, bucket);
-    if (prefix === undefined) {
-      core.warning(
-        `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
-      );
-      return '';
-    }
-    return prefix;
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw error;
-    core.warning(
-      `Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`,
-    );
-    return '';
-  }
-}
-
-function cloudFrontContext(distributionId: string): AwsContext {
-  return { service: 'CloudFront', distributionId };
-}
-
 /** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
 function refuseEmptySourceWithDelete(files: readonly LocalFile[], settings: Settings, target: string): void {
   if (files.length > 0) return;
@@ -259,28 +155,6 @@ function refuseTooManyDeletes(plan: Plan, settings: Settings, target: string): v
     `This deploy would delete ${plan.deletes.length} objects under ${target}, more than 'max-deletes' (${settings.maxDeletes}). ` +
       `Nothing was changed. If that is intended, raise 'max-deletes' (or set it to -1 for no cap).`,
   );
-}
-
-/** One log group per phase, with its duration. */
-async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  return core.group(name, async () => {
-    try {
-      return await body();
-    } finally {
-      core.info(`${name} took ${formatSeconds(Date.now() - started)}.`);
-    }
-  });
-}
-
-async function translateAwsErrors<T>(context: AwsContext, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof ActionError) throw error;
-    if (error instanceof Error && error.stack) core.debug(error.stack);
-    throw new ActionError(describeAwsError(error, context));
-  }
 }
 
 /** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
@@ -303,24 +177,10 @@ function createS3Client(settings: Settings): S3Client {
   });
 }
 
-/** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
-function createCloudFrontClient(): CloudFrontClient {
-  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6 });
-}
-
 /** configure-aws-credentials masks these too; a plain env block in a workflow does not. */
 function maskCredentials(): void {
   for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']) {
     const value = process.env[name];
     if (value) core.setSecret(value);
   }
-}
-
-function runIdentity(): RunIdentity {
-  const { runId, runAttempt, job, action } = github.context;
-  if (!runId) {
-    // Outside Actions (a local run) there is no run to be idempotent with.
-    return { runId: `local${Date.now()}`, runAttempt: '1', job: 'local', step: 'local' };
-  }
-  return { runId: String(runId), runAttempt: String(runAttempt || 1), job, step: action };
 }
