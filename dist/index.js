@@ -69811,8 +69811,6 @@ function parseRegion(value) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
@@ -69891,13 +69889,29 @@ async function mapWithLimit(items, limit, fn) {
     await Promise.all(workers);
     return results;
 }
+/** Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. */
+function createLimiter(limit) {
+    let active = 0;
+    const waiting = [];
+    return async (fn) => {
+        if (active >= limit)
+            await new Promise((resolve) => waiting.push(resolve));
+        active++;
+        try {
+            return await fn();
+        }
+        finally {
+            active--;
+            waiting.shift()?.();
+        }
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/local.ts
 /**
  * Walks and hashes the source folder: every file becomes a key (relative, '/'-separated), its size, MD5,
  * multipart ETag where it will go up in parts, and Content-Type.
  */
-
 
 
 
@@ -69990,40 +70004,48 @@ function keySelector({ include, exclude }) {
     const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => (0,headers/* globMatcher */.fU)(glob, 'exclude'));
     return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
 }
+const READ_CHUNK = 1024 * 1024;
+/** Read buffers reused across files: hashing 2 GiB then allocates no garbage beyond the pool. */
+const readBuffers = [];
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
 async function hashFile(absolutePath) {
-    const { size } = await promises_default().stat(absolutePath);
-    if (!(0,etag/* usesMultipart */.R1)(size)) {
-        return {
-            size,
-            md5: (0,external_node_crypto_.createHash)('md5')
-                .update(await promises_default().readFile(absolutePath))
-                .digest('hex'),
-        };
-    }
-    const partSize = (0,etag/* partSizeFor */.oV)(size);
-    const whole = (0,external_node_crypto_.createHash)('md5');
-    const partDigests = [];
-    let part = (0,external_node_crypto_.createHash)('md5');
-    let partFilled = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(absolutePath, { highWaterMark: 1024 * 1024 })) {
-        whole.update(chunk);
-        let offset = 0;
-        while (offset < chunk.length) {
-            const take = Math.min(partSize - partFilled, chunk.length - offset);
-            part.update(chunk.subarray(offset, offset + take));
-            partFilled += take;
-            offset += take;
+    const handle = await promises_default().open(absolutePath, 'r');
+    const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
+    try {
+        const { size } = await handle.stat();
+        const partSize = (0,etag/* usesMultipart */.R1)(size) ? (0,etag/* partSizeFor */.oV)(size) : Number.POSITIVE_INFINITY;
+        const whole = (0,external_node_crypto_.createHash)('md5');
+        const partDigests = [];
+        let part = (0,external_node_crypto_.createHash)('md5');
+        let partFilled = 0;
+        for (;;) {
+            // Never read across a part boundary, so each chunk belongs to exactly one part.
+            const want = Math.min(READ_CHUNK, partSize - partFilled);
+            const { bytesRead } = await handle.read(buffer, 0, want, null);
+            if (bytesRead === 0)
+                break;
+            const chunk = buffer.subarray(0, bytesRead);
+            whole.update(chunk);
+            if (partSize === Number.POSITIVE_INFINITY)
+                continue;
+            part.update(chunk);
+            partFilled += bytesRead;
             if (partFilled === partSize) {
                 partDigests.push(part.digest());
                 part = (0,external_node_crypto_.createHash)('md5');
                 partFilled = 0;
             }
         }
+        if (partSize === Number.POSITIVE_INFINITY)
+            return { size, md5: whole.digest('hex') };
+        if (partFilled > 0)
+            partDigests.push(part.digest());
+        return { size, md5: whole.digest('hex'), multipartEtag: (0,etag/* multipartEtag */._p)(partDigests) };
     }
-    if (partFilled > 0)
-        partDigests.push(part.digest());
-    return { size, md5: whole.digest('hex'), multipartEtag: (0,etag/* multipartEtag */._p)(partDigests) };
+    finally {
+        readBuffers.push(buffer);
+        await handle.close();
+    }
 }
 
 // EXTERNAL MODULE: ./src/phase.ts
@@ -70183,6 +70205,8 @@ function escapeMarkdown(text) {
     return text.replace(/[|<>]/g, (c) => `\\${c}`);
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
 var lib_storage_dist_cjs = __nccwpck_require__(2358);
 ;// CONCATENATED MODULE: ./src/upload.ts
@@ -70202,6 +70226,9 @@ var lib_storage_dist_cjs = __nccwpck_require__(2358);
 const PROGRESS_INTERVAL_MS = 5000;
 /** Parts of one multipart upload in flight; each is buffered in memory, so this bounds memory per file. */
 const PARTS_IN_FLIGHT = 4;
+/** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
+const MULTIPART_UPLOADS_AT_ONCE = 2;
+const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
 /** Errors that no other file will escape either: stop starting transfers and report at once. */
@@ -70309,14 +70336,16 @@ async function uploadFile(file, { client, bucket, prefix }) {
         return response.ETag;
     }
     // Streamed in parts of the same size the local multipart ETag was computed with.
-    const upload = new lib_storage_dist_cjs/* Upload */._({
-        client,
-        params: { Bucket: bucket, Key, Body: (0,external_node_fs_.createReadStream)(file.absolutePath), ...headerParams(file.headers) },
-        partSize: (0,etag/* partSizeFor */.oV)(file.size),
-        queueSize: PARTS_IN_FLIGHT,
+    return multipartSlot(async () => {
+        const upload = new lib_storage_dist_cjs/* Upload */._({
+            client,
+            params: { Bucket: bucket, Key, Body: (0,external_node_fs_.createReadStream)(file.absolutePath), ...headerParams(file.headers) },
+            partSize: (0,etag/* partSizeFor */.oV)(file.size),
+            queueSize: PARTS_IN_FLIGHT,
+        });
+        const response = await upload.done();
+        return response.ETag;
     });
-    const response = await upload.done();
-    return response.ETag;
 }
 /** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
 function etagMatchesUpload(etag, file) {

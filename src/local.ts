@@ -3,7 +3,6 @@
  * multipart ETag where it will go up in parts, and Content-Type.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ActionError } from './errors.js';
@@ -138,37 +137,42 @@ export function keySelector({ include, exclude }: Pick<ScanOptions, 'include' | 
   return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
 }
 
+const READ_CHUNK = 1024 * 1024;
+/** Read buffers reused across files: hashing 2 GiB then allocates no garbage beyond the pool. */
+const readBuffers: Buffer[] = [];
+
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
 async function hashFile(absolutePath: string): Promise<{ size: number; md5: string; multipartEtag?: string }> {
-  const { size } = await fs.stat(absolutePath);
-  if (!usesMultipart(size)) {
-    return {
-      size,
-      md5: createHash('md5')
-        .update(await fs.readFile(absolutePath))
-        .digest('hex'),
-    };
-  }
-  const partSize = partSizeFor(size);
-  const whole = createHash('md5');
-  const partDigests: Buffer[] = [];
-  let part = createHash('md5');
-  let partFilled = 0;
-  for await (const chunk of createReadStream(absolutePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    whole.update(chunk);
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(partSize - partFilled, chunk.length - offset);
-      part.update(chunk.subarray(offset, offset + take));
-      partFilled += take;
-      offset += take;
+  const handle = await fs.open(absolutePath, 'r');
+  const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
+  try {
+    const { size } = await handle.stat();
+    const partSize = usesMultipart(size) ? partSizeFor(size) : Number.POSITIVE_INFINITY;
+    const whole = createHash('md5');
+    const partDigests: Buffer[] = [];
+    let part = createHash('md5');
+    let partFilled = 0;
+    for (;;) {
+      // Never read across a part boundary, so each chunk belongs to exactly one part.
+      const want = Math.min(READ_CHUNK, partSize - partFilled);
+      const { bytesRead } = await handle.read(buffer, 0, want, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      whole.update(chunk);
+      if (partSize === Number.POSITIVE_INFINITY) continue;
+      part.update(chunk);
+      partFilled += bytesRead;
       if (partFilled === partSize) {
         partDigests.push(part.digest());
         part = createHash('md5');
         partFilled = 0;
       }
     }
+    if (partSize === Number.POSITIVE_INFINITY) return { size, md5: whole.digest('hex') };
+    if (partFilled > 0) partDigests.push(part.digest());
+    return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
+  } finally {
+    readBuffers.push(buffer);
+    await handle.close();
   }
-  if (partFilled > 0) partDigests.push(part.digest());
-  return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests) };
 }

@@ -16,3 +16,19 @@ export async function mapWithLimit<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/** Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. */
+export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -13,7 +13,7 @@ import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
 import type { LocalFile } from './local.js';
 import type { Logger } from './logger.js';
-import { mapWithLimit } from './pool.js';
+import { createLimiter, mapWithLimit } from './pool.js';
 
 export interface S3Target {
   client: S3Client;
@@ -40,6 +40,9 @@ export interface TransferOptions {
 const PROGRESS_INTERVAL_MS = 5000;
 /** Parts of one multipart upload in flight; each is buffered in memory, so this bounds memory per file. */
 const PARTS_IN_FLIGHT = 4;
+/** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
+const MULTIPART_UPLOADS_AT_ONCE = 2;
+const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
 /** Errors that no other file will escape either: stop starting transfers and report at once. */
@@ -173,14 +176,16 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
     return response.ETag;
   }
   // Streamed in parts of the same size the local multipart ETag was computed with.
-  const upload = new Upload({
-    client,
-    params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ...headerParams(file.headers) },
-    partSize: partSizeFor(file.size),
-    queueSize: PARTS_IN_FLIGHT,
+  return multipartSlot(async () => {
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ...headerParams(file.headers) },
+      partSize: partSizeFor(file.size),
+      queueSize: PARTS_IN_FLIGHT,
+    });
+    const response = await upload.done();
+    return response.ETag;
   });
-  const response = await upload.done();
-  return response.ETag;
 }
 
 /** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
