@@ -8,6 +8,7 @@ import {
   CloudFrontClient,
   CreateInvalidationCommand,
   GetDistributionConfigCommand,
+  GetInvalidationCommand,
   ListInvalidationsCommand,
   waitUntilInvalidationCompleted,
 } from '@aws-sdk/client-cloudfront';
@@ -77,6 +78,7 @@ describe('with the AWS CLI', () => {
     expect(created.code).toBe(0);
     const output = JSON.parse(created.stdout) as CliInvalidation;
     const invalidation = output.Invalidation;
+    expect(invalidation.Id).toMatch(/^I[A-Z0-9]{13}$/);
     expect(invalidation.Status).toBe('InProgress');
     expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my page.html', '/assets/*']);
     expect(output.Location).toBe(
@@ -119,15 +121,15 @@ describe('with the AWS CLI', () => {
 });
 
 describe('with the JS SDK', () => {
-  const client = (region = 'us-east-1') =>
+  const client = (region = 'us-east-1', accessKeyId = 'test') =>
     new CloudFrontClient({
       endpoint: server.url,
       region,
       maxAttempts: 1,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: { accessKeyId, secretAccessKey: 'test' },
     });
-  const create = (paths: string[], callerReference: string, region?: string) =>
-    client(region).send(
+  const create = (paths: string[], callerReference: string, region?: string, accessKeyId?: string) =>
+    client(region, accessKeyId).send(
       new CreateInvalidationCommand({
         DistributionId: DISTRIBUTION,
         InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
@@ -157,6 +159,13 @@ describe('with the JS SDK', () => {
       $metadata: { httpStatusCode: 400 },
     });
     await expect(create(['/x'], 'sdk-region', 'eu-west-1')).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    await expect(create(['/x'], 'sdk-key', 'us-east-1', 'INVALIDKEY')).rejects.toMatchObject({
+      name: 'InvalidClientTokenId',
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(
+      client().send(new GetInvalidationCommand({ DistributionId: DISTRIBUTION, Id: 'INOSUCHINVALID' })),
+    ).rejects.toMatchObject({ name: 'NoSuchInvalidation', $metadata: { httpStatusCode: 404 } });
     expect((await create(['/x'], 'sdk-after')).Invalidation?.Status).toBe('InProgress');
   });
 
@@ -205,5 +214,45 @@ describe('with the JS SDK', () => {
     const stored = server.invalidations(DISTRIBUTION);
     expect(list.InvalidationList?.Quantity).toBe(stored.length);
     expect(list.InvalidationList?.Items?.[0]?.Id).toBe(stored[stored.length - 1]?.id);
+  });
+});
+
+describe('on the wire', () => {
+  const AUTHORIZATION =
+    'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=0';
+  const send = async (method: string, path: string, body?: string, authorization: string | null = AUTHORIZATION) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body }),
+      headers: authorization ? { authorization } : {},
+    });
+    return {
+      status: response.status,
+      body: await response.text(),
+      requestId: response.headers.get('x-amzn-requestid'),
+    };
+  };
+  const batch = (quantity: number, paths: string[]) =>
+    `<InvalidationBatch><Paths><Quantity>${quantity}</Quantity><Items>${paths.map((p) => `<Path>${p}</Path>`).join('')}` +
+    `</Items></Paths><CallerReference>wire-${Math.random()}</CallerReference></InvalidationBatch>`;
+  const invalidate = (body?: string) => send('POST', `/2020-05-31/distribution/${DISTRIBUTION}/invalidation`, body);
+  const config = `/2020-05-31/distribution/${DISTRIBUTION}/config`;
+  const manyPaths = Array.from({ length: 3001 }, (_, i) => `/p${i}`);
+
+  it.each([
+    ['a Quantity unlike the paths', 'InconsistentQuantities', 400, () => invalidate(batch(2, ['/one']))],
+    ['no body', 'MissingBody', 400, () => invalidate()],
+    ['unclosed XML', 'MalformedInput', 400, () => invalidate('<InvalidationBatch><Paths>')],
+    ['a * before the end', 'InvalidArgument', 400, () => invalidate(batch(1, ['/a*b']))],
+    ['a path over 4000 characters', 'InvalidArgument', 400, () => invalidate(batch(1, [`/${'x'.repeat(4000)}`]))],
+    ['3001 paths', 'BatchTooLarge', 413, () => invalidate(batch(3001, manyPaths))],
+    ['a bad %-escape', 'InvalidArgument', 400, () => send('GET', '/2020-05-31/distribution/%E0%A4%A/config')],
+    ['no Authorization', 'MissingAuthenticationToken', 403, () => send('GET', config, undefined, null)],
+    ['an unknown route', 'NoSuchResource', 404, () => send('DELETE', `/2020-05-31/distribution/${DISTRIBUTION}`)],
+  ] as const)('answers %s with %s (%d) in the ErrorResponse format', async (_reason, code, status, request) => {
+    const response = await request();
+    expect(response.status).toBe(status);
+    expect(response.body).toContain(`<Error><Type>Sender</Type><Code>${code}</Code>`);
+    expect(response.body).toContain(`<RequestId>${response.requestId}</RequestId>`);
   });
 });

@@ -24,6 +24,7 @@ export interface LocalCloudFrontServer {
   port: number;
   /** Every request received, in order. */
   requests: RecordedRequest[];
+  /** The distribution's invalidations, oldest first; throws for an unknown distribution. */
   invalidations(distributionId: string): StoredInvalidation[];
   /** The next `times` calls of the operation answer with this AWS error code and its HTTP status. */
   failNext(operation: Operation, errorCode: string, times?: number): void;
@@ -31,11 +32,16 @@ export interface LocalCloudFrontServer {
   clearFailures(): void;
   close(): Promise<void>;
 }
-export declare function startCloudFrontServer(options?: {
+export type CloudFrontServer = LocalCloudFrontServer;
+export interface CloudFrontServerOptions {
+  /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
-  /** An invalidation is InProgress until this many ms after it was created. */
+  /** An invalidation is InProgress until this many ms after it was created (1000 by default). */
   completeAfterMs?: number;
+  /** true (the default) keeps the per-request log lines off. */
   quiet?: boolean;
+  /** One distribution, 'E2EXAMPLE0000', by default. */
   distributions?: LocalDistribution[];
-}): Promise<LocalCloudFrontServer>;
+}
+export declare function startCloudFrontServer(options?: CloudFrontServerOptions): Promise<LocalCloudFrontServer>;

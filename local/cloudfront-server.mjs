@@ -1,10 +1,10 @@
 // A wire-level CloudFront API server (REST-XML, API version 2020-05-31) for tests and the demo: the
 // invalidation operations and GetDistributionConfig, as the JS SDK v3 and the AWS CLI speak them.
 // Run alone: node local/cloudfront-server.mjs [--port N] [--complete-after-ms N]
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 const API = '/2020-05-31';
 const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
@@ -18,10 +18,13 @@ const MAX_PATH_LENGTH = 4000;
 const ERROR_STATUS = {
   AccessDenied: 403,
   BatchTooLarge: 413,
+  ExpiredToken: 403,
   InconsistentQuantities: 400,
+  InternalError: 500,
   InvalidArgument: 400,
   InvalidClientTokenId: 403,
   InvalidationBatchAlreadyExists: 409,
+  MalformedInput: 400,
   MissingAuthenticationToken: 403,
   MissingBody: 400,
   NoSuchDistribution: 404,
@@ -50,6 +53,19 @@ function element(name, content) {
   return `<${name}>${content}</${name}>`;
 }
 
+/** A bad %-escape in the URL must answer 400, not throw out of the request handler and kill the process. */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('InvalidArgument', `Malformed URL segment: ${segment}`);
+  }
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** Real invalidation ids are 'I' + 13 upper-case alphanumerics, e.g. I2J0I21PCUYOIK. */
+const newInvalidationId = () => `I${Array.from(randomBytes(13), (byte) => ID_ALPHABET[byte % 36]).join('')}`;
+
 /**
  * @param {{ port?: number, host?: string, completeAfterMs?: number, quiet?: boolean,
  *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string }> }} [options]
@@ -75,7 +91,6 @@ export async function startCloudFrontServer({
   );
   const requests = [];
   const injected = new Map(); // operation -> [{ code, times }]
-  let sequence = 0;
 
   const statusOf = (invalidation) =>
     Date.now() - invalidation.created >= completeAfterMs ? 'Completed' : 'InProgress';
@@ -102,19 +117,18 @@ export async function startCloudFrontServer({
     );
   }
 
-  function newInvalidationId() {
-    sequence += 1;
-    const random = randomUUID().replace(/-/g, '').toUpperCase().slice(0, 9);
-    return `I${random}${String(sequence).padStart(4, '0')}`.slice(0, 14);
-  }
-
   function createInvalidation(target, body) {
     if (!body.trim()) throw new ApiError('MissingBody', 'The request is missing a body.');
+    // The parser is lenient (an unclosed tag still parses), so validate first as CloudFront would.
+    if (XMLValidator.validate(body) !== true)
+      throw new ApiError('MalformedInput', 'The XML document is not well-formed.');
     const batch = xml.parse(body).InvalidationBatch;
     const callerReference = batch?.CallerReference;
     const quantity = Number(batch?.Paths?.Quantity);
     const paths = batch?.Paths?.Items?.Path ?? [];
-    if (!batch || !callerReference) throw new ApiError('InvalidArgument', 'CallerReference is required.');
+    if (!batch?.Paths || !callerReference) {
+      throw new ApiError('InvalidArgument', 'An InvalidationBatch needs Paths and a CallerReference.');
+    }
     if (quantity !== paths.length) {
       throw new ApiError(
         'InconsistentQuantities',
@@ -186,13 +200,14 @@ export async function startCloudFrontServer({
   function route(method, path, body) {
     let match;
     if ((match = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation$/.exec(path))) {
-      const target = () => distribution(decodeURIComponent(match[1]));
+      const target = () => distribution(decodeSegment(match[1]));
       if (method === 'POST') {
         return [
           'CreateInvalidation',
           () => {
-            const invalidation = createInvalidation(target(), body);
-            const location = `${url}${API}/distribution/${target().id}/invalidation/${invalidation.id}`;
+            const found = target();
+            const invalidation = createInvalidation(found, body);
+            const location = `${url}${API}/distribution/${found.id}/invalidation/${invalidation.id}`;
             return { status: 201, body: invalidationXml(invalidation), headers: { Location: location } };
           },
         ];
@@ -229,8 +244,8 @@ export async function startCloudFrontServer({
       return [
         'GetInvalidation',
         () => {
-          const target = distribution(decodeURIComponent(match[1]));
-          const invalidation = target.invalidations.find((i) => i.id === decodeURIComponent(match[2]));
+          const target = distribution(decodeSegment(match[1]));
+          const invalidation = target.invalidations.find((i) => i.id === decodeSegment(match[2]));
           if (!invalidation) throw new ApiError('NoSuchInvalidation', 'The specified invalidation does not exist.');
           return { status: 200, body: invalidationXml(invalidation) };
         },
@@ -240,7 +255,7 @@ export async function startCloudFrontServer({
       return [
         'GetDistributionConfig',
         () => {
-          const target = distribution(decodeURIComponent(match[1]));
+          const target = distribution(decodeSegment(match[1]));
           return {
             status: 200,
             body: distributionConfigXml(target),
@@ -298,8 +313,10 @@ export async function startCloudFrontServer({
         const failure = injectedError(operation);
         if (failure) throw failure;
         result = handle();
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
+      } catch (thrown) {
+        // A bug in this server must show up as a 500 in the test that hit it, not crash the test run.
+        if (!(thrown instanceof ApiError)) console.error(thrown);
+        const error = thrown instanceof ApiError ? thrown : new ApiError('InternalError', String(thrown));
         const type = ERROR_STATUS[error.code] >= 500 ? 'Receiver' : 'Sender';
         result = {
           status: ERROR_STATUS[error.code] ?? 400,
