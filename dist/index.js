@@ -69817,6 +69817,8 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
 // EXTERNAL MODULE: ./src/etag.ts
 var etag = __nccwpck_require__(1306);
 ;// CONCATENATED MODULE: ./src/manifest.ts
@@ -69924,12 +69926,23 @@ function createLimiter(limit) {
 
 
 
+
 /** Never deployed: version-control data and desktop litter. The walk does not even enter .git/. */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
 const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
-/** Fails with a user-facing message when the source folder is missing or not a folder. */
+const YIELD_EVERY_MS = 10;
+/** Walks and hashes in one call: findFiles, then hashFiles. */
 async function scanSource(source, options) {
+    const { found, warnings } = await findFiles(source, options);
+    return { files: await hashFiles(found, options), warnings };
+}
+/**
+ * The selected files under source, not yet read (walking is cheap; hashing is the slow half, and the
+ * caller overlaps it with the bucket listing). Fails with a user-facing message when the source folder is
+ * missing or not a folder.
+ */
+async function findFiles(source, options) {
     const stat = await promises_default().stat(source).catch(() => undefined);
     if (!stat)
         throw new errors/* ActionError */.lZ(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
@@ -69938,13 +69951,22 @@ async function scanSource(source, options) {
     const warnings = [];
     const selected = keySelector(options);
     const found = (await walk(source, warnings)).filter((file) => selected(file.key));
-    const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => ({
-        ...file,
-        ...(await hashFile(file.absolutePath)),
-        headers: (0,headers/* headersFor */.iY)(file.key, options.headerRules),
-    }));
+    return { found, warnings };
+}
+/** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
+async function hashFiles(found, options) {
+    let lastYield = external_node_perf_hooks_.performance.now();
+    const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => {
+        // Small files hash synchronously; without a pause now and then, the bucket listing running alongside
+        // would not get its answers read until every file was hashed.
+        if (external_node_perf_hooks_.performance.now() - lastYield > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            lastYield = external_node_perf_hooks_.performance.now();
+        }
+        return { ...file, ...(await hashFile(file.absolutePath)), headers: (0,headers/* headersFor */.iY)(file.key, options.headerRules) };
+    });
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { files, warnings };
+    return files;
 }
 /**
  * Lists the files under root. Symbolic links are followed only while they stay inside root (so a link can
@@ -70447,14 +70469,18 @@ async function deploy(settings, report) {
     const s3 = { client: createS3Client(settings), bucket: settings.bucket, prefix: settings.prefix };
     const s3Context = { service: 'S3', bucket: settings.bucket };
     const { plan, writeManifestAfter } = await (0,phase/* phase */.O)('Plan', async () => {
-        const { files, warnings } = await scanSource(settings.source, settings);
+        const { found, warnings } = await findFiles(settings.source, settings);
         for (const warning of warnings)
             core/* warning */.$e(warning);
-        refuseEmptySourceWithDelete(files, settings, target);
-        const { remote, manifest } = await (0,phase/* translateAwsErrors */.L)(s3Context, async () => {
-            const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
-            return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
-        });
+        refuseEmptySourceWithDelete(found.length, settings, target);
+        // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
+        const [{ remote, manifest }, files] = await Promise.all([
+            (0,phase/* translateAwsErrors */.L)(s3Context, async () => {
+                const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
+                return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
+            }),
+            hashFiles(found, settings),
+        ]);
         const plan = (0,src_plan/* planSync */.R4)(files, remote.objects, {
             delete: settings.delete,
             force: settings.force,
@@ -70537,8 +70563,8 @@ function recordTransfer(report, outcome, headersOnly) {
     report.failedUploads.push(...outcome.failed);
 }
 /** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
-function refuseEmptySourceWithDelete(files, settings, target) {
-    if (files.length > 0)
+function refuseEmptySourceWithDelete(fileCount, settings, target) {
+    if (fileCount > 0)
         return;
     if (settings.delete) {
         throw new errors/* ActionError */.lZ(`Input 'source': folder '${settings.source}' has no files and 'delete' is true, which would delete everything under ${target}. ` +

@@ -3,6 +3,9 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   bytesIn: number;
+  /** performance.now() when the request arrived and when its answer closed. */
+  start: number;
+  end?: number;
 }
 export interface Faults {
   /** Share of requests answered 503 SlowDown or 500 InternalError. */
@@ -17,6 +20,8 @@ export interface S3Proxy {
   url: string;
   requests: ProxiedRequest[];
   counts(): Record<string, number>;
+  /** The most requests that were open at the same moment since the last reset. */
+  peakInFlight(): number;
   reset(): void;
   setFaults(faults: Faults): void;
   injected: { errors: number; drops: number };

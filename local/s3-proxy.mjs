@@ -2,6 +2,7 @@
 // can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
 // 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail.
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 /** The S3 operation a path-style request is, from its method, query and headers. */
 export function s3Operation(method, url, headers) {
@@ -85,9 +86,9 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
     response.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
     response.end(body);
   }
-  /** @type {Array<{ operation: string, method: string, path: string, bytesIn: number }>} */
+  /** @type {Array<{ operation: string, method: string, path: string, bytesIn: number, start: number, end?: number }>} */
   const requests = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
   const server = http.createServer((request, response) => {
     const operation = s3Operation(request.method ?? 'GET', request.url ?? '/', request.headers);
@@ -96,12 +97,16 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
       method: request.method ?? '',
       path: decodeURIComponent((request.url ?? '/').split('?')[0]),
       bytesIn: 0,
+      start: performance.now(),
     };
     requests.push(record);
-    request.on('data', (chunk) => {
-      record.bytesIn += chunk.length;
-    });
+    response.once('close', () => (record.end = performance.now()));
+    // The request stays paused until forwarded (TCP holds its body during the latency): a 'data' listener
+    // attached earlier would start it flowing and the body would be gone before the pipe upstream.
     const forward = () => {
+      request.on('data', (chunk) => {
+        record.bytesIn += chunk.length;
+      });
       if (injectFault(record, request, response)) {
         request.resume();
         return;
@@ -136,6 +141,18 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
       const counts = {};
       for (const { operation } of requests) counts[operation] = (counts[operation] ?? 0) + 1;
       return counts;
+    },
+    /** The most requests that were open at the same moment since the last reset. */
+    peakInFlight() {
+      const events = requests.flatMap(({ start, end }) => [
+        [start, 1],
+        [end ?? Number.POSITIVE_INFINITY, -1],
+      ]);
+      events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let open = 0;
+      let peak = 0;
+      for (const [, change] of events) peak = Math.max(peak, (open += change));
+      return peak;
     },
     reset() {
       requests.length = 0;

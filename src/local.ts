@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ActionError } from './errors.js';
 import { multipartEtag, partSizeFor, usesMultipart } from './etag.js';
 import { type HeaderRules, type ObjectHeaders, globMatcher, headersFor } from './headers.js';
@@ -42,9 +43,23 @@ export interface ScanResult {
 const SKIPPED_DIRECTORIES = new Set(['.git']);
 export const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
+const YIELD_EVERY_MS = 10;
 
-/** Fails with a user-facing message when the source folder is missing or not a folder. */
+/** Walks and hashes in one call: findFiles, then hashFiles. */
 export async function scanSource(source: string, options: ScanOptions): Promise<ScanResult> {
+  const { found, warnings } = await findFiles(source, options);
+  return { files: await hashFiles(found, options), warnings };
+}
+
+/**
+ * The selected files under source, not yet read (walking is cheap; hashing is the slow half, and the
+ * caller overlaps it with the bucket listing). Fails with a user-facing message when the source folder is
+ * missing or not a folder.
+ */
+export async function findFiles(
+  source: string,
+  options: Pick<ScanOptions, 'include' | 'exclude'>,
+): Promise<{ found: FoundFile[]; warnings: string[] }> {
   const stat = await fs.stat(source).catch(() => undefined);
   if (!stat)
     throw new ActionError(
@@ -55,16 +70,29 @@ export async function scanSource(source: string, options: ScanOptions): Promise<
   const warnings: string[] = [];
   const selected = keySelector(options);
   const found = (await walk(source, warnings)).filter((file) => selected(file.key));
-  const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => ({
-    ...file,
-    ...(await hashFile(file.absolutePath)),
-    headers: headersFor(file.key, options.headerRules),
-  }));
-  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { files, warnings };
+  return { found, warnings };
 }
 
-interface FoundFile {
+/** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
+export async function hashFiles(
+  found: readonly FoundFile[],
+  options: Pick<ScanOptions, 'headerRules'>,
+): Promise<LocalFile[]> {
+  let lastYield = performance.now();
+  const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => {
+    // Small files hash synchronously; without a pause now and then, the bucket listing running alongside
+    // would not get its answers read until every file was hashed.
+    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
+    return { ...file, ...(await hashFile(file.absolutePath)), headers: headersFor(file.key, options.headerRules) };
+  });
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return files;
+}
+
+export interface FoundFile {
   key: string;
   absolutePath: string;
 }

@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
 import { type Settings, parseInputs } from './inputs.js';
-import { type LocalFile, keySelector, scanSource } from './local.js';
+import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
 import type { Logger } from './logger.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { phase, translateAwsErrors } from './phase.js';
@@ -44,13 +44,17 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   const s3Context: AwsContext = { service: 'S3', bucket: settings.bucket };
 
   const { plan, writeManifestAfter } = await phase('Plan', async () => {
-    const { files, warnings } = await scanSource(settings.source, settings);
+    const { found, warnings } = await findFiles(settings.source, settings);
     for (const warning of warnings) core.warning(warning);
-    refuseEmptySourceWithDelete(files, settings, target);
-    const { remote, manifest } = await translateAwsErrors(s3Context, async () => {
-      const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
-      return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
-    });
+    refuseEmptySourceWithDelete(found.length, settings, target);
+    // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
+    const [{ remote, manifest }, files] = await Promise.all([
+      translateAwsErrors(s3Context, async () => {
+        const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
+        return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
+      }),
+      hashFiles(found, settings),
+    ]);
     const plan = planSync(files, remote.objects, {
       delete: settings.delete,
       force: settings.force,
@@ -138,8 +142,8 @@ function recordTransfer(report: DeployReport, outcome: TransferOutcome, headersO
 }
 
 /** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
-function refuseEmptySourceWithDelete(files: readonly LocalFile[], settings: Settings, target: string): void {
-  if (files.length > 0) return;
+function refuseEmptySourceWithDelete(fileCount: number, settings: Settings, target: string): void {
+  if (fileCount > 0) return;
   if (settings.delete) {
     throw new ActionError(
       `Input 'source': folder '${settings.source}' has no files and 'delete' is true, which would delete everything under ${target}. ` +
