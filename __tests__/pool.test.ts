@@ -1,4 +1,4 @@
-import { createLimiter, mapWithLimit } from '../src/pool.js';
+import { createBudget, createLimiter, mapWithLimit } from '../src/pool.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -36,5 +36,50 @@ describe('createLimiter', () => {
     expect(peak).toBe(2);
     expect(order).toEqual([1, 2, 3, 4, 5]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});
+
+describe('createBudget', () => {
+  it('never holds more than the budget, admits in arrival order, and lets an oversized amount run alone', async () => {
+    const budget = createBudget(10);
+    let held = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const job = (name: string, amount: number) =>
+      budget(amount, async () => {
+        held += Math.min(amount, 10);
+        peak = Math.max(peak, held);
+        order.push(name);
+        await tick();
+        held -= Math.min(amount, 10);
+        if (name === 'b') throw new Error('boom');
+        return name;
+      });
+    const results = await Promise.allSettled([
+      job('a', 6),
+      job('b', 4),
+      job('huge', 25),
+      job('c', 1), // fits beside a and b, but arrived after 'huge': it waits its turn
+      job('d', 9),
+    ]);
+    expect(peak).toBe(10);
+    expect(order).toEqual(['a', 'b', 'huge', 'c', 'd']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+
+  it('runs small amounts side by side', async () => {
+    const budget = createBudget(100);
+    let active = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        budget(10, async () => {
+          peak = Math.max(peak, ++active);
+          await tick();
+          active--;
+        }),
+      ),
+    );
+    expect(peak).toBe(8);
   });
 });

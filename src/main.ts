@@ -15,7 +15,14 @@ import { phase, translateAwsErrors } from './phase.js';
 import { type Plan, planSync, uploadWaves } from './plan.js';
 import { listRemote } from './remote.js';
 import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
-import { type S3Target, type TransferOutcome, deleteObjects, updateHeaders, uploadFiles } from './upload.js';
+import {
+  EXTRA_REQUESTS_IN_FLIGHT,
+  type S3Target,
+  type TransferOutcome,
+  deleteObjects,
+  updateHeaders,
+  uploadFiles,
+} from './upload.js';
 
 const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug };
 
@@ -175,6 +182,11 @@ function createS3Client(settings: Settings): S3Client {
     retryMode: 'standard',
     maxAttempts: S3_MAX_ATTEMPTS,
     forcePathStyle: settings.forcePathStyle,
+    // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
+      httpsAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
+    },
     // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -32,3 +32,32 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
     }
   };
 }
+
+/**
+ * A budget of units (bytes) shared by concurrent calls: run(amount, fn) waits until `amount` fits, in
+ * arrival order. An amount larger than the whole budget runs alone, so nothing waits forever.
+ */
+export function createBudget(capacity: number): <R>(amount: number, fn: () => Promise<R>) => Promise<R> {
+  let used = 0;
+  const waiting: Array<{ amount: number; start: () => void }> = [];
+  const admit = () => {
+    while (waiting.length > 0 && used + (waiting[0]?.amount ?? 0) <= capacity) {
+      const next = waiting.shift() as { amount: number; start: () => void };
+      used += next.amount;
+      next.start();
+    }
+  };
+  return async <R>(amount: number, fn: () => Promise<R>): Promise<R> => {
+    const share = Math.min(amount, capacity);
+    await new Promise<void>((start) => {
+      waiting.push({ amount: share, start });
+      admit();
+    });
+    try {
+      return await fn();
+    } finally {
+      used -= share;
+      admit();
+    }
+  };
+}

@@ -13,7 +13,7 @@ import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
 import type { LocalFile } from './local.js';
 import type { Logger } from './logger.js';
-import { createLimiter, mapWithLimit } from './pool.js';
+import { createBudget, createLimiter, mapWithLimit } from './pool.js';
 
 export interface S3Target {
   client: S3Client;
@@ -43,6 +43,14 @@ const PARTS_IN_FLIGHT = 4;
 /** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
 const MULTIPART_UPLOADS_AT_ONCE = 2;
 const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
+/**
+ * Files below the multipart threshold are read whole (so the SDK can retry them); at most this many of
+ * their bytes are held at once, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
+ */
+const WHOLE_FILE_BYTES_AT_ONCE = 64 * 1024 * 1024;
+const wholeFileBudget = createBudget(WHOLE_FILE_BYTES_AT_ONCE);
+/** Requests one deploy can have open beyond `concurrency`: the parts of concurrent multipart uploads. */
+export const EXTRA_REQUESTS_IN_FLIGHT = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
 /** Errors that no other file will escape either: stop starting transfers and report at once. */
@@ -159,21 +167,23 @@ function headerParams(headers: ObjectHeaders): {
 async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target): Promise<string | undefined> {
   const Key = prefix + file.key;
   if (!usesMultipart(file.size)) {
-    // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
-    const body = await fs.readFile(file.absolutePath);
-    const md5 = createHash('md5').update(body).digest();
-    if (md5.toString('hex') !== file.md5) throw new Error(`'${file.key}' changed while the deploy was running`);
-    const response = await client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key,
-        Body: body,
-        ContentLength: body.length,
-        ContentMD5: md5.toString('base64'),
-        ...headerParams(file.headers),
-      }),
-    );
-    return response.ETag;
+    return wholeFileBudget(file.size, async () => {
+      // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
+      const body = await fs.readFile(file.absolutePath);
+      const md5 = createHash('md5').update(body).digest();
+      if (md5.toString('hex') !== file.md5) throw new Error(`'${file.key}' changed while the deploy was running`);
+      const response = await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: md5.toString('base64'),
+          ...headerParams(file.headers),
+        }),
+      );
+      return response.ETag;
+    });
   }
   // Streamed in parts of the same size the local multipart ETag was computed with.
   return multipartSlot(async () => {
