@@ -1,4 +1,4 @@
-import { createBudget, createLimiter, mapWithLimit } from '../src/pool.js';
+import { createBudget, createBufferPool, createLimiter, mapWithLimit } from '../src/pool.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -81,5 +81,67 @@ describe('createBudget', () => {
       ),
     );
     expect(peak).toBe(8);
+  });
+});
+
+describe('createBufferPool', () => {
+  const lentBuffer = (buffer: Buffer) => Promise.resolve(buffer);
+
+  it('lends each caller its own buffer longer than the size asked, and reuses it afterwards', async () => {
+    const withBuffer = createBufferPool(1024 * 1024);
+    const lent: Buffer[] = [];
+    await Promise.all(
+      [100, 100, 5000].map((size) =>
+        withBuffer(size, async (buffer) => {
+          lent.push(buffer);
+          await tick();
+        }),
+      ),
+    );
+    expect(lent.map((buffer) => buffer.length)).toEqual([4096, 4096, 8192]);
+    expect(lent[0]).not.toBe(lent[1]);
+    // 4096 bytes would fit exactly, but the buffer must also show whether the file grew.
+    const again = await withBuffer(4096, lentBuffer);
+    expect(again.length).toBe(8192);
+    expect(again).toBe(lent[2]);
+    expect(lent.slice(0, 2)).toContain(await withBuffer(1, lentBuffer));
+  });
+
+  it('keeps buffers in use plus buffers kept within the capacity', async () => {
+    const withBuffer = createBufferPool(16384);
+    const first = await withBuffer(8000, lentBuffer); // 8192, kept afterwards
+    let inUse = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    // Three 8192-byte buffers cannot be in use together: the third waits for a release.
+    await Promise.all(
+      [5000, 5000, 5000].map((size) =>
+        withBuffer(size, async (buffer) => {
+          sizes.push(buffer.length);
+          peak = Math.max(peak, (inUse += buffer.length));
+          await tick();
+          inUse -= buffer.length;
+        }),
+      ),
+    );
+    expect(sizes).toEqual([8192, 8192, 8192]);
+    expect(peak).toBe(16384);
+    // A 16384-byte buffer only fits once the kept 8192-byte ones are dropped, so it is a new one.
+    const big = await withBuffer(10000, lentBuffer);
+    expect(big.length).toBe(16384);
+    expect(big).not.toBe(first);
+    expect(await withBuffer(8000, lentBuffer)).not.toBe(first);
+  });
+
+  it('gives the buffer back when the caller throws', async () => {
+    const withBuffer = createBufferPool(4096);
+    let failed: Buffer | undefined;
+    await expect(
+      withBuffer(10, (buffer) => {
+        failed = buffer;
+        return Promise.reject(new Error('boom'));
+      }),
+    ).rejects.toThrow('boom');
+    expect(await withBuffer(10, lentBuffer)).toBe(failed);
   });
 });

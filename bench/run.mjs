@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ACTION_ENTRY, inputVariables, parseOutputFile } from '../local/run-action.mjs';
 import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
-import { startS3Proxy } from '../local/s3-proxy.mjs';
+import { seededRandom, startS3Proxy } from '../local/s3-proxy.mjs';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS = fileURLToPath(new URL('../bench-results/', import.meta.url));
@@ -80,18 +80,6 @@ function parseOptions(argv) {
 }
 
 // ------------------------------------------------------------------------------------- generated site
-
-/** mulberry32: a tiny seeded PRNG, so the same seed gives the same site, edits and deletions everywhere. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A static site's mix by share of files, with each kind's size range in KiB (sizes are log-uniform).

@@ -1,5 +1,5 @@
 // Scale checks on s3rver: the action's wall time, phase times and peak memory (via /usr/bin/time).
-//   node --openssl-legacy-provider bench/scale.mjs plan   100,000 small files: a dry run (walk, hash, list, plan)
+// (Planning 100,000 files, cold start and the comparison with other tools: bench/run.mjs.)
 //   node --openssl-legacy-provider bench/scale.mjs big    20,000 files / 2 GiB: first deploy, then no change
 //   node --openssl-legacy-provider bench/scale.mjs many   100,000 small files: first deploy, then no change
 import { execFile } from 'node:child_process';
@@ -10,11 +10,10 @@ import { ACTION_ENTRY, inputVariables } from '../local/run-action.mjs';
 import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 
 const SCENARIOS = {
-  plan: { files: 100_000, size: 340, runs: [['dry run, empty bucket', { 'dry-run': 'true' }]] },
   big: { files: 20_000, size: 107_000, runs: [['first deploy', {}], ['no change', {}]] },
   many: { files: 100_000, size: 340, runs: [['first deploy', {}], ['no change', {}]] },
 };
-const scenario = SCENARIOS[process.argv[2] ?? 'plan'];
+const scenario = SCENARIOS[process.argv[2] ?? 'big'];
 if (!scenario) throw new Error(`usage: bench/scale.mjs ${Object.keys(SCENARIOS).join('|')}`);
 
 /** Files of `size` bytes, 1,000 per folder, each with its own first bytes so no two are the same. */

@@ -39068,7 +39068,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7036:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -43203,7 +43203,7 @@ const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
 const util = __nccwpck_require__(3440)
 const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(7036)
+const Request = __nccwpck_require__(4655)
 const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
@@ -69615,6 +69615,9 @@ function getIDToken(aud) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var core = __nccwpck_require__(6257);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
@@ -69944,6 +69947,57 @@ function createBudget(capacity) {
         }
     };
 }
+const MIN_POOLED_BUFFER = 4096;
+/**
+ * Reusable buffers under a byte budget: with(size, fn) waits until a buffer of at least size + 1 bytes
+ * fits the budget, lends it to fn and keeps it for the next caller. Reusing them matters: a fresh buffer
+ * per file left up to 65 MB of dead bodies waiting for the garbage collector, and the process's peak
+ * memory with them. Sizes are rounded up to a power of two so buffers fit many files; buffers in use plus
+ * buffers kept never exceed the capacity.
+ */
+function createBufferPool(capacity) {
+    const budget = createBudget(capacity);
+    const free = new Map();
+    let inUse = 0;
+    let kept = 0;
+    const take = (length) => {
+        const reused = free.get(length)?.pop();
+        if (reused) {
+            kept -= length;
+            return reused;
+        }
+        // Drop kept buffers of other sizes until a new one fits.
+        for (const [freeLength, buffers] of free) {
+            while (inUse + kept + length > capacity && buffers.pop())
+                kept -= freeLength;
+        }
+        return Buffer.allocUnsafeSlow(length);
+    };
+    return (size, fn) => {
+        // Longer than size, so the caller can tell a file that grew from one that did not.
+        let length = MIN_POOLED_BUFFER;
+        while (length <= size)
+            length *= 2;
+        return budget(length, async () => {
+            const buffer = take(length);
+            inUse += length;
+            try {
+                return await fn(buffer);
+            }
+            finally {
+                inUse -= length;
+                if (inUse + kept + length <= capacity) {
+                    const list = free.get(length);
+                    if (list)
+                        list.push(buffer);
+                    else
+                        free.set(length, [buffer]);
+                    kept += length;
+                }
+            }
+        });
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/local.ts
 /**
@@ -70067,28 +70121,33 @@ const READ_CHUNK = 1024 * 1024;
 /** Read buffers reused across files: hashing 2 GiB then allocates no garbage beyond the pool. */
 const readBuffers = [];
 /**
- * Most site files are small: hashing them with synchronous calls skips the promise API's thread-pool round
- * trips, which made up most of the scan (100,000 files: 14.4 s with fs/promises, 3.6 s like this).
+ * Reads a file from its start into `buffer` until the end of the file or of the buffer; returns the bytes
+ * read. Synchronous on purpose: for small files the promise API's thread-pool round trips cost more than
+ * the read (100,000 files hashed in 14.4 s with fs/promises, 3.6 s like this).
  */
-const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK);
-function hashSmallFile(absolutePath) {
+function readFileInto(absolutePath, buffer) {
     const fd = external_node_fs_default().openSync(absolutePath, 'r');
     try {
-        const { size } = external_node_fs_default().fstatSync(fd);
-        if (size > READ_CHUNK)
-            return undefined;
         let filled = 0;
-        while (filled < size) {
-            const bytesRead = external_node_fs_default().readSync(fd, smallFileBuffer, filled, size - filled, filled);
+        while (filled < buffer.length) {
+            const bytesRead = external_node_fs_default().readSync(fd, buffer, filled, buffer.length - filled, filled);
             if (bytesRead === 0)
                 break;
             filled += bytesRead;
         }
-        return { size: filled, md5: (0,external_node_crypto_.createHash)('md5').update(smallFileBuffer.subarray(0, filled)).digest('hex') };
+        return filled;
     }
     finally {
         external_node_fs_default().closeSync(fd);
     }
+}
+/** One byte more than a small file can hold, so a full buffer means "not small". */
+const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
+function hashSmallFile(absolutePath) {
+    const size = readFileInto(absolutePath, smallFileBuffer);
+    if (size > READ_CHUNK)
+        return undefined;
+    return { size, md5: (0,external_node_crypto_.createHash)('md5').update(smallFileBuffer.subarray(0, size)).digest('hex') };
 }
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
 async function hashFile(absolutePath) {
@@ -70314,11 +70373,11 @@ const PARTS_IN_FLIGHT = 4;
 const MULTIPART_UPLOADS_AT_ONCE = 2;
 const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /**
- * Files below the multipart threshold are read whole (so the SDK can retry them); at most this many of
- * their bytes are held at once, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
+ * Files below the multipart threshold are read whole (so the SDK can retry them) into reused buffers; these
+ * never total more than this, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
  */
 const WHOLE_FILE_BYTES_AT_ONCE = 64 * 1024 * 1024;
-const wholeFileBudget = createBudget(WHOLE_FILE_BYTES_AT_ONCE);
+const wholeFileBuffers = createBufferPool(WHOLE_FILE_BYTES_AT_ONCE);
 /** Requests one deploy can have open beyond `concurrency`: the parts of concurrent multipart uploads. */
 const EXTRA_REQUESTS_IN_FLIGHT = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
@@ -70412,9 +70471,10 @@ function headerParams(headers) {
 async function uploadFile(file, { client, bucket, prefix }) {
     const Key = prefix + file.key;
     if (!(0,etag/* usesMultipart */.R1)(file.size)) {
-        return wholeFileBudget(file.size, async () => {
+        return wholeFileBuffers(file.size, async (buffer) => {
             // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
-            const body = await promises_default().readFile(file.absolutePath);
+            // The plan read every file moments ago, so this read comes from the page cache.
+            const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
             const md5 = (0,external_node_crypto_.createHash)('md5').update(body).digest();
             if (md5.toString('hex') !== file.md5)
                 throw new Error(`'${file.key}' changed while the deploy was running`);
@@ -70655,5 +70715,10 @@ function maskCredentials() {
 
 ;// CONCATENATED MODULE: ./src/index.ts
 
+
+// Favour memory over speed in V8's garbage collector: each request's SDK objects outlive the young
+// generation, and by default the old one grows to ~170 MB of them before collecting. Measured on 20,000
+// files / 2 GiB: peak 131 MB instead of 242 MB, for about 15% more CPU in this process.
+external_node_v8_default().setFlagsFromString('--optimize-for-size');
 void run();
 

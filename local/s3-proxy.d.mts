@@ -33,3 +33,5 @@ export declare function startS3Proxy(options: {
   latencyMs?: number;
   faults?: Faults;
 }): Promise<S3Proxy>;
+/** mulberry32: numbers in [0, 1), the same sequence for the same seed. */
+export declare function seededRandom(seed: number): () => number;

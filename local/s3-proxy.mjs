@@ -30,8 +30,8 @@ export function s3Operation(method, url, headers) {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so a faulty run can be replayed. */
-function seededRandom(seed) {
+/** A small seeded PRNG (mulberry32), so a faulty run or a benchmark's site can be replayed exactly. */
+export function seededRandom(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -171,26 +171,32 @@ const READ_CHUNK = 1024 * 1024;
 const readBuffers: Buffer[] = [];
 
 /**
- * Most site files are small: hashing them with synchronous calls skips the promise API's thread-pool round
- * trips, which made up most of the scan (100,000 files: 14.4 s with fs/promises, 3.6 s like this).
+ * Reads a file from its start into `buffer` until the end of the file or of the buffer; returns the bytes
+ * read. Synchronous on purpose: for small files the promise API's thread-pool round trips cost more than
+ * the read (100,000 files hashed in 14.4 s with fs/promises, 3.6 s like this).
  */
-const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK);
-
-function hashSmallFile(absolutePath: string): { size: number; md5: string } | undefined {
+export function readFileInto(absolutePath: string, buffer: Buffer): number {
   const fd = fsSync.openSync(absolutePath, 'r');
   try {
-    const { size } = fsSync.fstatSync(fd);
-    if (size > READ_CHUNK) return undefined;
     let filled = 0;
-    while (filled < size) {
-      const bytesRead = fsSync.readSync(fd, smallFileBuffer, filled, size - filled, filled);
+    while (filled < buffer.length) {
+      const bytesRead = fsSync.readSync(fd, buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return { size: filled, md5: createHash('md5').update(smallFileBuffer.subarray(0, filled)).digest('hex') };
+    return filled;
   } finally {
     fsSync.closeSync(fd);
   }
+}
+
+/** One byte more than a small file can hold, so a full buffer means "not small". */
+const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
+
+function hashSmallFile(absolutePath: string): { size: number; md5: string } | undefined {
+  const size = readFileInto(absolutePath, smallFileBuffer);
+  if (size > READ_CHUNK) return undefined;
+  return { size, md5: createHash('md5').update(smallFileBuffer.subarray(0, size)).digest('hex') };
 }
 
 /** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */

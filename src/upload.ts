@@ -4,16 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
 import { CopyObjectCommand, DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { describeAwsError } from './errors.js';
 import { partSizeFor, usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
-import type { LocalFile } from './local.js';
+import { type LocalFile, readFileInto } from './local.js';
 import type { Logger } from './logger.js';
-import { createBudget, createLimiter, mapWithLimit } from './pool.js';
+import { createBufferPool, createLimiter, mapWithLimit } from './pool.js';
 
 export interface S3Target {
   client: S3Client;
@@ -44,11 +43,11 @@ const PARTS_IN_FLIGHT = 4;
 const MULTIPART_UPLOADS_AT_ONCE = 2;
 const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /**
- * Files below the multipart threshold are read whole (so the SDK can retry them); at most this many of
- * their bytes are held at once, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
+ * Files below the multipart threshold are read whole (so the SDK can retry them) into reused buffers; these
+ * never total more than this, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
  */
 const WHOLE_FILE_BYTES_AT_ONCE = 64 * 1024 * 1024;
-const wholeFileBudget = createBudget(WHOLE_FILE_BYTES_AT_ONCE);
+const wholeFileBuffers = createBufferPool(WHOLE_FILE_BYTES_AT_ONCE);
 /** Requests one deploy can have open beyond `concurrency`: the parts of concurrent multipart uploads. */
 export const EXTRA_REQUESTS_IN_FLIGHT = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
@@ -167,9 +166,10 @@ function headerParams(headers: ObjectHeaders): {
 async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target): Promise<string | undefined> {
   const Key = prefix + file.key;
   if (!usesMultipart(file.size)) {
-    return wholeFileBudget(file.size, async () => {
+    return wholeFileBuffers(file.size, async (buffer) => {
       // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
-      const body = await fs.readFile(file.absolutePath);
+      // The plan read every file moments ago, so this read comes from the page cache.
+      const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
       const md5 = createHash('md5').update(body).digest();
       if (md5.toString('hex') !== file.md5) throw new Error(`'${file.key}' changed while the deploy was running`);
       const response = await client.send(
