@@ -3,6 +3,7 @@ import { checkInvalidationPaths, collapsePaths, encodeInvalidationPath, urlPaths
 describe('checkInvalidationPaths', () => {
   it('accepts CloudFront paths', () => {
     expect(checkInvalidationPaths(['/*', '/index.html', '/docs/*', '/my page.html'])).toBeUndefined();
+    expect(checkInvalidationPaths(Array.from({ length: 15 }, (_, index) => `/d${index}/*`))).toBeUndefined();
   });
 
   it.each([
@@ -10,6 +11,7 @@ describe('checkInvalidationPaths', () => {
     [['/a*b'], /'\*' before the end/],
     [[`/${'a'.repeat(4000)}`], /longer than CloudFront's 4000/],
     [Array.from({ length: 3001 }, (_, i) => `/${i}`), /at most 3000/],
+    [Array.from({ length: 16 }, (_, i) => `/d${i}/*`), /16 wildcard paths given; CloudFront allows at most 15/],
   ])('rejects %#', (paths, pattern) => {
     expect(checkInvalidationPaths(paths)).toMatch(pattern);
   });
@@ -66,6 +68,22 @@ describe('collapsePaths', () => {
     const paths = ['/a/x/1', '/a/x/2', '/a/y/1', '/a/y/2', '/b/1', '/b/2'];
     expect(collapsePaths(paths, 4)).toEqual(['/a/x/*', '/a/y/*', '/b/1', '/b/2']);
     expect(collapsePaths(paths, 2)).toEqual(['/a/*', '/b/*']);
+  });
+
+  it('never leaves more wildcards than CloudFront allows in progress (15), however high the cap', () => {
+    const paths = Array.from({ length: 20 }, (_, dir) => [`/d${dir}/1`, `/d${dir}/2`]).flat();
+    // 20 merges fit a cap of 20 but would give 20 wildcards: one level up covers them with one.
+    expect(collapsePaths(paths, 20)).toEqual(['/*']);
+    const mixed = [...paths, ...Array.from({ length: 30 }, (_, index) => `/page-${index}.html`)];
+    const collapsed = collapsePaths(mixed, 60);
+    expect(collapsed.length).toBeLessThanOrEqual(60);
+    expect(collapsed.filter((path) => path.endsWith('*')).length).toBeLessThanOrEqual(15);
+    for (const path of mixed) {
+      expect(
+        collapsed.some((entry) => entry === path || (entry.endsWith('*') && path.startsWith(entry.slice(0, -1)))),
+      ).toBe(true);
+    }
+    expect(checkInvalidationPaths(collapsed)).toBeUndefined();
   });
 
   it("falls back to '/*' only when nothing narrower fits", () => {

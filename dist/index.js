@@ -65940,17 +65940,24 @@ function sameHeaders(a, b) {
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
+/* unused harmony export MAX_WILDCARD_PATHS */
 /**
  * Pure rules for CloudFront invalidation paths: what CloudFront accepts and how it must be encoded.
  * No network here.
  */
 /** CloudFront's limit on paths in one invalidation request. */
 const MAX_PATHS_PER_INVALIDATION = 3000;
+/** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
+const MAX_WILDCARD_PATHS = 15;
 const MAX_PATH_LENGTH = 4000;
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
 function checkInvalidationPaths(paths) {
     if (paths.length > MAX_PATHS_PER_INVALIDATION) {
         return `${paths.length} paths given; CloudFront accepts at most ${MAX_PATHS_PER_INVALIDATION} in one invalidation. Use wildcards such as /assets/*.`;
+    }
+    const wildcards = paths.filter(isWildcard).length;
+    if (wildcards > MAX_WILDCARD_PATHS) {
+        return `${wildcards} wildcard paths given; CloudFront allows at most ${MAX_WILDCARD_PATHS} in progress per distribution. Use a wider wildcard such as /assets/* or /*.`;
     }
     for (const path of paths) {
         if (!path.startsWith('/'))
@@ -66011,13 +66018,15 @@ function urlPathsForKey(fullKey, originPrefix) {
     const directory = index[1];
     return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
 }
+const isWildcard = (path) => path.endsWith('*');
 /**
- * Shrinks a list of exact paths to at most `max` by replacing the entries under one directory with
- * `directory/*`, narrowest directory first, until it fits; '/*' is the last resort. Input must be encoded.
+ * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
+ * one directory with `directory/*`, narrowest directory first, until it fits; '/*' is the last resort.
+ * Input must be encoded.
  */
 function collapsePaths(paths, max) {
     let entries = [...new Set(paths)].sort();
-    while (entries.length > max) {
+    while (entries.length > max || entries.filter(isWildcard).length > MAX_WILDCARD_PATHS) {
         const directory = deepestSharedDirectory(entries);
         if (directory === undefined)
             return ['/*'];

@@ -5,12 +5,18 @@
 
 /** CloudFront's limit on paths in one invalidation request. */
 export const MAX_PATHS_PER_INVALIDATION = 3000;
+/** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
+export const MAX_WILDCARD_PATHS = 15;
 const MAX_PATH_LENGTH = 4000;
 
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
 export function checkInvalidationPaths(paths: readonly string[]): string | undefined {
   if (paths.length > MAX_PATHS_PER_INVALIDATION) {
     return `${paths.length} paths given; CloudFront accepts at most ${MAX_PATHS_PER_INVALIDATION} in one invalidation. Use wildcards such as /assets/*.`;
+  }
+  const wildcards = paths.filter(isWildcard).length;
+  if (wildcards > MAX_WILDCARD_PATHS) {
+    return `${wildcards} wildcard paths given; CloudFront allows at most ${MAX_WILDCARD_PATHS} in progress per distribution. Use a wider wildcard such as /assets/* or /*.`;
   }
   for (const path of paths) {
     if (!path.startsWith('/')) return `'${path}' must start with '/', e.g. '/${path.replace(/^\.?\/*/, '')}'.`;
@@ -73,13 +79,16 @@ export function urlPathsForKey(fullKey: string, originPrefix: string): string[] 
   return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
 }
 
+const isWildcard = (path: string) => path.endsWith('*');
+
 /**
- * Shrinks a list of exact paths to at most `max` by replacing the entries under one directory with
- * `directory/*`, narrowest directory first, until it fits; '/*' is the last resort. Input must be encoded.
+ * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
+ * one directory with `directory/*`, narrowest directory first, until it fits; '/*' is the last resort.
+ * Input must be encoded.
  */
 export function collapsePaths(paths: readonly string[], max: number): string[] {
   let entries = [...new Set(paths)].sort();
-  while (entries.length > max) {
+  while (entries.length > max || entries.filter(isWildcard).length > MAX_WILDCARD_PATHS) {
     const directory = deepestSharedDirectory(entries);
     if (directory === undefined) return ['/*'];
     const covered = (entry: string) => entry.startsWith(directory) && entry !== `${directory}*`;
