@@ -10,6 +10,10 @@ describe('parseRules', () => {
     ]);
     expect(parseRules('public, max-age=300', 'cache-control')).toEqual([{ glob: '**', value: 'public, max-age=300' }]);
   });
+
+  it('reads a rule written without a space after the colon', () => {
+    expect(parseRules('*.html:no-cache', 'cache-control')).toEqual([{ glob: '*.html', value: 'no-cache' }]);
+  });
 });
 
 describe('headersFor', () => {

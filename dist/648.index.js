@@ -25,17 +25,18 @@ var external_node_crypto_ = __webpack_require__(7598);
 
 /**
  * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths, so a
- * reference built from the run, the attempt, the step and the batch's content makes every retry of the same
- * request (by the SDK or by a re-run of the attempt) create at most one invalidation.
+ * reference built from the run, the attempt, the step and the batch (distribution, deployed bucket and
+ * prefix, paths) makes every retry of the same request (by the SDK or by a re-run of the attempt) create at
+ * most one invalidation. The bucket and prefix keep matrix jobs, which share the run, job and step, apart.
  */
-function callerReference(run, distributionId, paths) {
-    const batch = (0,external_node_crypto_.createHash)('sha256')
-        .update(distributionId)
-        .update('\n')
-        .update(paths.join('\n'))
+function callerReference(run, batch) {
+    const digest = (0,external_node_crypto_.createHash)('sha256')
+        .update([batch.distributionId, batch.deployed, ...batch.paths].join('\n'))
         .digest('hex')
         .slice(0, 16);
-    return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
+    // CloudFront allows 128 characters: shorten the names, never the digest.
+    const names = [run.runId, run.runAttempt, run.job, run.step].join('-').slice(0, 128 - digest.length - 1);
+    return `${names}-${digest}`;
 }
 /** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
 const BUSY_FIRST_DELAY_MS = 1000;
@@ -50,7 +51,7 @@ async function createInvalidation(client, request) {
     const command = new dist_cjs/* CreateInvalidationCommand */.Yo6({
         DistributionId: request.distributionId,
         InvalidationBatch: {
-            CallerReference: callerReference(request.run, request.distributionId, paths),
+            CallerReference: callerReference(request.run, { ...request, paths }),
             Paths: { Quantity: paths.length, Items: paths },
         },
     });
@@ -170,7 +171,14 @@ async function invalidate(client, distributionId, plan, settings, deadline) {
         core/* info */.pq(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
-    const created = await (0,phase/* translateAwsErrors */.L)(context, () => createInvalidation(client, { distributionId, paths, run: runIdentity(), deadline, onRetry: core/* info */.pq }));
+    const created = await (0,phase/* translateAwsErrors */.L)(context, () => createInvalidation(client, {
+        distributionId,
+        deployed: `s3://${settings.bucket}/${settings.prefix}`,
+        paths,
+        run: runIdentity(),
+        deadline,
+        onRetry: core/* info */.pq,
+    }));
     core/* info */.pq(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
     return created;
 }

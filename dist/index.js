@@ -64521,8 +64521,8 @@ function describeAwsError(error, context) {
         case 'AccessDeniedException':
         case 'Forbidden':
             return context.service === 'S3'
-                ? `Access denied to ${target}. The role needs s3:ListBucket on the bucket and s3:PutObject${'/'}s3:DeleteObject on its objects (see the README's IAM policy). AWS said: ${original}`
-                : `Access denied to ${target}. The role needs cloudfront:CreateInvalidation and cloudfront:GetInvalidation on it (see the README's IAM policy). AWS said: ${original}`;
+                ? `Access denied to ${target}. The role needs s3:ListBucket on the bucket and s3:PutObject, s3:GetObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects (see the README's IAM policy). AWS said: ${original}`
+                : `Access denied to ${target}. The role needs cloudfront:CreateInvalidation, cloudfront:GetInvalidation and (for 'paths: auto') cloudfront:GetDistributionConfig on it (see the README's IAM policy). AWS said: ${original}`;
         case 'AllAccessDisabled':
             return `All access to ${target} is disabled by AWS. AWS said: ${original}`;
         case 'InvalidAccessKeyId':
@@ -65874,14 +65874,17 @@ function globMatcher(glob, inputName) {
         throw new errors/* ActionError */.lZ(`Input '${inputName}': '${glob}' is not a valid glob (${error.message}).`);
     }
 }
-/** Reads `glob: value` lines; `value` alone means every file. */
+/**
+ * Reads `glob: value` lines (the space after ':' is optional); `value` alone means every file. Header
+ * values never contain ':', so the first one always ends a glob.
+ */
 function parseRules(text, inputName) {
     return text
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'))
         .map((line) => {
-        const match = /^(.+?):\s+(.+)$/.exec(line);
+        const match = /^(.+?):\s*(.+)$/.exec(line);
         const rule = match
             ? { glob: match[1].trim(), value: match[2].trim() }
             : { glob: '**', value: line };
@@ -70462,7 +70465,7 @@ async function transfer(files, target, options, verb, send) {
             catch (error) {
                 if (FATAL_ERRORS.has(error.name ?? ''))
                     fatal = true;
-                failed.push({ key: file.key, message: (0,errors/* describeAwsError */.Pp)(error, { service: 'S3', bucket: target.bucket }) });
+                failed.push({ key: file.key, message: describeTransferError(error, target.bucket) });
             }
         });
     }
@@ -70474,6 +70477,15 @@ async function transfer(files, target, options, verb, send) {
             `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`);
     }
     return { done, failed, bytes };
+}
+/** Local problems (a file changed or vanished) in their own words; S3's errors translated. */
+function describeTransferError(error, bucket) {
+    if (error instanceof errors/* ActionError */.lZ)
+        return error.message;
+    const { syscall, path } = error;
+    if (syscall && path)
+        return `Could not read '${path}' (${error.message}); run the deploy again.`;
+    return (0,errors/* describeAwsError */.Pp)(error, { service: 'S3', bucket });
 }
 function headerParams(headers) {
     return {
@@ -70491,7 +70503,7 @@ async function uploadFile(file, { client, bucket, prefix }) {
             const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
             const md5 = (0,external_node_crypto_.createHash)('md5').update(body).digest();
             if (md5.toString('hex') !== file.md5)
-                throw new Error(`'${file.key}' changed while the deploy was running`);
+                throw new errors/* ActionError */.lZ(`'${file.key}' changed while the deploy was running; run the deploy again.`);
             const response = await client.send(new dist_cjs.PutObjectCommand({
                 Bucket: bucket,
                 Key,
@@ -70514,6 +70526,20 @@ async function uploadFile(file, { client, bucket, prefix }) {
         const response = await upload.done();
         return response.ETag;
     });
+}
+/**
+ * lib-storage sends each part without a checksum when checksums are only sent where required; this adds
+ * Content-MD5 to every UploadPart, so S3 rejects a part corrupted on the way as it does a whole-file PUT.
+ * (Added at the build step, after serialising and before signing.)
+ */
+function sendPartContentMd5(client) {
+    client.middlewareStack.add((next, context) => async (args) => {
+        const request = args.request;
+        if (context.commandName === 'UploadPartCommand' && request.headers && request.body instanceof Uint8Array) {
+            request.headers['content-md5'] = (0,external_node_crypto_.createHash)('md5').update(request.body).digest('base64');
+        }
+        return next(args);
+    }, { step: 'build', name: 'uploadPartContentMd5' });
 }
 /** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
 function etagMatchesUpload(etag, file) {
@@ -70698,7 +70724,7 @@ function refuseTooManyDeletes(plan, settings, target) {
 /** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
 const S3_MAX_ATTEMPTS = 6;
 function createS3Client(settings) {
-    return new dist_cjs.S3Client({
+    const client = new dist_cjs.S3Client({
         // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
         region: settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
         followRegionRedirects: true,
@@ -70717,6 +70743,8 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    sendPartContentMd5(client);
+    return client;
 }
 /** configure-aws-credentials masks these too; a plain env block in a workflow does not. */
 function maskCredentials() {

@@ -29,17 +29,21 @@ export interface RunIdentity {
 
 /**
  * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths, so a
- * reference built from the run, the attempt, the step and the batch's content makes every retry of the same
- * request (by the SDK or by a re-run of the attempt) create at most one invalidation.
+ * reference built from the run, the attempt, the step and the batch (distribution, deployed bucket and
+ * prefix, paths) makes every retry of the same request (by the SDK or by a re-run of the attempt) create at
+ * most one invalidation. The bucket and prefix keep matrix jobs, which share the run, job and step, apart.
  */
-export function callerReference(run: RunIdentity, distributionId: string, paths: readonly string[]): string {
-  const batch = createHash('sha256')
-    .update(distributionId)
-    .update('\n')
-    .update(paths.join('\n'))
+export function callerReference(
+  run: RunIdentity,
+  batch: { distributionId: string; deployed: string; paths: readonly string[] },
+): string {
+  const digest = createHash('sha256')
+    .update([batch.distributionId, batch.deployed, ...batch.paths].join('\n'))
     .digest('hex')
     .slice(0, 16);
-  return [run.runId, run.runAttempt, run.job, run.step, batch].join('-').slice(0, 128);
+  // CloudFront allows 128 characters: shorten the names, never the digest.
+  const names = [run.runId, run.runAttempt, run.job, run.step].join('-').slice(0, 128 - digest.length - 1);
+  return `${names}-${digest}`;
 }
 
 /** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
@@ -48,6 +52,8 @@ const BUSY_MAX_DELAY_MS = 30_000;
 
 export interface InvalidationRequest {
   distributionId: string;
+  /** What this step deployed, 's3://bucket/prefix'. */
+  deployed: string;
   /** Already encoded. */
   paths: readonly string[];
   run: RunIdentity;
@@ -71,7 +77,7 @@ export async function createInvalidation(
   const command = new CreateInvalidationCommand({
     DistributionId: request.distributionId,
     InvalidationBatch: {
-      CallerReference: callerReference(request.run, request.distributionId, paths),
+      CallerReference: callerReference(request.run, { ...request, paths }),
       Paths: { Quantity: paths.length, Items: paths },
     },
   });

@@ -34,14 +34,17 @@ export function globMatcher(glob: string, inputName: string): (key: string) => b
   }
 }
 
-/** Reads `glob: value` lines; `value` alone means every file. */
+/**
+ * Reads `glob: value` lines (the space after ':' is optional); `value` alone means every file. Header
+ * values never contain ':', so the first one always ends a glob.
+ */
 export function parseRules(text: string, inputName: string): GlobRule[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
-      const match = /^(.+?):\s+(.+)$/.exec(line);
+      const match = /^(.+?):\s*(.+)$/.exec(line);
       const rule = match
         ? { glob: (match[1] as string).trim(), value: (match[2] as string).trim() }
         : { glob: '**', value: line };

@@ -70,7 +70,14 @@ async function invalidate(
     return { distributionId, id: '', status: 'Skipped', paths };
   }
   const created = await translateAwsErrors(context, () =>
-    createInvalidation(client, { distributionId, paths, run: runIdentity(), deadline, onRetry: core.info }),
+    createInvalidation(client, {
+      distributionId,
+      deployed: `s3://${settings.bucket}/${settings.prefix}`,
+      paths,
+      run: runIdentity(),
+      deadline,
+      onRetry: core.info,
+    }),
   );
   core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
   return created;

@@ -20,6 +20,7 @@ import {
   type S3Target,
   type TransferOutcome,
   deleteObjects,
+  sendPartContentMd5,
   updateHeaders,
   uploadFiles,
 } from './upload.js';
@@ -172,7 +173,7 @@ function refuseTooManyDeletes(plan: Plan, settings: Settings, target: string): v
 const S3_MAX_ATTEMPTS = 6;
 
 function createS3Client(settings: Settings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
     region: settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
     followRegionRedirects: true,
@@ -191,6 +192,8 @@ function createS3Client(settings: Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  sendPartContentMd5(client);
+  return client;
 }
 
 /** configure-aws-credentials masks these too; a plain env block in a workflow does not. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { CopyObjectCommand, DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { describeAwsError } from './errors.js';
+import { ActionError, describeAwsError } from './errors.js';
 import { partSizeFor, usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
@@ -136,7 +136,7 @@ async function transfer(
         options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       } catch (error) {
         if (FATAL_ERRORS.has((error as { name?: string }).name ?? '')) fatal = true;
-        failed.push({ key: file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
+        failed.push({ key: file.key, message: describeTransferError(error, target.bucket) });
       }
     });
   } finally {
@@ -149,6 +149,14 @@ async function transfer(
     );
   }
   return { done, failed, bytes };
+}
+
+/** Local problems (a file changed or vanished) in their own words; S3's errors translated. */
+function describeTransferError(error: unknown, bucket: string): string {
+  if (error instanceof ActionError) return error.message;
+  const { syscall, path } = error as { syscall?: string; path?: string };
+  if (syscall && path) return `Could not read '${path}' (${(error as Error).message}); run the deploy again.`;
+  return describeAwsError(error, { service: 'S3', bucket });
 }
 
 function headerParams(headers: ObjectHeaders): {
@@ -171,7 +179,8 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
       // The plan read every file moments ago, so this read comes from the page cache.
       const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
       const md5 = createHash('md5').update(body).digest();
-      if (md5.toString('hex') !== file.md5) throw new Error(`'${file.key}' changed while the deploy was running`);
+      if (md5.toString('hex') !== file.md5)
+        throw new ActionError(`'${file.key}' changed while the deploy was running; run the deploy again.`);
       const response = await client.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -196,6 +205,24 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
     const response = await upload.done();
     return response.ETag;
   });
+}
+
+/**
+ * lib-storage sends each part without a checksum when checksums are only sent where required; this adds
+ * Content-MD5 to every UploadPart, so S3 rejects a part corrupted on the way as it does a whole-file PUT.
+ * (Added at the build step, after serialising and before signing.)
+ */
+export function sendPartContentMd5(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (context.commandName === 'UploadPartCommand' && request.headers && request.body instanceof Uint8Array) {
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'uploadPartContentMd5' },
+  );
 }
 
 /** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
