@@ -1,4 +1,4 @@
-import { describeAwsError, errorMessage } from '../src/errors.js';
+import { ActionError, describeAwsError, errorMessage } from '../src/errors.js';
 
 function awsError(name: string, status: number, message = 'AWS message'): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -40,6 +40,20 @@ describe('describeAwsError', () => {
     ],
   ])('translates case %# into a message a user can act on', (error, context, pattern) => {
     expect(describeAwsError(error, context)).toMatch(pattern);
+  });
+
+  it('does not blame AWS for what went wrong on this side', () => {
+    expect(describeAwsError(new ActionError("'a.txt' changed while the deploy was running"), s3)).toBe(
+      "'a.txt' changed while the deploy was running",
+    );
+    const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/site/a.txt'"), {
+      code: 'ENOENT',
+      syscall: 'open',
+      path: '/site/a.txt',
+    });
+    expect(describeAwsError(missing, s3)).toBe(
+      "Could not read '/site/a.txt' (ENOENT: no such file or directory, open '/site/a.txt'); run the deploy again.",
+    );
   });
 });
 

@@ -64478,8 +64478,10 @@ class ActionError extends Error {
     name = 'ActionError';
 }
 function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
+    // Duck-typed: an Error from another realm (a vm context, a worker) fails instanceof but has a message.
+    const message = error?.message;
+    if (typeof message === 'string')
+        return message;
     if (typeof error === 'string')
         return error;
     try {
@@ -64504,8 +64506,16 @@ function httpStatus(error) {
     return meta?.httpStatusCode;
 }
 const CREDENTIALS_HINT = 'Check the credentials step before this one (aws-actions/configure-aws-credentials) and that its role or keys are current.';
-/** Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. */
+/**
+ * Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. What
+ * went wrong on this side (an ActionError, a local file that could not be read) is not blamed on AWS.
+ */
 function describeAwsError(error, context) {
+    if (error instanceof ActionError)
+        return error.message;
+    const { syscall, path } = error;
+    if (syscall && path)
+        return `Could not read '${path}' (${errorMessage(error)}); run the deploy again.`;
     const name = errorName(error);
     const status = httpStatus(error);
     const original = errorMessage(error);
@@ -65952,6 +65962,7 @@ function sameHeaders(a, b) {
 const MAX_PATHS_PER_INVALIDATION = 3000;
 /** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
 const MAX_WILDCARD_PATHS = 15;
+const isWildcard = (path) => path.endsWith('*');
 const MAX_PATH_LENGTH = 4000;
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
 function checkInvalidationPaths(paths) {
@@ -66021,7 +66032,6 @@ function urlPathsForKey(fullKey, originPrefix) {
     const directory = index[1];
     return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
 }
-const isWildcard = (path) => path.endsWith('*');
 /**
  * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
  * one directory with `directory/*`, narrowest directory first, until it fits; '/*' is the last resort.
@@ -70465,7 +70475,7 @@ async function transfer(files, target, options, verb, send) {
             catch (error) {
                 if (FATAL_ERRORS.has(error.name ?? ''))
                     fatal = true;
-                failed.push({ key: file.key, message: describeTransferError(error, target.bucket) });
+                failed.push({ key: file.key, message: (0,errors/* describeAwsError */.Pp)(error, { service: 'S3', bucket: target.bucket }) });
             }
         });
     }
@@ -70477,15 +70487,6 @@ async function transfer(files, target, options, verb, send) {
             `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`);
     }
     return { done, failed, bytes };
-}
-/** Local problems (a file changed or vanished) in their own words; S3's errors translated. */
-function describeTransferError(error, bucket) {
-    if (error instanceof errors/* ActionError */.lZ)
-        return error.message;
-    const { syscall, path } = error;
-    if (syscall && path)
-        return `Could not read '${path}' (${error.message}); run the deploy again.`;
-    return (0,errors/* describeAwsError */.Pp)(error, { service: 'S3', bucket });
 }
 function headerParams(headers) {
     return {

@@ -16,7 +16,9 @@ export interface AwsContext {
 }
 
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  // Duck-typed: an Error from another realm (a vm context, a worker) fails instanceof but has a message.
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message === 'string') return message;
   if (typeof error === 'string') return error;
   try {
     return JSON.stringify(error) ?? String(error);
@@ -42,8 +44,14 @@ function httpStatus(error: unknown): number | undefined {
 const CREDENTIALS_HINT =
   'Check the credentials step before this one (aws-actions/configure-aws-credentials) and that its role or keys are current.';
 
-/** Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. */
+/**
+ * Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. What
+ * went wrong on this side (an ActionError, a local file that could not be read) is not blamed on AWS.
+ */
 export function describeAwsError(error: unknown, context: AwsContext): string {
+  if (error instanceof ActionError) return error.message;
+  const { syscall, path } = error as { syscall?: string; path?: string };
+  if (syscall && path) return `Could not read '${path}' (${errorMessage(error)}); run the deploy again.`;
   const name = errorName(error);
   const status = httpStatus(error);
   const original = errorMessage(error);

@@ -136,7 +136,7 @@ async function transfer(
         options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       } catch (error) {
         if (FATAL_ERRORS.has((error as { name?: string }).name ?? '')) fatal = true;
-        failed.push({ key: file.key, message: describeTransferError(error, target.bucket) });
+        failed.push({ key: file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
       }
     });
   } finally {
@@ -149,14 +149,6 @@ async function transfer(
     );
   }
   return { done, failed, bytes };
-}
-
-/** Local problems (a file changed or vanished) in their own words; S3's errors translated. */
-function describeTransferError(error: unknown, bucket: string): string {
-  if (error instanceof ActionError) return error.message;
-  const { syscall, path } = error as { syscall?: string; path?: string };
-  if (syscall && path) return `Could not read '${path}' (${(error as Error).message}); run the deploy again.`;
-  return describeAwsError(error, { service: 'S3', bucket });
 }
 
 function headerParams(headers: ObjectHeaders): {
