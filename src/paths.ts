@@ -7,6 +7,7 @@
 export const MAX_PATHS_PER_INVALIDATION = 3000;
 /** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
 export const MAX_WILDCARD_PATHS = 15;
+const isWildcard = (path: string) => path.endsWith('*');
 const MAX_PATH_LENGTH = 4000;
 
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
@@ -78,8 +79,6 @@ export function urlPathsForKey(fullKey: string, originPrefix: string): string[] 
   const directory = index[1] as string;
   return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
 }
-
-const isWildcard = (path: string) => path.endsWith('*');
 
 /**
  * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
