@@ -8,7 +8,8 @@ export const modules = {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  invalidateAndWait: () => (/* binding */ invalidateAndWait)
+  createInvalidations: () => (/* binding */ createInvalidations),
+  waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
@@ -120,8 +121,6 @@ function toStatus(status) {
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __webpack_require__(528);
-// EXTERNAL MODULE: ./src/plan.ts
-var src_plan = __webpack_require__(2464);
 // EXTERNAL MODULE: ./src/paths.ts
 var src_paths = __webpack_require__(8431);
 ;// CONCATENATED MODULE: ./src/invalidate.ts
@@ -136,23 +135,29 @@ var src_paths = __webpack_require__(8431);
 
 
 
-
-async function invalidateAndWait(plan, settings, report) {
+/** Creates one invalidation per distribution and records each in the report. */
+async function createInvalidations(targets, settings, report) {
     const cloudFront = createCloudFrontClient();
     // wait-timeout bounds everything from here: retries while CloudFront is busy, and the wait itself.
     const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-    const invalidations = await (0,phase/* phase */.O)('Invalidate', () => Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))));
+    const invalidations = await (0,phase/* phase */.O)('Invalidate', () => Promise.all(targets.map((target) => invalidate(cloudFront, target, settings, deadline))));
     report.invalidations = invalidations;
+    return invalidations;
+}
+async function waitForInvalidations(invalidations, settings, report) {
     if (!settings.wait || settings.dryRun)
         return;
+    const cloudFront = createCloudFrontClient();
+    const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
     const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
     if (pending.length === 0)
         return;
     await (0,phase/* phase */.O)('Wait', async () => {
         await Promise.all(pending.map(async (invalidation) => {
             invalidation.status = await (0,phase/* translateAwsErrors */.L)(cloudFrontContext(invalidation.distributionId), () => waitForInvalidation(cloudFront, invalidation, deadline));
-            core/* info */.pq(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
+            core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
         }));
+        report.invalidations = invalidations;
         const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
         if (late.length > 0) {
             throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
@@ -160,15 +165,16 @@ async function invalidateAndWait(plan, settings, report) {
         }
     });
 }
-async function invalidate(client, distributionId, plan, settings, deadline) {
+async function invalidate(client, target, settings, deadline) {
+    const { distributionId } = target;
     const context = cloudFrontContext(distributionId);
-    const paths = await (0,phase/* translateAwsErrors */.L)(context, () => invalidationPaths(client, distributionId, plan, settings));
+    const paths = await (0,phase/* translateAwsErrors */.L)(context, () => invalidationPaths(client, distributionId, target.changes.map((change) => change.key), settings));
     if (paths.length === 0) {
-        core/* info */.pq(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
+        core.info(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
         return { distributionId, id: '', status: 'Skipped', paths: [] };
     }
     if (settings.dryRun) {
-        core/* info */.pq(`${distributionId}: would invalidate ${paths.join(' ')}`);
+        core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
     const created = await (0,phase/* translateAwsErrors */.L)(context, () => createInvalidation(client, {
@@ -177,23 +183,22 @@ async function invalidate(client, distributionId, plan, settings, deadline) {
         paths,
         run: runIdentity(),
         deadline,
-        onRetry: core/* info */.pq,
+        onRetry: core.info,
     }));
-    core/* info */.pq(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+    core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
     return created;
 }
 /** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
-async function invalidationPaths(client, distributionId, plan, settings) {
+async function invalidationPaths(client, distributionId, keys, settings) {
     if (settings.paths !== 'auto')
         return settings.paths.map(src_paths/* encodeInvalidationPath */.Ex);
-    const keys = (0,src_plan/* changedKeys */.F$)(plan);
     if (keys.length === 0)
         return [];
     const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
     const exact = keys.flatMap((key) => (0,src_paths/* urlPathsForKey */.Av)(settings.prefix + key, originPrefix)).map(src_paths/* encodeInvalidationPath */.Ex);
     const paths = (0,src_paths/* collapsePaths */.Mq)(exact, settings.maxInvalidationPaths);
     if (paths.length < new Set(exact).size) {
-        core/* info */.pq(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+        core.info(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
 }
@@ -201,7 +206,7 @@ async function readOriginPrefix(client, distributionId, bucket) {
     try {
         const prefix = await originPrefixFor(client, distributionId, bucket);
         if (prefix === undefined) {
-            core/* warning */.$e(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+            core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
             return '';
         }
         return prefix;
@@ -210,7 +215,7 @@ async function readOriginPrefix(client, distributionId, bucket) {
         const name = error.name;
         if (name !== 'AccessDenied' && name !== 'AccessDeniedException')
             throw error;
-        core/* warning */.$e(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
+        core.warning(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
         return '';
     }
 }

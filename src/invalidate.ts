@@ -15,20 +15,43 @@ import {
 import { ActionError, type AwsContext } from './errors.js';
 import type { Settings } from './inputs.js';
 import { phase, translateAwsErrors } from './phase.js';
-import { type Plan, changedKeys } from './plan.js';
 import { collapsePaths, encodeInvalidationPath, urlPathsForKey } from './paths.js';
 import type { DeployReport } from './report.js';
 
-export async function invalidateAndWait(plan: Plan, settings: Settings, report: DeployReport): Promise<void> {
+/** One distribution and what changed behind it. */
+export interface InvalidationTarget {
+  distributionId: string;
+  /**
+   * Keys (relative to the prefix) whose cached URLs are wrong, with the content now deployed under each: the
+   * hex MD5 of the bytes, or 'deleted'. Ignored when the user gave explicit paths.
+   */
+  changes: ReadonlyArray<{ key: string; content: string }>;
+}
+
+/** Creates one invalidation per distribution and records each in the report. */
+export async function createInvalidations(
+  targets: readonly InvalidationTarget[],
+  settings: Settings,
+  report: DeployReport,
+): Promise<Invalidation[]> {
   const cloudFront = createCloudFrontClient();
   // wait-timeout bounds everything from here: retries while CloudFront is busy, and the wait itself.
   const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
   const invalidations = await phase('Invalidate', () =>
-    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))),
+    Promise.all(targets.map((target) => invalidate(cloudFront, target, settings, deadline))),
   );
   report.invalidations = invalidations;
-  if (!settings.wait || settings.dryRun) return;
+  return invalidations;
+}
 
+export async function waitForInvalidations(
+  invalidations: Invalidation[],
+  settings: Settings,
+  report: DeployReport,
+): Promise<void> {
+  if (!settings.wait || settings.dryRun) return;
+  const cloudFront = createCloudFrontClient();
+  const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
   const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
   if (pending.length === 0) return;
   await phase('Wait', async () => {
@@ -40,6 +63,7 @@ export async function invalidateAndWait(plan: Plan, settings: Settings, report: 
         core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
       }),
     );
+    report.invalidations = invalidations;
     const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
     if (late.length > 0) {
       throw new ActionError(
@@ -52,13 +76,20 @@ export async function invalidateAndWait(plan: Plan, settings: Settings, report: 
 
 async function invalidate(
   client: CloudFrontClient,
-  distributionId: string,
-  plan: Plan,
+  target: InvalidationTarget,
   settings: Settings,
   deadline: number,
 ): Promise<Invalidation> {
+  const { distributionId } = target;
   const context = cloudFrontContext(distributionId);
-  const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
+  const paths = await translateAwsErrors(context, () =>
+    invalidationPaths(
+      client,
+      distributionId,
+      target.changes.map((change) => change.key),
+      settings,
+    ),
+  );
   if (paths.length === 0) {
     core.info(
       `${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`,
@@ -87,11 +118,10 @@ async function invalidate(
 async function invalidationPaths(
   client: CloudFrontClient,
   distributionId: string,
-  plan: Plan,
+  keys: readonly string[],
   settings: Settings,
 ): Promise<string[]> {
   if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
-  const keys = changedKeys(plan);
   if (keys.length === 0) return [];
   const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
   const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);

@@ -13,11 +13,17 @@ import type { ObjectHeaders } from './headers.js';
 import { type LocalFile, readFileInto } from './local.js';
 import type { Logger } from './logger.js';
 import { createBufferPool, createLimiter, mapWithLimit } from './pool.js';
+import { type S3Target, encryptionParams } from './s3.js';
 
-export interface S3Target {
-  client: S3Client;
-  bucket: string;
-  prefix: string;
+export type { S3Target };
+
+/** What a write left in the bucket, for the deploy state's catalog. */
+export interface WrittenFile {
+  key: string;
+  /** As S3 returned it. */
+  etag: string;
+  md5: string;
+  multipartEtag?: string;
 }
 
 export interface FailedFile {
@@ -27,6 +33,7 @@ export interface FailedFile {
 
 export interface TransferOutcome {
   done: LocalFile[];
+  written: WrittenFile[];
   failed: FailedFile[];
   bytes: number;
 }
@@ -70,10 +77,7 @@ export function uploadFiles(
   target: S3Target,
   options: TransferOptions,
 ): Promise<TransferOutcome> {
-  return transfer(files, target, options, 'uploaded', async (file) => {
-    const etag = await uploadFile(file, target);
-    return etagMatchesUpload(etag, file);
-  });
+  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target));
 }
 
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
@@ -83,18 +87,19 @@ export function updateHeaders(
   options: TransferOptions,
 ): Promise<TransferOutcome> {
   return transfer(files, target, options, 'updated headers of', async (file) => {
-    if (file.size > MAX_COPY_SIZE) return etagMatchesUpload(await uploadFile(file, target), file);
+    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target);
     const Key = target.prefix + file.key;
-    await target.client.send(
+    const response = await target.client.send(
       new CopyObjectCommand({
         Bucket: target.bucket,
         Key,
         CopySource: `${target.bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`,
         MetadataDirective: 'REPLACE',
         ...headerParams(file.headers),
+        ...encryptionParams(target),
       }),
     );
-    return true;
+    return response.CopyObjectResult?.ETag;
   });
 }
 
@@ -107,11 +112,11 @@ async function transfer(
   target: S3Target,
   options: TransferOptions,
   verb: string,
-  send: (file: LocalFile) => Promise<boolean>,
+  send: (file: LocalFile) => Promise<string | undefined>,
 ): Promise<TransferOutcome> {
   const done: LocalFile[] = [];
+  const written: WrittenFile[] = [];
   const failed: FailedFile[] = [];
-  const notMd5Etags: string[] = [];
   let bytes = 0;
   let fatal = false;
   const started = Date.now();
@@ -130,8 +135,14 @@ async function transfer(
         return;
       }
       try {
-        if (!(await send(file))) notMd5Etags.push(file.key);
+        const etag = await send(file);
         done.push(file);
+        written.push({
+          key: file.key,
+          etag: (etag ?? '').replace(/"/g, ''),
+          md5: file.md5,
+          ...(file.multipartEtag ? { multipartEtag: file.multipartEtag } : {}),
+        });
         bytes += file.size;
         options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       } catch (error) {
@@ -142,13 +153,7 @@ async function transfer(
   } finally {
     clearInterval(progress);
   }
-  if (notMd5Etags.length > 0) {
-    options.log.warning(
-      `S3 returned ETags that are not the MD5 of the bytes for ${notMd5Etags.length} file(s) (e.g. '${notMd5Etags[0]}'); ` +
-        `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`,
-    );
-  }
-  return { done, failed, bytes };
+  return { done, written, failed, bytes };
 }
 
 function headerParams(headers: ObjectHeaders): {
@@ -163,7 +168,8 @@ function headerParams(headers: ObjectHeaders): {
   };
 }
 
-async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target): Promise<string | undefined> {
+async function uploadFile(file: LocalFile, target: S3Target): Promise<string | undefined> {
+  const { client, bucket, prefix } = target;
   const Key = prefix + file.key;
   if (!usesMultipart(file.size)) {
     return wholeFileBuffers(file.size, async (buffer) => {
@@ -181,6 +187,7 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
           ContentLength: body.length,
           ContentMD5: md5.toString('base64'),
           ...headerParams(file.headers),
+          ...encryptionParams(target),
         }),
       );
       return response.ETag;
@@ -190,7 +197,13 @@ async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target)
   return multipartSlot(async () => {
     const upload = new Upload({
       client,
-      params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ...headerParams(file.headers) },
+      params: {
+        Bucket: bucket,
+        Key,
+        Body: createReadStream(file.absolutePath),
+        ...headerParams(file.headers),
+        ...encryptionParams(target),
+      },
       partSize: partSizeFor(file.size),
       queueSize: PARTS_IN_FLIGHT,
     });
@@ -215,12 +228,6 @@ export function sendPartContentMd5(client: S3Client): void {
     },
     { step: 'build', name: 'uploadPartContentMd5' },
   );
-}
-
-/** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
-function etagMatchesUpload(etag: string | undefined, file: LocalFile): boolean {
-  const bare = (etag ?? '').replace(/"/g, '').toLowerCase();
-  return bare === file.md5 || (file.multipartEtag !== undefined && bare === file.multipartEtag);
 }
 
 /** DeleteObjects' limit per request. */
