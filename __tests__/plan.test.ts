@@ -32,7 +32,11 @@ function remote(...objects: Array<[string, string, number?]>): Map<string, Remot
 }
 /** Digests as the plan sees them; the real ones are salted hashes (see state.test.ts). */
 const digest = (key: string) => `#${key}`;
-function input(files: LocalFile[], objects: Map<string, RemoteObject>, state: DeployState = cleanState(NO_HEADER_RULES)): PlanInput {
+function input(
+  files: LocalFile[],
+  objects: Map<string, RemoteObject>,
+  state: DeployState = cleanState(NO_HEADER_RULES),
+): PlanInput {
   return { local: files, remote: objects, state, digest };
 }
 const A = 'a'.repeat(32);
@@ -118,9 +122,15 @@ describe('planDeploy: content', () => {
   });
 
   it('uploads assets before entry points', () => {
-    const files = ['index.html', 'app.js', 'blog/index.html', 'sitemap.xml', 'img/logo.png', 'site.webmanifest', 'feed.xml'].map(
-      (key) => local(key, A),
-    );
+    const files = [
+      'index.html',
+      'app.js',
+      'blog/index.html',
+      'sitemap.xml',
+      'img/logo.png',
+      'site.webmanifest',
+      'feed.xml',
+    ].map((key) => local(key, A));
     const plan = planDeploy(input(files, remote()), options());
     expect(plan.uploads.map((u) => u.file.key)).toEqual([
       'app.js',

@@ -71460,14 +71460,17 @@ async function write(survey, context, report) {
     const { plan } = survey;
     const digest = (key) => store.digest(key);
     const auto = settings.paths === 'auto';
-    let state = survey.state;
+    // `saved` is what the bucket holds; `state` is what this deploy knows so far.
+    let saved = survey.state;
+    let state = saved;
     let etag = survey.listing.stateEtag;
     const save = async (next) => {
-        if (stateChanged(state, next) || (etag === undefined && !settings.teardown)) {
-            lock.assertHeld();
-            etag = await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
-        }
         state = next;
+        if (!stateChanged(saved, next) && !(etag === undefined && !settings.teardown))
+            return;
+        lock.assertHeld();
+        etag = await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
+        saved = next;
     };
     // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
     await save(journal(state, {

@@ -10,7 +10,11 @@ import { type Plan, removalsDecided } from './plan.js';
 export const MIN_GUARDED_SITE_FILES = 10;
 
 /** An empty build folder with delete on would empty the prefix: a broken build, never wanted. */
-export function checkEmptySource(fileCount: number, settings: { delete: boolean; source: string }, target: string): string | undefined {
+export function checkEmptySource(
+  fileCount: number,
+  settings: { delete: boolean; source: string },
+  target: string,
+): string | undefined {
   if (fileCount > 0) return undefined;
   if (settings.delete) {
     throw new ActionError(

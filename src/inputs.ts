@@ -187,7 +187,9 @@ function parseEncryption(read: InputReader): { encryption?: Encryption } {
   const kmsKeyId = read(Input.sseKmsKeyId).trim();
   if (sse === '') {
     if (kmsKeyId) {
-      throw new ActionError(`Input '${Input.sseKmsKeyId}' needs '${Input.serverSideEncryption}: aws:kms' (or aws:kms:dsse).`);
+      throw new ActionError(
+        `Input '${Input.sseKmsKeyId}' needs '${Input.serverSideEncryption}: aws:kms' (or aws:kms:dsse).`,
+      );
     }
     return {};
   }

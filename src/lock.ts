@@ -82,7 +82,7 @@ export async function acquireLock(target: S3Target, options: LockOptions): Promi
   for (;;) {
     try {
       const etag = await put({ IfNoneMatch: '*' });
-      return await holding(etag, await probe(etag));
+      return holding(etag, await probe(etag));
     } catch (error) {
       if (refusesConditions(error)) return holding(await put({}), false);
       if (errorName(error) === 'ConditionalRequestConflict') {

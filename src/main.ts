@@ -111,23 +111,31 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
 /** The deploy's writes, under the lock, with the state journaled before and recorded after. */
 async function write(
   survey: Survey,
-  context: { settings: Settings; s3: S3Target; store: StateStore; lock: PrefixLock; entryPoint: (key: string) => boolean },
+  context: {
+    settings: Settings;
+    s3: S3Target;
+    store: StateStore;
+    lock: PrefixLock;
+    entryPoint: (key: string) => boolean;
+  },
   report: DeployReport,
 ): Promise<Invalidation[]> {
   const { settings, s3, store, lock } = context;
   const { plan } = survey;
   const digest = (key: string) => store.digest(key);
   const auto = settings.paths === 'auto';
-  let state = survey.state;
+  // `saved` is what the bucket holds; `state` is what this deploy knows so far.
+  let saved = survey.state;
+  let state = saved;
   let etag = survey.listing.stateEtag;
   const save = async (next: DeployState) => {
-    if (stateChanged(state, next) || (etag === undefined && !settings.teardown)) {
-      lock.assertHeld();
-      etag = await translateAwsErrors(s3Context(settings), () =>
-        store.write(next, { etag, conditional: lock.conditional }),
-      );
-    }
     state = next;
+    if (!stateChanged(saved, next) && !(etag === undefined && !settings.teardown)) return;
+    lock.assertHeld();
+    etag = await translateAwsErrors(s3Context(settings), () =>
+      store.write(next, { etag, conditional: lock.conditional }),
+    );
+    saved = next;
   };
 
   // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
@@ -150,21 +158,23 @@ async function write(
     );
   } catch (error) {
     // What was written is still recorded, so the next deploy compares it and invalidates it.
-    await save(recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted })).catch(
-      (saveError) => core.warning(`Could not record the deploy state after the failure: ${errorMessage(saveError)}`),
+    await save(
+      recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted }),
+    ).catch((saveError) =>
+      core.warning(`Could not record the deploy state after the failure: ${errorMessage(saveError)}`),
     );
     throw error;
   }
   state = recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted });
 
   let invalidations: Invalidation[] = [];
-  let invalidationError: unknown;
+  let invalidationError: Error | undefined;
   if (settings.distributionIds.length > 0) {
     const { createInvalidations } = await import('./invalidate.js');
     try {
       invalidations = await createInvalidations(invalidationTargets({ ...survey, state }, settings), settings, report);
     } catch (error) {
-      invalidationError = error;
+      invalidationError = error instanceof Error ? error : new ActionError(errorMessage(error));
     }
   }
   // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
@@ -221,11 +231,8 @@ async function surveyDeploy(
   const state =
     previous && previous.listing.stateEtag === listing.stateEtag
       ? previous.state
-      : (
-          await translateAwsErrors(s3Context(settings), () =>
-            store.read(listing.stateEtag, settings.headerRules),
-          )
-        ).state;
+      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
+          .state;
   const input: PlanInput = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
 
   const inspected = await inspect(input, settings, s3, previous);
@@ -287,7 +294,8 @@ async function inspect(
   const byKey = new Map(input.local.map((file) => [file.key, file]));
   for (const key of needed.content) {
     const file = byKey.get(key);
-    if (file && inspected.get(key)?.crc64nvme && !file.crc64nvme) file.crc64nvme = await crc64nvmeOfFile(file.absolutePath);
+    if (file && inspected.get(key)?.crc64nvme && !file.crc64nvme)
+      file.crc64nvme = await crc64nvmeOfFile(file.absolutePath);
   }
   return inspected;
 }
@@ -300,12 +308,15 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
   const auto = settings.paths === 'auto';
   if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
   if (!auto && settings.distributionIds.length > 0 && hasPending(state)) return true;
-  const after = complete(recordWrites(state, (key) => key, { written: [], deleted: [] }), {
-    rules: settings.headerRules,
-    removals: plan.removals,
-    distributionIds: auto ? settings.distributionIds : [],
-    now: Date.now(),
-  });
+  const after = complete(
+    recordWrites(state, (key) => key, { written: [], deleted: [] }),
+    {
+      rules: settings.headerRules,
+      removals: plan.removals,
+      distributionIds: auto ? settings.distributionIds : [],
+      now: Date.now(),
+    },
+  );
   return plan.learned.length > 0 || stateChanged(state, after);
 }
 
@@ -313,7 +324,10 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
  * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
  * journaled there), each with the content now behind it, so a retry of the same content is recognised.
  */
-function invalidationTargets(survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>, settings: Settings): InvalidationTarget[] {
+function invalidationTargets(
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>,
+  settings: Settings,
+): InvalidationTarget[] {
   const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
   const deleted = new Set(survey.plan.deletes);
   const contentOf = (key: string) => {
@@ -337,7 +351,8 @@ function logPlan(
 ): void {
   const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
   const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
-  const postponed = plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
+  const postponed =
+    plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
   core.info(
     `${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
       `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +

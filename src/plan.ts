@@ -96,7 +96,10 @@ function headersKnownFor(file: LocalFile, state: DeployState): boolean | undefin
  * compared (another tool's part size, a store's own ETags) and no catalog entry covers (`content`: compare
  * checksums), and objects with the same bytes whose headers are unknown (no state, or another header version).
  */
-export function keysToInspect(input: PlanInput, options: Pick<PlanOptions, 'force'>): { content: string[]; headers: string[] } {
+export function keysToInspect(
+  input: PlanInput,
+  options: Pick<PlanOptions, 'force'>,
+): { content: string[]; headers: string[] } {
   const content: string[] = [];
   const headers: string[] = [];
   if (options.force) return { content, headers };

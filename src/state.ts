@@ -305,7 +305,10 @@ export function stateChanged(before: DeployState, after: DeployState): boolean {
       state.ruleSets,
       [...state.written].sort(),
       [...state.removals].sort(),
-      [...state.pending].filter(([, keys]) => keys.size > 0).map(([id, keys]) => [id, [...keys].sort()]).sort(),
+      [...state.pending]
+        .filter(([, keys]) => keys.size > 0)
+        .map(([id, keys]) => [id, [...keys].sort()])
+        .sort(),
     ]);
   return canonical(before) !== canonical(after);
 }

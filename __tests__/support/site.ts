@@ -53,3 +53,11 @@ export async function getObject(
 export async function putObject(client: S3Client, bucket: string, key: string, body: string): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
+
+/** The action's own objects under a prefix: the deploy state and, while a deploy runs, its lock. */
+export const ACTION_OBJECTS = ['.s3-cloudfront-deploy.json', '.s3-cloudfront-deploy.lock'];
+
+/** The keys a visitor could be served: everything but the action's own objects. */
+export async function siteKeys(client: S3Client, bucket: string): Promise<string[]> {
+  return (await listKeys(client, bucket)).filter((key) => !ACTION_OBJECTS.some((name) => key.endsWith(name)));
+}
