@@ -220,13 +220,28 @@ function parseGlobs(read: InputReader, name: string): string[] {
   return globs;
 }
 
-/** The AWS partitions' region patterns (as in the SDK's partitions data), plus R2-style 'auto'. */
-const REGION =
-  /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
+/**
+ * Any region an S3-compatible store may name (fr-par, nyc3, garage, auto, MinIO's own): a host label as the
+ * SDK requires, narrowed to lower case, since the region inside a signature is compared as written and
+ * 'EU-WEST-1' would only fail later as a vague 400.
+ */
+const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** AWS's own shape (eu-west-1, us-gov-east-1), only to suggest a fix for a near miss. */
+const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 function parseRegion(value: string): string {
-  if (value !== '' && !REGION.test(value)) {
-    throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
+  if (value === '' || REGION.test(value)) return value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^[\w.-]+(\.[a-z]{2,}|:\d+)\/?$/i.test(value)) {
+    throw new ActionError(
+      `Input 'region' is a region name, not an endpoint: got '${value}'. Give an S3-compatible store's address in the environment variable AWS_ENDPOINT_URL_S3 (often with force-path-style: true), and its region here (e.g. auto for R2, us-east-1 for MinIO).`,
+    );
   }
-  return value;
+  if (/^arn:/i.test(value)) {
+    throw new ActionError(`Input 'region' is a region name like eu-west-1, not an ARN: got '${value}'.`);
+  }
+  const guess = value.toLowerCase().replace(/[\s_.]+/g, '-');
+  const hint = AWS_REGION.test(guess) ? ` Did you mean '${guess}'?` : '';
+  throw new ActionError(
+    `Input 'region' must be a region name of lower-case letters, digits and dashes, like eu-west-1, fr-par or auto, got '${value}'.${hint}`,
+  );
 }
