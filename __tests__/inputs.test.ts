@@ -4,7 +4,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_WAIT_TIMEOUT_SECONDS, parseInputs } from '
 
 const minimal = { source: 'public', bucket: 'my-site' };
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
-const parse = (values: Record<string, string>) => parseInputs(reader({ ...minimal, ...values }), '/workspace');
+const parse = (values: Record<string, string>, env: Record<string, string> = {}) =>
+  parseInputs(reader({ ...minimal, ...values }), '/workspace', env);
 
 function expectInputError(values: Record<string, string>, pattern: RegExp): void {
   let thrown: unknown;
@@ -113,21 +114,30 @@ describe('parseInputs', () => {
     expect(parse({ prefix }).prefix).toBe(expected);
   });
 
-  it.each([
-    'us-east-1',
-    'eu-west-2',
-    'us-gov-west-1',
-    'eusc-de-east-1',
-    'auto',
-    'fr-par',
-    'nl-ams',
-    'nyc3',
-    'garage',
-    'us-west-004',
-    'fsn1',
-    'my-minio-site',
-  ])('accepts the region %p (AWS or an S3-compatible store)', (region) => {
-    expect(parse({ region }).region).toBe(region);
+  it.each(['us-east-1', 'eu-west-2', 'us-gov-west-1', 'cn-north-1', 'eusc-de-east-1', 'mx-central-1'])(
+    'accepts the AWS region %p',
+    (region) => {
+      expect(parse({ region }).region).toBe(region);
+    },
+  );
+
+  const store = { AWS_ENDPOINT_URL_S3: 'https://s3.example.com' };
+  it.each(['auto', 'fr-par', 'nl-ams', 'nyc3', 'garage', 'us-west-004', 'fsn1', 'my-minio-site', 'us-east-1'])(
+    'accepts the region %p behind AWS_ENDPOINT_URL_S3 (an S3-compatible store names its own)',
+    (region) => {
+      expect(parse({ region }, store).region).toBe(region);
+      expect(parse({ region }, { AWS_ENDPOINT_URL: 'http://minio:9000' }).region).toBe(region);
+    },
+  );
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['fr-par', {}, /'region' must be an AWS region like us-east-1.*got 'fr-par'.*AWS_ENDPOINT_URL_S3/],
+    ['eu-central', {}, /'region' must be an AWS region like us-east-1 or eu-central-1, got 'eu-central'/],
+    ['xx-east-1', {}, /'region' must be an AWS region/],
+    ['EU-WEST-1', store, /'region' must be .*lower-case.* Did you mean 'eu-west-1'\?/],
+    ['Fr-Par', store, /'region' must be a region name of lower-case letters.*got 'Fr-Par'\.$/],
+  ])('rejects the region %p (endpoint: %p)', (region, env, pattern) => {
+    expect(() => parse({ region }, env)).toThrow(pattern);
   });
 
   it.each<[Record<string, string>, RegExp]>([
