@@ -186,6 +186,7 @@ describe('per-file headers', () => {
       bucket: 'headers',
       'cache-control': '**/*.html: no-cache\nassets/**: public, max-age=31536000, immutable',
       'content-type': 'feed: application/rss+xml',
+      'content-encoding': 'assets/**/*.gz: gzip',
     };
     expect((await local.deploy(rules)).exitCode).toBe(0);
     expect(await head('headers', 'index.html')).toMatchObject({

@@ -13,6 +13,7 @@ import {
   waitForInvalidation,
 } from './cloudfront.js';
 import { ActionError, type AwsContext } from './errors.js';
+import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase, translateAwsErrors } from './phase.js';
 import { type Plan, changedKeys } from './plan.js';
@@ -130,7 +131,7 @@ function cloudFrontContext(distributionId: string): AwsContext {
 
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
 function createCloudFrontClient(): CloudFrontClient {
-  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6 });
+  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6, requestHandler: requestHandlerOptions() });
 }
 
 function runIdentity(): RunIdentity {
