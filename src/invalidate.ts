@@ -17,7 +17,7 @@ import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase, translateAwsErrors } from './phase.js';
 import { type Plan, changedKeys } from './plan.js';
-import { collapsePaths, encodeInvalidationPath, urlPathsForKey } from './paths.js';
+import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
 import type { DeployReport } from './report.js';
 
 export async function invalidateAndWait(plan: Plan, settings: Settings, report: DeployReport): Promise<void> {
@@ -95,7 +95,8 @@ async function invalidationPaths(
   const keys = changedKeys(plan);
   if (keys.length === 0) return [];
   const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-  const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
+  const fullKeys = keys.map((key) => settings.prefix + key);
+  const exact = autoInvalidationPaths(fullKeys, originPrefix);
   const paths = collapsePaths(exact, settings.maxInvalidationPaths);
   if (paths.length < new Set(exact).size) {
     core.info(
