@@ -118,6 +118,8 @@ function toStatus(status) {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/http.ts
+var http = __webpack_require__(6803);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __webpack_require__(528);
 // EXTERNAL MODULE: ./src/plan.ts
@@ -129,6 +131,7 @@ var src_paths = __webpack_require__(8431);
  * The CloudFront half of a deploy: the paths to invalidate (as given, or 'auto' from what changed), one
  * invalidation per distribution, and the wait, all within 'wait-timeout'.
  */
+
 
 
 
@@ -190,7 +193,8 @@ async function invalidationPaths(client, distributionId, plan, settings) {
     if (keys.length === 0)
         return [];
     const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-    const exact = keys.flatMap((key) => (0,src_paths/* urlPathsForKey */.Av)(settings.prefix + key, originPrefix)).map(src_paths/* encodeInvalidationPath */.Ex);
+    const fullKeys = keys.map((key) => settings.prefix + key);
+    const exact = (0,src_paths/* autoInvalidationPaths */.UK)(fullKeys, originPrefix);
     const paths = (0,src_paths/* collapsePaths */.Mq)(exact, settings.maxInvalidationPaths);
     if (paths.length < new Set(exact).size) {
         core/* info */.pq(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
@@ -219,7 +223,7 @@ function cloudFrontContext(distributionId) {
 }
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
 function createCloudFrontClient() {
-    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6 });
+    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6, requestHandler: (0,http/* requestHandlerOptions */.eS)() });
 }
 function runIdentity() {
     const { runId, runAttempt, job, action } = github/* context */._;
