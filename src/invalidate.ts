@@ -27,8 +27,9 @@ export interface InvalidationTarget {
   distributionId: string;
   /**
    * Keys (relative to the prefix) whose cached URLs are wrong, with the content now deployed under each.
-   * With 'paths: auto' they decide the paths; with explicit paths they only tell this deploy's
-   * invalidation apart from others (see callerReference).
+   * With 'paths: auto' they decide the paths. Explicit paths name URLs whose content the action cannot
+   * know, so the changes (possibly none) only go into the CallerReference with the deploy: each deploy
+   * invalidates the named paths once, a retry within it gets the same invalidation back.
    */
   changes: ReadonlyArray<ContentChange>;
 }
