@@ -66662,6 +66662,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream"
 
 /***/ }),
 
+/***/ 8500:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+
+/***/ }),
+
 /***/ 1692:
 /***/ ((module) => {
 
@@ -70594,7 +70601,9 @@ function resultLine(report) {
     const o = outputsOf(report);
     const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
     const invalidations = report.invalidations
-        .map((i) => i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`)
+        .map((i) => i.id
+        ? `invalidation ${i.id} on ${i.distributionId} ${i.status}`
+        : `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation'}`)
         .join(', ');
     const changes = report.dryRun
         ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
@@ -70619,14 +70628,15 @@ function summaryMarkdown(report) {
         lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
     if (report.failedDeletes.length > 0)
         lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-    for (const { distributionId, id, status, paths } of report.invalidations) {
+    for (const { distributionId, id, status, paths, error } of report.invalidations) {
         const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
         const shown = paths
             .slice(0, 10)
             .map((p) => `\`${p}\``)
             .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
         const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
-        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
+        const why = error ? ` (${escapeMarkdown(error)})` : '';
+        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
     }
     lines.push(`| Time | ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)} |`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
@@ -70939,8 +70949,10 @@ async function deploy(settings, report) {
     if (settings.distributionIds.length === 0)
         return;
     // Loaded only when there is a distribution: the CloudFront SDK is a large share of start-up time.
-    const { invalidateAndWait } = await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-    await invalidateAndWait(plan, settings, report);
+    const { createInvalidations, planChanges, waitForInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
+    const changes = planChanges(plan);
+    const targets = settings.distributionIds.map((distributionId) => ({ distributionId, changes }));
+    await waitForInvalidations(await createInvalidations(targets, settings, report), settings, report);
 }
 /**
  * Zero-downtime order: new and changed assets, then entry points (HTML, feeds, sitemaps, manifests), then
