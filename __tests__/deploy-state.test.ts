@@ -248,14 +248,20 @@ describe('pull request previews', () => {
 
 describe('one deploy at a time per prefix', () => {
   it("takes over a killed run's expired lock, naming it", async () => {
-    const lock = { run: 'https://github.com/o/r/actions/runs/1/attempts/1 (job deploy)', startedAt: '2026-11-27T10:00:00.000Z', expiresAt: '2026-11-27T10:02:00.000Z' };
+    const lock = {
+      run: 'https://github.com/o/r/actions/runs/1/attempts/1 (job deploy)',
+      startedAt: '2026-11-27T10:00:00.000Z',
+      expiresAt: '2026-11-27T10:02:00.000Z',
+    };
     await local.bucket.send(
       new PutObjectCommand({ Bucket: 'locks', Key: 'site/.s3-cloudfront-deploy.lock', Body: JSON.stringify(lock) }),
     );
     const source = await writeSite({ 'index.html': 'x' });
     const run = await local.deploy({ source, bucket: 'locks', prefix: 'site' });
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('Took over the lock on s3://locks/site/.s3-cloudfront-deploy.lock left by https://github.com/o/r/actions/runs/1/attempts/1');
+    expect(run.stdout).toContain(
+      'Took over the lock on s3://locks/site/.s3-cloudfront-deploy.lock left by https://github.com/o/r/actions/runs/1/attempts/1',
+    );
     expect(await listKeys(local.bucket, 'locks')).toEqual(['site/.s3-cloudfront-deploy.json', 'site/index.html']);
   });
 

@@ -76,16 +76,52 @@ describe('the state object', () => {
   });
 });
 
+const write = (deployId: string) => ({ deployId, writesObjects: true });
+
 describe('state transitions', () => {
   const R2: HeaderRules = { ...NO_HEADER_RULES, cacheControl: [{ glob: '*.html', value: 'immutable' }] };
 
   it('journals pending keys per distribution and the rules being applied, keeping the old ones', () => {
-    const state = journal(cleanState(RULES), { distributionIds: ['E1', 'E2'], keys: ['a.html'], rules: R2 });
+    const state = journal(cleanState(RULES), {
+      distributionIds: ['E1', 'E2'],
+      keys: ['a.html'],
+      rules: R2,
+      ...write('d1'),
+    });
     expect(state.ruleSets).toEqual([RULES, R2]);
     expect([...(state.pending.get('E1') ?? [])]).toEqual(['a.html']);
-    const again = journal(clearPending(state, ['E1']), { distributionIds: ['E1', 'E2'], keys: ['b.css'], rules: R2 });
+    const again = journal(clearPending(state, ['E1']), {
+      distributionIds: ['E1', 'E2'],
+      keys: ['b.css'],
+      rules: R2,
+      ...write('d2'),
+    });
     expect([...(again.pending.get('E1') ?? [])]).toEqual(['b.css']);
     expect([...(again.pending.get('E2') ?? [])]).toEqual(['a.html', 'b.css']);
+  });
+
+  it("keeps the pending keys' deploy for a re-run that writes nothing, and never for one that writes", () => {
+    const first = journal(cleanState(RULES), {
+      distributionIds: ['E1'],
+      keys: ['a.html'],
+      rules: RULES,
+      ...write('d1'),
+    });
+    expect(first.deployId).toBe('d1');
+    // A crash after CreateInvalidation, then a re-run with the same build: the same invalidation comes back.
+    const retry = journal(first, {
+      distributionIds: ['E1'],
+      keys: [],
+      rules: RULES,
+      deployId: 'd2',
+      writesObjects: false,
+    });
+    expect(retry.deployId).toBe('d1');
+    // A re-run that writes (a -> b -> a) must not get an invalidation made before its writes.
+    expect(journal(first, { distributionIds: ['E1'], keys: ['a.html'], rules: RULES, ...write('d3') }).deployId).toBe(
+      'd3',
+    );
+    expect(clearPending(first, ['E1']).deployId).toBeUndefined();
   });
 
   it('catalogs only ETags that are not the MD5, and forgets deleted keys', () => {
@@ -107,7 +143,12 @@ describe('state transitions', () => {
 
   it("starts the grace clocks only when nothing is pending on the deploy's distributions", () => {
     const removals = new Map([['#x.png', 0]]);
-    const pending = journal(cleanState(RULES), { distributionIds: ['E1'], keys: ['a.html'], rules: RULES });
+    const pending = journal(cleanState(RULES), {
+      distributionIds: ['E1'],
+      keys: ['a.html'],
+      rules: RULES,
+      ...write('d1'),
+    });
     expect(complete(pending, { rules: RULES, removals, distributionIds: ['E1'], now: 5 }).removals.get('#x.png')).toBe(
       0,
     );

@@ -199,13 +199,3 @@ export async function acquireLock(target: S3Target, options: LockOptions): Promi
     };
   }
 }
-
-/** The run as others will see it named: its URL and job on GitHub, the process elsewhere. */
-export function currentRun(env: NodeJS.ProcessEnv = process.env): string {
-  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB } = env;
-  if (GITHUB_RUN_ID && GITHUB_REPOSITORY) {
-    const url = `${GITHUB_SERVER_URL ?? 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}/attempts/${GITHUB_RUN_ATTEMPT ?? '1'}`;
-    return GITHUB_JOB ? `${url} (job ${GITHUB_JOB})` : url;
-  }
-  return `process ${process.pid}${GITHUB_RUN_ID ? ` of run ${GITHUB_RUN_ID}` : ''}`;
-}

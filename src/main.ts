@@ -5,7 +5,6 @@
  * become the step's error.
  */
 import * as core from '@actions/core';
-import type { Invalidation } from './cloudfront.js';
 import { type Applied, applyPlan } from './apply.js';
 import { isEntryPoint } from './classify.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
@@ -14,13 +13,14 @@ import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.j
 import { headersFor } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvmeOfFile, headObjects } from './inspect.js';
-import type { InvalidationTarget } from './invalidate.js';
+import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
-import { type PrefixLock, acquireLock, currentRun } from './lock.js';
+import { type PrefixLock, acquireLock } from './lock.js';
 import { phase, translateAwsErrors } from './phase.js';
 import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
 import { type RemoteListing, listRemote } from './remote.js';
 import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { currentRun, newDeployId } from './run.js';
 import { type S3Target, createS3Client } from './s3.js';
 import {
   type DeployState,
@@ -78,7 +78,7 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
     return;
   }
 
-  let invalidations: Invalidation[] = [];
+  let invalidations: CreatedInvalidations | undefined;
   if (!mustWrite(survey, settings)) {
     // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
     if (settings.distributionIds.length > 0) {
@@ -102,7 +102,7 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
     }
   }
-  if (invalidations.length > 0 && settings.wait) {
+  if (invalidations && settings.wait) {
     const { waitForInvalidations } = await import('./invalidate.js');
     await waitForInvalidations(invalidations, settings, report);
   }
@@ -119,7 +119,7 @@ async function write(
     entryPoint: (key: string) => boolean;
   },
   report: DeployReport,
-): Promise<Invalidation[]> {
+): Promise<CreatedInvalidations | undefined> {
   const { settings, s3, store, lock } = context;
   const { plan } = survey;
   const digest = (key: string) => store.digest(key);
@@ -144,6 +144,8 @@ async function write(
       distributionIds: auto ? settings.distributionIds : [],
       keys: plan.invalidate,
       rules: settings.headerRules,
+      deployId: newDeployId(),
+      writesObjects: plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0,
     }),
   );
 
@@ -167,12 +169,13 @@ async function write(
   }
   state = recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted });
 
-  let invalidations: Invalidation[] = [];
+  let invalidations: CreatedInvalidations | undefined;
   let invalidationError: Error | undefined;
   if (settings.distributionIds.length > 0) {
     const { createInvalidations } = await import('./invalidate.js');
     try {
-      invalidations = await createInvalidations(invalidationTargets({ ...survey, state }, settings), settings, report);
+      const targets = invalidationTargets({ ...survey, state }, settings);
+      invalidations = await createInvalidations(targets, settings, report, state.deployId ?? newDeployId());
     } catch (error) {
       invalidationError = error instanceof Error ? error : new ActionError(errorMessage(error));
     }

@@ -1,5 +1,6 @@
 /** The S3 side every module shares: the client, the deployed target, and what each write must carry. */
 import { S3Client } from '@aws-sdk/client-s3';
+import { requestHandlerOptions } from './http.js';
 
 export type ServerSideEncryption = 'AES256' | 'aws:kms' | 'aws:kms:dsse';
 
@@ -46,10 +47,7 @@ export function createS3Client(options: { region: string; forcePathStyle: boolea
     maxAttempts: S3_MAX_ATTEMPTS,
     forcePathStyle: options.forcePathStyle,
     // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
-    requestHandler: {
-      httpAgent: { keepAlive: true, maxSockets: options.maxSockets },
-      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets },
-    },
+    requestHandler: requestHandlerOptions(options.maxSockets),
     // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

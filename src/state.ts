@@ -57,6 +57,11 @@ export interface DeployState {
   pending: Map<string, Set<string>>;
   /** By key digest: when the grace period of a removed asset started (ms since epoch; 0: not yet). */
   removals: Map<string, number>;
+  /**
+   * While keys are pending: the deploy that last wrote them, for CloudFront's CallerReference. A re-run that
+   * writes nothing (a crash after CreateInvalidation) reuses it and gets the same invalidation back.
+   */
+  deployId?: string;
 }
 
 export function emptyState(): DeployState {
@@ -159,6 +164,7 @@ export class StateStore {
           .map(([distributionId, keys]) => [distributionId, this.seal(distributionId, [...keys].sort())]),
       ),
       removed: Object.fromEntries(sorted(state.removals)),
+      ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
     };
     return `${JSON.stringify(body)}\n`;
   }
@@ -186,6 +192,7 @@ export class StateStore {
       written: new Map(),
       pending: new Map(),
       removals: new Map(),
+      ...(typeof parsed.deploy === 'string' ? { deployId: parsed.deploy } : {}),
     };
     for (const [digest, value] of Object.entries((parsed.written ?? {}) as Record<string, unknown>)) {
       if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
@@ -239,10 +246,20 @@ function md5Hex(text: string): string {
 
 // Pure transitions, in the order a deploy makes them.
 
-/** Before the first write: what the deploy is about to make wrong at each distribution's edges, and its rules. */
+/**
+ * Before the first write: what the deploy is about to make wrong at each distribution's edges, and its
+ * rules. `deployId` is this deploy's: it replaces the pending keys' deploy when this one writes objects (an
+ * invalidation created before those writes must never be returned for them), else only fills a gap.
+ */
 export function journal(
   state: DeployState,
-  change: { distributionIds: readonly string[]; keys: readonly string[]; rules: HeaderRules },
+  change: {
+    distributionIds: readonly string[];
+    keys: readonly string[];
+    rules: HeaderRules;
+    deployId: string;
+    writesObjects: boolean;
+  },
 ): DeployState {
   const pending = new Map([...state.pending].map(([id, keys]) => [id, new Set(keys)]));
   for (const id of change.distributionIds) {
@@ -252,7 +269,14 @@ export function journal(
   }
   const same = (a: HeaderRules) => JSON.stringify(a) === JSON.stringify(change.rules);
   const ruleSets = state.ruleSets.some(same) ? state.ruleSets : [...state.ruleSets, change.rules];
-  return { ...state, pending, ruleSets, headersKnown: state.headersKnown && ruleSets.length <= MAX_RULE_SETS };
+  const deployId = change.writesObjects || !state.deployId ? change.deployId : state.deployId;
+  return {
+    ...state,
+    pending,
+    ruleSets,
+    headersKnown: state.headersKnown && ruleSets.length <= MAX_RULE_SETS,
+    deployId,
+  };
 }
 
 /** After writes: the catalog follows what was written (and forgets what was deleted). */
@@ -279,7 +303,9 @@ export function recordWrites(
 export function clearPending(state: DeployState, distributionIds: readonly string[]): DeployState {
   const pending = new Map(state.pending);
   for (const id of distributionIds) pending.delete(id);
-  return { ...state, pending };
+  const { deployId, ...rest } = state;
+  const next = { ...rest, pending };
+  return hasPending(next) && deployId ? { ...next, deployId } : next;
 }
 
 /**
