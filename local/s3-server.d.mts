@@ -33,6 +33,8 @@ export interface S3ServerOptions {
    * AccessDenied error. true for every key, or a predicate.
    */
   objectLock?: boolean | ((bucket: string, key: string) => boolean);
+  /** More access key pairs to accept, besides S3_CREDENTIALS. */
+  credentials?: Array<{ accessKeyId: string; secretAccessKey: string }>;
   /** Keep every request in `requests` (default: in strict mode only, so benchmarks do not grow memory). */
   logRequests?: boolean;
 }
@@ -71,7 +73,7 @@ export interface LocalS3Server {
   url: string;
   port: number;
   /** The options in force (change them with configure). */
-  options: Required<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'silent'>>;
+  options: Required<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'silent' | 'credentials'>>;
   /** Every request received, in order (when logRequests). */
   requests: ReceivedRequest[];
   /** A stored object, read without HTTP. */
@@ -82,8 +84,10 @@ export interface LocalS3Server {
   multipartUploads(bucket: string): Array<{ uploadId: string; key: string; initiated: Date; parts: number }>;
   /** The next `times` (default 1) conditional writes or deletes of this key answer 409 ConditionalRequestConflict. */
   conflictNextConditionalWrite(bucket: string, key: string, times?: number): void;
+  /** Accepts one more access key pair (e.g. a test's own secret). */
+  addCredentials(credentials: { accessKeyId: string; secretAccessKey: string }): void;
   /** Changes options of the running server (e.g. objectLock, conditionalWrites). */
-  configure(changes: Partial<Omit<S3ServerOptions, 'buckets' | 'port' | 'host'>>): void;
+  configure(changes: Partial<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'credentials'>>): void;
   close(): Promise<void>;
 }
 

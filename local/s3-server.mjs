@@ -144,6 +144,7 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
     conflicts: new Map(),
   };
   const credentials = new Map([[S3_CREDENTIALS.accessKeyId, S3_CREDENTIALS.secretAccessKey]]);
+  for (const pair of options.credentials ?? []) credentials.set(pair.accessKeyId, pair.secretAccessKey);
   /** @type {import('./s3-server.d.mts').ReceivedRequest[]} */
   const requests = [];
 
@@ -271,6 +272,9 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
       })),
     conflictNextConditionalWrite(bucket, key, times = 1) {
       state.conflicts.set(`${bucket}/${key}`, times);
+    },
+    addCredentials({ accessKeyId, secretAccessKey }) {
+      credentials.set(accessKeyId, secretAccessKey);
     },
     configure(changes) {
       Object.assign(options, changes);
