@@ -4,21 +4,62 @@
 // Content-MD5, a DeleteObjects without one and unsigned requests, gives multipart uploads a plain MD5 ETag,
 // has no conditional writes, and needs --openssl-legacy-provider. Bugs it let through reached users.
 //
-// Modules: s3-server.mjs (HTTP, options, the test helpers), s3-operations.mjs (what each operation does),
-// s3-store.mjs (buckets, objects, listing order, write preconditions), s3-auth.mjs (SigV4, aws-chunked),
-// s3-wire.mjs (errors, XML, checksums). Run alone: node local/s3-server.mjs [--port N] [--fast]
+// Modules: s3-server.mjs (HTTP, options, test helpers); the operations in s3-objects.mjs, s3-multipart.mjs
+// and s3-buckets.mjs, with what writes share in s3-writes.mjs; s3-store.mjs (buckets, listing order, write
+// preconditions); s3-auth.mjs (SigV4, aws-chunked); s3-wire.mjs (errors, XML, checksums). Run alone: node local/s3-server.mjs [--port N] [--fast]
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { decodeAwsChunked, isAwsChunked, verifySignature } from './s3-auth.mjs';
-import { OPERATIONS, decodePathPart } from './s3-operations.mjs';
+import {
+  createBucket,
+  deleteBucket,
+  getBucketLocation,
+  headBucket,
+  listBuckets,
+  listObjects,
+  listObjectsV2,
+} from './s3-buckets.mjs';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+} from './s3-multipart.mjs';
+import { copyObject, deleteObject, deleteObjects, getObject, putObject } from './s3-objects.mjs';
+
 import { s3Operation } from './s3-proxy.mjs';
 import { Store } from './s3-store.mjs';
-import { CHECKSUM_ALGORITHMS, S3Error, errorXml, newRequestId, sha256HexOf, verifyChecksum } from './s3-wire.mjs';
+import { S3Error, decodePathPart, errorXml, newRequestId, sha256HexOf } from './s3-wire.mjs';
 
 /** The only access key pair the server accepts. */
 export const S3_CREDENTIALS = {
   accessKeyId: 'LOCALS3ACCESSKEY0001',
   secretAccessKey: 'local-s3/secret+key=not-a-real-one',
+};
+
+/** The operations answered, by the name s3Operation (s3-proxy.mjs) gives a request. */
+const OPERATIONS = {
+  AbortMultipartUpload: abortMultipartUpload,
+  CompleteMultipartUpload: completeMultipartUpload,
+  CopyObject: copyObject,
+  CreateBucket: createBucket,
+  CreateMultipartUpload: createMultipartUpload,
+  DeleteBucket: deleteBucket,
+  DeleteObject: deleteObject,
+  DeleteObjects: deleteObjects,
+  GetBucketLocation: getBucketLocation,
+  GetObject: getObject,
+  HeadBucket: headBucket,
+  HeadObject: getObject,
+  ListBuckets: listBuckets,
+  ListMultipartUploads: listMultipartUploads,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  ListParts: listParts,
+  PutObject: putObject,
+  UploadPart: uploadPart,
 };
 
 /** Operations whose request carries an object's bytes (Content-Length required, as S3 requires it). */
@@ -107,14 +148,8 @@ async function requestBody(raw, headers, signing, strict) {
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
   if (declared.some((name) => trailers[name] === undefined)) throw new S3Error('MalformedTrailerError');
-  const checked = { ...headers, ...trailers };
-  if (strict) {
-    for (const algorithm of CHECKSUM_ALGORITHMS) {
-      const trailer = trailers[`x-amz-checksum-${algorithm}`];
-      if (trailer !== undefined) await verifyChecksum(algorithm, trailer, segments);
-    }
-  }
-  return { body: { segments, size }, headers: checked };
+  // A trailing checksum is checked with the headers, as if it had been sent as one.
+  return { body: { segments, size }, headers: { ...headers, ...trailers } };
 }
 
 /**

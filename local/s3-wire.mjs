@@ -88,6 +88,8 @@ export function toXml(name, value) {
 }
 
 const NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+/** The owner S3 names in listings; one account here. */
+export const OWNER = { ID: '0'.repeat(64), DisplayName: 'local-s3' };
 export function xmlDocument(root, content) {
   const body = toXml(root, content).replace(`<${root}>`, `<${root} xmlns="${NAMESPACE}">`);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
@@ -96,6 +98,15 @@ export function xmlDocument(root, content) {
 export function errorXml(error, requestId) {
   const content = { Code: error.code, Message: error.message, ...error.fields, RequestId: requestId };
   return `<?xml version="1.0" encoding="UTF-8"?>\n${toXml('Error', content)}`;
+}
+
+/** A path's %-escapes decoded; S3 reads a raw '+' in the path as a space, so this does too. */
+export function decodePathPart(raw) {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw new S3Error('InvalidURI');
+  }
 }
 
 /** Request ids look like S3's, 16 upper-case hex digits: a random prefix and a counter (cheap per request). */
