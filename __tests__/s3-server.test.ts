@@ -3,7 +3,7 @@
  * that breaks it (raw HTTP, signed as an SDK signs) and by the SDK and the real AWS CLI getting through.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,7 +145,9 @@ describe('SigV4', () => {
     const extra = await s3Request(s3.url, {
       path: `/${BUCKET}`,
       query: { 'list-type': '2' },
-      afterSigning: (request) => (request.headers['x-amz-meta-late'] = 'added after signing'),
+      afterSigning: (request) => {
+        request.headers['x-amz-meta-late'] = 'added after signing';
+      },
     });
     expect([extra.status, extra.code]).toEqual([403, 'AccessDenied']);
   });
@@ -319,6 +321,53 @@ describe('aws-chunked bodies', () => {
       code: 'BadDigest',
     });
     expect(s3.object(BUCKET, 'wrong.txt')).toBeUndefined();
+  });
+
+  it('verifies the chunk signatures of a signed aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async () => {
+    const s3 = await server();
+    const chunks = [Buffer.alloc(8192, 'a'), Buffer.from('the end'), Buffer.alloc(0)];
+    const framedLength = chunks.reduce(
+      (sum, chunk) => sum + chunk.length.toString(16).length + 83 + chunk.length + 2,
+      0,
+    );
+    const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+    const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+    /** The body signed chunk by chunk from the request's signature; `tamper` alters one chunk's bytes after signing. */
+    const put = (key: string, tamper: boolean) =>
+      s3Request(s3.url, {
+        method: 'PUT',
+        path: objectPath(key),
+        contentSha256: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        headers: {
+          'content-encoding': 'aws-chunked',
+          'x-amz-decoded-content-length': String(8192 + 7),
+          'content-length': String(framedLength),
+        },
+        afterSigning: ({ headers }) => {
+          const amzDate = headers['x-amz-date'] ?? '';
+          const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+          let signingKey = hmac(`AWS4${S3_CREDENTIALS.secretAccessKey}`, amzDate.slice(0, 8));
+          for (const part of ['us-east-1', 's3', 'aws4_request']) signingKey = hmac(signingKey, part);
+          let previous = /Signature=([0-9a-f]{64})/.exec(headers.authorization ?? '')?.[1] ?? '';
+          const framed = chunks.map((chunk, index) => {
+            const stringToSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, sha256(''), sha256(chunk)].join(
+              '\n',
+            );
+            previous = hmac(signingKey, stringToSign).toString('hex');
+            const sent = tamper && index === 1 ? Buffer.from('THE END') : chunk;
+            return Buffer.concat([
+              Buffer.from(`${chunk.length.toString(16)};chunk-signature=${previous}\r\n`),
+              sent,
+              Buffer.from('\r\n'),
+            ]);
+          });
+          return Buffer.concat(framed);
+        },
+      });
+    expect(await put('signed.txt', false)).toMatchObject({ status: 200 });
+    expect(s3.object(BUCKET, 'signed.txt')?.body.toString()).toBe(`${'a'.repeat(8192)}the end`);
+    expect(await put('tampered.txt', true)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(s3.object(BUCKET, 'tampered.txt')).toBeUndefined();
   });
 
   it('refuses aws-chunked with refuseAwsChunked, as stores without it do', async () => {

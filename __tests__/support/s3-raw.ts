@@ -51,8 +51,8 @@ export interface RawRequest {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** x-amz-content-sha256 to sign instead of the body's hash (e.g. UNSIGNED-PAYLOAD). */
   contentSha256?: string;
-  /** Changes the request after it was signed (a tampered request). */
-  afterSigning?: (request: { path: string; headers: Record<string, string> }) => void;
+  /** Changes the request after it was signed (a tampered request); a Buffer returned replaces the body. */
+  afterSigning?: (request: { path: string; headers: Record<string, string> }) => Buffer | void;
 }
 
 export interface RawAnswer {
@@ -70,7 +70,7 @@ const queryString = (query: Record<string, string>) =>
 
 export async function s3Request(endpoint: string, request: RawRequest): Promise<RawAnswer> {
   const { hostname, port } = new URL(endpoint);
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
+  let body: Buffer = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
   const query = request.query ?? {};
   let headers: Record<string, string> = {
     host: `${hostname}:${port}`,
@@ -98,7 +98,7 @@ export async function s3Request(endpoint: string, request: RawRequest): Promise<
     headers = signed.headers;
   }
   const target = { path: request.path, headers };
-  request.afterSigning?.(target);
+  body = request.afterSigning?.(target) ?? body;
   const search = queryString(query);
   return new Promise((resolve, reject) => {
     const outgoing = http.request(
