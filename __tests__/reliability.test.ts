@@ -195,12 +195,14 @@ describe('secrets', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY';
     const token = 'FwoGZXIvYXdzEJr//////////wEaDSESSIONTOKENabc123';
     const source = await writeSite({ 'index.html': 'x' });
+    const accessKeyId = 'AKIASECRETSTEST00001';
+    local.s3.addCredentials({ accessKeyId, secretAccessKey: secret });
     const run = await local.deploy(
       { source, bucket: 'secrets', 'distribution-id': 'EUNKNOWN00000' },
-      { AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token, RUNNER_DEBUG: '1' },
+      { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token, RUNNER_DEBUG: '1' },
     );
 
-    // s3rver accepts the upload; CloudFront's error path, with debug stack traces, runs too.
+    // The local S3 takes the upload; CloudFront's error path, with debug stack traces, runs too.
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([expect.stringMatching(/'EUNKNOWN00000' does not exist/)]);
     expect(run.stdout).toContain('::debug::');

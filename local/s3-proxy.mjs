@@ -4,19 +4,27 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-/** The S3 operation a path-style request is, from its method, query and headers. */
+/** The S3 operation a path-style request is, from its method, path, query and headers. */
 export function s3Operation(method, url, headers) {
-  const { pathname, searchParams } = new URL(url, 'http://localhost');
-  const isBucket = pathname.split('/').filter(Boolean).length <= 1;
+  const [path = '/', query = ''] = url.split(/\?(.*)/s);
+  const searchParams = new URLSearchParams(query);
   const has = (name) => searchParams.has(name);
+  if (path === '/' || path === '') return method === 'GET' ? 'ListBuckets' : method;
+  const slash = path.indexOf('/', 1);
+  const isBucket = slash === -1 || slash === path.length - 1;
   switch (method) {
     case 'GET':
-      if (isBucket) return has('list-type') ? 'ListObjectsV2' : 'ListObjects';
-      return 'GetObject';
+      if (isBucket) {
+        if (has('uploads')) return 'ListMultipartUploads';
+        if (has('location')) return 'GetBucketLocation';
+        return has('list-type') ? 'ListObjectsV2' : 'ListObjects';
+      }
+      return has('uploadId') ? 'ListParts' : 'GetObject';
     case 'HEAD':
       return isBucket ? 'HeadBucket' : 'HeadObject';
     case 'PUT':
-      if (has('partNumber')) return 'UploadPart';
+      if (isBucket) return 'CreateBucket';
+      if (has('partNumber')) return headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart';
       return headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
     case 'POST':
       if (has('delete')) return 'DeleteObjects';
@@ -24,6 +32,7 @@ export function s3Operation(method, url, headers) {
       if (has('uploadId')) return 'CompleteMultipartUpload';
       return 'Post';
     case 'DELETE':
+      if (isBucket) return 'DeleteBucket';
       return has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
     default:
       return method;

@@ -1,5 +1,5 @@
 /**
- * The local AWS a test deploys to: s3rver behind a request-counting proxy, the CloudFront API server,
+ * The local AWS a test deploys to: the strict local S3 behind a request-counting proxy, the CloudFront API server,
  * and a `deploy` that runs dist/index.js with the environment a workflow has after
  * configure-aws-credentials, pointed at them.
  */
