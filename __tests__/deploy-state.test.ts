@@ -3,14 +3,16 @@
  * is run again, while removed assets wait out their grace period, when header rules change back and forth,
  * when objects came from another tool, when a preview is torn down, and when two deploys meet.
  */
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { getObject, listKeys, siteKeys, writeSite } from './support/site.js';
+import { getObject, largeFile, listKeys, siteKeys, writeSite } from './support/site.js';
 
 const DIST = 'ESTATE0000001';
-const BUCKETS = ['failed-cf', 'partial', 'grace', 'paused', 'rules', 'migrate', 'visitor', 'previews', 'locks'];
+const BUCKETS = ['failed-cf', 'partial', 'grace', 'paused', 'rules', 'migrate', 'visitor', 'previews', 'locks', 'kms'];
 let local: LocalAws;
 
 beforeAll(async () => {
@@ -39,6 +41,7 @@ const auto = (bucket: string, source: string, more: Record<string, string> = {})
   delete: 'true',
   ...more,
 });
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const head = (bucket: string, key: string) => local.bucket.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
 
@@ -293,5 +296,148 @@ describe('one deploy at a time per prefix', () => {
     local.proxy.reset();
     expect((await local.deploy({ source, bucket: 'locks', prefix: 'idle' })).exitCode).toBe(0);
     expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1 });
+  });
+});
+
+describe('a store whose ETags are not the MD5 of the bytes', () => {
+  afterEach(() => local.s3.configure({ etags: 'md5' }));
+
+  it.each<['kms' | 'opaque']>([['kms'], ['opaque']])(
+    'etags %s: a fresh checkout of an unchanged site uploads nothing and invalidates nothing',
+    async (etags) => {
+      local.s3.configure({ etags });
+      const bucket = 'kms';
+      const prefix = `site-${etags}`;
+      const site = { 'index.html': 'v1', 'app.js': 'app()', 'big.bin': largeFile(17 * 1024 * 1024) };
+      const inputs = (source: string) => ({ ...auto(bucket, source), prefix });
+      const first = await local.deploy(inputs(await writeSite(site)));
+      expect(first.exitCode).toBe(0);
+      expect(local.s3.object(bucket, `${prefix}/index.html`)?.etag).not.toContain(md5('v1'));
+
+      local.proxy.reset();
+      const fresh = await local.deploy(inputs(await writeSite(site)));
+      expect(fresh.exitCode).toBe(0);
+      expect(fresh.outputs).toMatchObject({ 'uploaded-count': '0', 'invalidation-status': 'Skipped' });
+      // The listing, and the state that remembers what was written under each ETag.
+      expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, GetObject: 1 });
+
+      const edited = await writeSite({ ...site, 'app.js': 'app(2)' });
+      const edit = await local.deploy(inputs(edited));
+      expect(edit.outputs['uploaded-count']).toBe('1');
+      expect(lastPaths(bucket)).toEqual([`/${prefix}/app.js`]);
+    },
+  );
+
+  it("compares another tool's objects by S3's CRC64NVME checksum instead of uploading them again", async () => {
+    local.s3.configure({ etags: 'opaque' });
+    const files = { 'index.html': '<h1>x</h1>', 'app.js': 'app()' };
+    for (const [key, body] of Object.entries(files)) {
+      const ContentType = key.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8';
+      await local.bucket.send(new PutObjectCommand({ Bucket: 'kms', Key: `other/${key}`, Body: body, ContentType }));
+    }
+    const source = await writeSite(files);
+    local.proxy.reset();
+    const first = await local.deploy({ source, bucket: 'kms', prefix: 'other' });
+    expect(first.outputs).toMatchObject({ 'uploaded-count': '0', 'updated-count': '0' });
+    expect(local.proxy.counts()).toMatchObject({ HeadObject: 2 });
+    expect(local.proxy.counts().PutObject).toBe(3); // the lock, its probe, the state: no file
+
+    local.proxy.reset();
+    await local.deploy({ source, bucket: 'kms', prefix: 'other' });
+    expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, GetObject: 1 });
+  });
+
+  it('sends the server-side encryption a KMS-enforcing bucket policy requires on every write, the state and lock included', async () => {
+    const source = await writeSite({ 'index.html': 'x', 'big.bin': largeFile(9 * 1024 * 1024) });
+    const before = local.s3.requests.length;
+    const run = await local.deploy({
+      source,
+      bucket: 'kms',
+      prefix: 'encrypted',
+      'server-side-encryption': 'aws:kms',
+      'sse-kms-key-id': 'arn:aws:kms:eu-west-1:123456789012:key/site',
+    });
+    expect(run.exitCode).toBe(0);
+    const writes = local.s3.requests
+      .slice(before)
+      .filter((r) => ['PutObject', 'CreateMultipartUpload', 'CopyObject'].includes(r.operation));
+    expect(writes.length).toBeGreaterThanOrEqual(5); // file, multipart, lock, probe, state
+    for (const write of writes) {
+      expect([write.key, write.headers['x-amz-server-side-encryption']]).toEqual([write.key, 'aws:kms']);
+      expect(write.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe('arn:aws:kms:eu-west-1:123456789012:key/site');
+    }
+  });
+});
+
+describe('versioned buckets and Object Lock', () => {
+  afterEach(() => local.s3.configure({ objectLock: false }));
+
+  it('fails clearly where Object Lock refuses a delete, and keeps the rest of the deploy', async () => {
+    const source = await writeSite({ 'index.html': 'x', 'old.html': 'old' });
+    expect((await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' })).exitCode).toBe(0);
+    await fs.rm(path.join(source, 'old.html'));
+    local.s3.configure({ objectLock: (_bucket, key) => key.endsWith('old.html') });
+    const run = await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([expect.stringMatching(/could not be deleted .*'old.html'.*Object Lock/)]);
+  });
+});
+
+describe('deploys that meet', () => {
+  it('never interleave: two deploys started together to one prefix take turns, and the bucket holds one build whole', async () => {
+    const a = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `a ${i}`])));
+    const b = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `b ${i}`])));
+    const [first, second] = await Promise.all([
+      local.deploy({ source: a, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '101' }),
+      local.deploy({ source: b, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '102' }),
+    ]);
+    expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
+    expect(`${first.stdout}${second.stdout}`).toMatch(/Waiting for another deploy to s3:\/\/locks\/race\/ to finish: .*runs\/10[12]/);
+    const bodies = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => (await getObject(local.bucket, 'locks', `race/p/${i}.html`)).body.toString()),
+    );
+    const winner = bodies[0]?.[0];
+    expect(bodies.every((body) => body[0] === winner)).toBe(true);
+    expect(await listKeys(local.bucket, 'locks')).not.toContain('race/.s3-cloudfront-deploy.lock');
+  });
+
+  it('retries a conditional write that S3 answers 409 ConditionalRequestConflict', async () => {
+    local.s3.conflictNextConditionalWrite('locks', 'conflict/.s3-cloudfront-deploy.lock');
+    const source = await writeSite({ 'index.html': 'x' });
+    const run = await local.deploy({ source, bucket: 'locks', prefix: 'conflict' });
+    expect(run.exitCode).toBe(0);
+    expect(await siteKeys(local.bucket, 'locks')).toContain('conflict/index.html');
+  });
+
+  it('says the lock is best-effort on a store that ignores conditional writes, and points to concurrency groups', async () => {
+    local.s3.configure({ conditionalWrites: false });
+    try {
+      const source = await writeSite({ 'index.html': 'x' });
+      const run = await local.deploy({ source, bucket: 'locks', prefix: 'lenient' });
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toMatch(/::warning::The S3 store does not honour conditional writes .* best-effort.*'concurrency' group/);
+    } finally {
+      local.s3.configure({ conditionalWrites: true });
+    }
+  });
+
+  it('releases the lock when the run is cancelled', async () => {
+    const source = await writeSite(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p/${i}.html`, `x ${i}`])));
+    local.proxy.setLatency(300);
+    let child: ChildProcess | undefined;
+    const run = local.deploy(
+      { source, bucket: 'locks', prefix: 'cancelled', concurrency: '1' },
+      {},
+      { onStart: (started) => (child = started) },
+    );
+    const lockKey = 'cancelled/.s3-cloudfront-deploy.lock';
+    for (let i = 0; i < 100 && !local.s3.object('locks', lockKey); i++) await sleep(50);
+    expect(local.s3.object('locks', lockKey)).toBeDefined();
+    child?.kill('SIGTERM');
+    const cancelled = await run;
+    local.proxy.setLatency(0);
+    expect(cancelled.exitCode).toBe(1);
+    expect(cancelled.stdout).toMatch(/::error::Cancelled \(SIGTERM\); the lock was released/);
+    expect(local.s3.object('locks', lockKey)).toBeUndefined();
   });
 });

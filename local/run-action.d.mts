@@ -14,5 +14,7 @@ export declare function runAction(options: {
   env?: Record<string, string>;
   echo?: boolean;
   node?: string;
+  /** Gets the running process, e.g. to cancel it as the runner does. */
+  onStart?: (child: import('node:child_process').ChildProcess) => void;
 }): Promise<ActionRun>;
 export declare function parseOutputFile(text: string): Record<string, string>;

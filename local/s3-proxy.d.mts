@@ -23,6 +23,8 @@ export interface S3Proxy {
   /** The most requests that were open at the same moment since the last reset. */
   peakInFlight(): number;
   reset(): void;
+  /** Changes the latency added to every request from now on. */
+  setLatency(ms: number): void;
   setFaults(faults: Faults): void;
   injected: { errors: number; drops: number };
   close(): Promise<void>;

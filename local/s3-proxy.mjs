@@ -62,7 +62,8 @@ const S3_ERRORS = [
  *   answer; failKeys: object keys ('bucket/key') whose writes always answer 500.
  * @param {{ target: string, latencyMs?: number, faults?: Faults }} options  target: the S3 server's URL
  */
-export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
+export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, faults = {} }) {
+  let latencyMs = initialLatencyMs;
   const upstream = new URL(target);
   let fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
   let random = seededRandom(fault.seed ?? 1);
@@ -165,6 +166,10 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
     },
     reset() {
       requests.length = 0;
+    },
+    /** Changes the latency added to every request from now on. */
+    setLatency(ms) {
+      latencyMs = ms;
     },
     /** Replaces the faults (and restarts their random sequence); {} turns them off. */
     setFaults(faults) {
