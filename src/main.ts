@@ -20,7 +20,6 @@ import {
   type S3Target,
   type TransferOutcome,
   deleteObjects,
-  sendPartContentMd5,
   updateHeaders,
   uploadFiles,
 } from './upload.js';
@@ -173,7 +172,7 @@ function refuseTooManyDeletes(plan: Plan, settings: Settings, target: string): v
 const S3_MAX_ATTEMPTS = 6;
 
 function createS3Client(settings: Settings): S3Client {
-  const client = new S3Client({
+  return new S3Client({
     // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
     region: settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
     followRegionRedirects: true,
@@ -188,12 +187,10 @@ function createS3Client(settings: Settings): S3Client {
       httpAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
       httpsAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
     },
-    // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
+    // upload.ts sends Content-MD5 on every write; aws-chunked checksum framing breaks many S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  sendPartContentMd5(client);
-  return client;
 }
 
 /** configure-aws-credentials masks these too; a plain env block in a workflow does not. */
