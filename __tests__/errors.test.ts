@@ -27,6 +27,31 @@ describe('describeAwsError', () => {
       /No AWS credentials found/,
     ],
     [awsError('SlowDown', 503), s3, /kept throttling.*'concurrency'/],
+    [awsError('InvalidArgument', 400, 'bad path'), cf, /CloudFront rejected the invalidation.*'paths' input/],
+    [
+      Object.assign(awsError('InvalidArgument', 400, 'The encryption method specified is not supported.'), {
+        ArgumentName: 'x-amz-server-side-encryption',
+        ArgumentValue: 'AES512',
+      }),
+      s3,
+      /^S3 refused a request to bucket 'my-site' as invalid \(x-amz-server-side-encryption: 'AES512'\): The encryption method specified is not supported\. .*'server-side-encryption'.*'sse-kms-key-id'/,
+    ],
+    [
+      awsError(
+        'InvalidArgument',
+        400,
+        'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      ),
+      s3,
+      /S3 refused a request to bucket 'my-site' as invalid: Requests specifying .*'server-side-encryption'/,
+    ],
+    [
+      Object.assign(awsError('InvalidArgument', 400, 'Invalid storage class.'), {
+        ArgumentName: 'x-amz-storage-class',
+      }),
+      s3,
+      /^S3 refused a request to bucket 'my-site' as invalid \(x-amz-storage-class\): Invalid storage class\. Check the header rules(?!.*CloudFront)(?!.*encryption)/,
+    ],
     [awsError('TooManyInvalidationsInProgress', 400), cf, /too many invalidations in progress/],
     [
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),

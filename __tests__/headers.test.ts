@@ -23,7 +23,12 @@ describe('headersFor', () => {
       { glob: 'assets/**', value: 'public, max-age=31536000, immutable' },
     ],
     contentType: [{ glob: 'feeds/*', value: 'application/rss+xml' }],
-    contentEncoding: [{ glob: 'compressed/**/*.js', value: 'gzip' }],
+    contentEncoding: [
+      { glob: 'compressed/**/*.js', value: 'gzip' },
+      { glob: 'assets/**/*.gz', value: 'gzip' },
+      { glob: 'assets/**/*.br', value: 'br' },
+      { glob: 'mixed/*', value: 'gzip' },
+    ],
   };
 
   it.each<[string, object]>([
@@ -44,9 +49,22 @@ describe('headersFor', () => {
         cacheControl: 'public, max-age=31536000, immutable',
       },
     ],
-    ['data.json.br', { contentType: 'application/json; charset=utf-8', contentEncoding: 'br' }],
+    [
+      'assets/data.json.br',
+      {
+        contentType: 'application/json; charset=utf-8',
+        contentEncoding: 'br',
+        cacheControl: 'public, max-age=31536000, immutable',
+      },
+    ],
     ['compressed/lib/app.js', { contentType: 'text/javascript; charset=utf-8', contentEncoding: 'gzip' }],
+    // No rule, no Content-Encoding: downloads arrive as the bytes deployed.
+    ['data.csv.gz', { contentType: 'application/gzip' }],
+    ['sitemap.xml.gz', { contentType: 'application/gzip' }],
+    ['app.js.br', { contentType: 'application/octet-stream' }],
     ['downloads/source.tar.gz', { contentType: 'application/gzip' }],
+    // An encoding whose extension the name does not carry: the type comes from the whole name.
+    ['mixed/a.br', { contentType: 'application/octet-stream', contentEncoding: 'gzip' }],
   ])('%s -> %p (first match wins)', (key, expected) => {
     expect(headersFor(key, rules)).toEqual(expected);
   });

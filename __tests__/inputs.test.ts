@@ -4,7 +4,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_WAIT_TIMEOUT_SECONDS, parseInputs } from '
 
 const minimal = { source: 'public', bucket: 'my-site' };
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
-const parse = (values: Record<string, string>) => parseInputs(reader({ ...minimal, ...values }), '/workspace');
+const parse = (values: Record<string, string>, env: Record<string, string> = {}) =>
+  parseInputs(reader({ ...minimal, ...values }), '/workspace', env);
 
 function expectInputError(values: Record<string, string>, pattern: RegExp): void {
   let thrown: unknown;
@@ -113,6 +114,32 @@ describe('parseInputs', () => {
     expect(parse({ prefix }).prefix).toBe(expected);
   });
 
+  it.each(['us-east-1', 'eu-west-2', 'us-gov-west-1', 'cn-north-1', 'eusc-de-east-1', 'mx-central-1'])(
+    'accepts the AWS region %p',
+    (region) => {
+      expect(parse({ region }).region).toBe(region);
+    },
+  );
+
+  const store = { AWS_ENDPOINT_URL_S3: 'https://s3.example.com' };
+  it.each(['auto', 'fr-par', 'nl-ams', 'nyc3', 'garage', 'us-west-004', 'fsn1', 'my-minio-site', 'us-east-1'])(
+    'accepts the region %p behind AWS_ENDPOINT_URL_S3 (an S3-compatible store names its own)',
+    (region) => {
+      expect(parse({ region }, store).region).toBe(region);
+      expect(parse({ region }, { AWS_ENDPOINT_URL: 'http://minio:9000' }).region).toBe(region);
+    },
+  );
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['fr-par', {}, /'region' must be an AWS region like us-east-1.*got 'fr-par'.*AWS_ENDPOINT_URL_S3/],
+    ['eu-central', {}, /'region' must be an AWS region like us-east-1 or eu-central-1, got 'eu-central'/],
+    ['xx-east-1', {}, /'region' must be an AWS region/],
+    ['EU-WEST-1', store, /'region' must be .*lower-case.* Did you mean 'eu-west-1'\?/],
+    ['Fr-Par', store, /'region' must be a region name of lower-case letters.*got 'Fr-Par'\.$/],
+  ])('rejects the region %p (endpoint: %p)', (region, env, pattern) => {
+    expect(() => parse({ region }, env)).toThrow(pattern);
+  });
+
   it.each<[Record<string, string>, RegExp]>([
     [{ source: '' }, /'source' is required/],
     [{ bucket: ' ' }, /'bucket' is required/],
@@ -130,7 +157,18 @@ describe('parseInputs', () => {
     [{ 'distribution-id': 'd-123' }, /'distribution-id' must be a CloudFront distribution id/],
     [{ paths: 'index.html' }, /'paths': 'index.html' must start with '\/'/],
     [{ paths: '/a/*/b' }, /'paths': '\/a\/\*\/b' has a '\*' before the end/],
-    [{ region: 'Frankfurt' }, /'region' must be an AWS region like us-east-1/],
+    [
+      { region: 'Frankfurt' },
+      /'region' must be a region name of lower-case letters, digits and dashes.*got 'Frankfurt'\.$/,
+    ],
+    [{ region: 'EU-WEST-1' }, /'region' must be .*lower-case.* Did you mean 'eu-west-1'\?/],
+    [{ region: 'eu west 1' }, /'region' must be .* Did you mean 'eu-west-1'\?/],
+    [{ region: 'eu_west_1' }, /Did you mean 'eu-west-1'\?/],
+    [{ region: 'eu-west-1-' }, /'region' must be a region name/],
+    [{ region: 'https://s3.fr-par.scw.cloud' }, /'region' is a region name, not an endpoint.*AWS_ENDPOINT_URL_S3/],
+    [{ region: 's3.fr-par.scw.cloud' }, /not an endpoint.*AWS_ENDPOINT_URL_S3/],
+    [{ region: 'minio:9000' }, /not an endpoint.*AWS_ENDPOINT_URL_S3/],
+    [{ region: 'arn:aws:s3:::my-site' }, /'region' is a region name like eu-west-1, not an ARN/],
     [{ prefix: 'a/../b' }, /'prefix' must be a plain key prefix/],
     [{ 'distribution-id': 'E1A2B3C4D5E6F7\nbad' }, /'distribution-id' must be .* got 'bad'/],
     [{ 'max-deletes': '-5' }, /'max-deletes' must be 0 or more, or -1 for no cap, got -5/],

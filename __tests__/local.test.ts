@@ -25,6 +25,13 @@ beforeAll(async () => {
   await fs.writeFile(path.join(root, '.well-known/security.txt'), 'Contact: x');
   await fs.writeFile(path.join(root, '.git/HEAD'), 'ref');
   await fs.writeFile(path.join(root, '.DS_Store'), 'junk');
+  await fs.mkdir(path.join(root, 'vendor/lib'), { recursive: true });
+  await fs.writeFile(path.join(root, 'vendor/lib/.git'), 'gitdir: ../../.git/modules/lib'); // a submodule's marker
+  await fs.writeFile(path.join(root, 'vendor/lib/lib.js'), 'lib()');
+  await fs.mkdir(path.join(root, 'docs/.git'), { recursive: true }); // a nested repository
+  await fs.writeFile(path.join(root, 'docs/.git/HEAD'), 'ref');
+  await fs.writeFile(path.join(root, 'docs/.DS_Store'), 'junk');
+  await fs.writeFile(path.join(root, 'docs/.gitignore'), 'tmp/');
   await fs.writeFile(outside, 'password');
   await fs.symlink(outside, path.join(root, 'leak.txt'));
   await fs.symlink(path.join(root, 'index.html'), path.join(root, 'home.html'));
@@ -42,9 +49,11 @@ describe('scanSource', () => {
       'assets/app.js',
       'assets/big.bin',
       'assets/img/logo.svg',
+      'docs/.gitignore',
       'home.html',
       'index.html',
       'my page.html',
+      'vendor/lib/lib.js',
     ]);
     const index = files.find((f) => f.key === 'index.html');
     expect(index).toMatchObject({

@@ -1,6 +1,40 @@
 import { createBudget, createBufferPool, createLimiter, mapWithLimit } from '../src/pool.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+const microtasks = async (count: number) => {
+  for (let i = 0; i < count; i++) await Promise.resolve();
+};
+
+/**
+ * The contention a limiter must survive: a holds all the room, b waits for it, a finishes, and a newcomer c
+ * arrives `delay` microtasks later, for every delay from 0 to 9 (so one lands between a handing over and b
+ * starting). `fresh()` makes a new limiter admitting work of `units` each; returns the peak of units in flight.
+ */
+async function peakUnderContention(
+  fresh: () => (work: () => Promise<void>) => Promise<unknown>,
+  units: number,
+): Promise<number> {
+  let peak = 0;
+  for (let delay = 0; delay < 10; delay++) {
+    const admit = fresh();
+    let inFlight = 0;
+    const job = (hold: Promise<void>) =>
+      admit(async () => {
+        peak = Math.max(peak, (inFlight += units));
+        await hold;
+        inFlight -= units;
+      });
+    let release!: () => void;
+    const a = job(new Promise<void>((resolve) => (release = resolve)));
+    const b = job(Promise.resolve());
+    await microtasks(3);
+    release();
+    await microtasks(delay);
+    const c = job(microtasks(5));
+    await Promise.all([a, b, c]);
+  }
+  return peak;
+}
 
 describe('mapWithLimit', () => {
   it('keeps at most `limit` calls in flight and the results in order', async () => {
@@ -36,6 +70,14 @@ describe('createLimiter', () => {
     expect(peak).toBe(2);
     expect(order).toEqual([1, 2, 3, 4, 5]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+
+  it('never admits more than its limit, even when a newcomer arrives as a waiter is woken', async () => {
+    const peak = await peakUnderContention(() => {
+      const slot = createLimiter(1);
+      return (work) => slot(work);
+    }, 1);
+    expect(peak).toBe(1);
   });
 });
 
@@ -81,6 +123,14 @@ describe('createBudget', () => {
       ),
     );
     expect(peak).toBe(8);
+  });
+
+  it('never holds more than the budget when a newcomer arrives as a waiter is admitted', async () => {
+    const peak = await peakUnderContention(() => {
+      const budget = createBudget(10);
+      return (work) => budget(6, work);
+    }, 6);
+    expect(peak).toBe(6);
   });
 });
 
@@ -131,6 +181,14 @@ describe('createBufferPool', () => {
     expect(big.length).toBe(16384);
     expect(big).not.toBe(first);
     expect(await withBuffer(8000, lentBuffer)).not.toBe(first);
+  });
+
+  it('never lends more than the capacity when a newcomer arrives as a waiter is admitted', async () => {
+    const peak = await peakUnderContention(() => {
+      const withBuffer = createBufferPool(8192);
+      return (work) => withBuffer(5000, work); // a 8192-byte buffer each: one at a time
+    }, 8192);
+    expect(peak).toBe(8192);
   });
 
   it('gives the buffer back when the caller throws', async () => {

@@ -161,8 +161,13 @@ describe('bad input: one clear line, and not a single request', () => {
     ],
     ['boolean typo', () => ({ delete: 'yes' }), /Input 'delete' must be true or false, got 'yes'/],
     ['dry-run typo', () => ({ 'dry-run': '1' }), /Input 'dry-run' must be true or false, got '1'/],
-    ['unknown region', () => ({ region: 'eu-central' }), /Input 'region' must be an AWS region like us-east-1/],
-    ['unknown region prefix', () => ({ region: 'xx-east-1' }), /Input 'region' must be an AWS region/],
+    // Behind AWS_ENDPOINT_URL_S3 (as here) any lower-case region name is valid: these are not.
+    ['region typo', () => ({ region: 'eu central 1' }), /Input 'region' must be .* Did you mean 'eu-central-1'\?/],
+    [
+      'endpoint as region',
+      () => ({ region: 'https://s3.eu-central-1.amazonaws.com' }),
+      /Input 'region' is a region name, not an endpoint.*AWS_ENDPOINT_URL_S3/,
+    ],
     [
       'bad distribution id',
       () => ({ 'distribution-id': 'arn:aws:cloudfront::1:distribution/E1' }),

@@ -106,6 +106,26 @@ describe('paths: auto', () => {
     expect(run.stdout).toContain('31 changed URLs collapsed into 2 path(s)');
   });
 
+  it('invalidates what browsers request for odd file names, and never fails on a name CloudFront cannot take', async () => {
+    const names = ['faq?.html', '100%41.html', 'a*b.html', 'c++.html', 'runtime~main.js'];
+    const source = await writeSite(Object.fromEntries(names.map((name) => [name, 'v1'])));
+    const inputs = { source, bucket: 'auto', prefix: 'odd', 'distribution-id': ROOT_DIST, paths: 'auto' };
+    await local.deploy(inputs);
+    for (const name of names) await fs.writeFile(path.join(source, name), 'v2');
+    const run = await local.deploy(inputs);
+
+    expect(run.exitCode).toBe(0);
+    // What a browser sends: '?' and '%' encoded, '+' raw or (encodeURIComponent) %2B, '*' and '~' raw.
+    expect(lastInvalidationPaths(ROOT_DIST)).toEqual([
+      '/odd/100%2541.html',
+      '/odd/a*',
+      '/odd/c%2B%2B.html',
+      '/odd/c++.html',
+      '/odd/faq%3F.html',
+      '/odd/runtime*',
+    ]);
+  });
+
   it('assumes the bucket root, with a warning, when the origin cannot be read', async () => {
     const source = await writeSite({ 'page.html': 'v1' });
     const inputs = { source, bucket: 'auto', prefix: 'denied', 'distribution-id': ROOT_DIST, paths: 'auto' };
@@ -186,6 +206,7 @@ describe('per-file headers', () => {
       bucket: 'headers',
       'cache-control': '**/*.html: no-cache\nassets/**: public, max-age=31536000, immutable',
       'content-type': 'feed: application/rss+xml',
+      'content-encoding': 'assets/**/*.gz: gzip',
     };
     expect((await local.deploy(rules)).exitCode).toBe(0);
     expect(await head('headers', 'index.html')).toMatchObject({

@@ -13,5 +13,6 @@ export declare function runAction(options: {
   inputs: Record<string, string>;
   env?: Record<string, string>;
   echo?: boolean;
+  node?: string;
 }): Promise<ActionRun>;
 export declare function parseOutputFile(text: string): Record<string, string>;

@@ -17,9 +17,10 @@ export function inputVariables(inputs) {
 
 /**
  * Never blocks the event loop (a local server may be running in this same process).
- * @param {{ inputs: Record<string, string>, env?: Record<string, string>, echo?: boolean }} options
+ * @param {{ inputs: Record<string, string>, env?: Record<string, string>, echo?: boolean, node?: string }} options
+ *   node: the Node.js binary to run the action with (default: the one running this).
  */
-export async function runAction({ inputs, env = {}, echo = false }) {
+export async function runAction({ inputs, env = {}, echo = false, node = process.execPath }) {
   const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-'));
   const outputFile = path.join(folder, 'output');
   const summaryFile = path.join(folder, 'summary');
@@ -34,15 +35,10 @@ export async function runAction({ inputs, env = {}, echo = false }) {
     ...env,
   };
   const { exitCode, stdout, stderr } = await new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [ACTION_ENTRY],
-      { env: childEnv, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? error.code : 0;
-        resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr });
-      },
-    );
+    const child = execFile(node, [ACTION_ENTRY], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? error.code : 0;
+      resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
     if (echo) child.stdout?.pipe(process.stdout);
   });
   const outputs = parseOutputFile(await fs.readFile(outputFile, 'utf8'));

@@ -44,6 +44,19 @@ function httpStatus(error: unknown): number | undefined {
 const CREDENTIALS_HINT =
   'Check the credentials step before this one (aws-actions/configure-aws-credentials) and that its role or keys are current.';
 
+/** S3 names what it refused in its error body (ArgumentName, ArgumentValue); the SDK copies them onto the error. */
+function describeS3InvalidArgument(error: unknown, target: string, original: string): string {
+  const { ArgumentName: name, ArgumentValue: value } = error as { ArgumentName?: unknown; ArgumentValue?: unknown };
+  const argumentName = typeof name === 'string' ? name : '';
+  const argument = argumentName
+    ? ` (${argumentName}${typeof value === 'string' && value !== '' ? `: '${value}'` : ''})`
+    : '';
+  const hint = /encrypt|\bkms\b|\bsse\b|server-side/i.test(`${original} ${argumentName}`)
+    ? " The bucket's encryption settings probably ask for server-side encryption this upload did not send: set 'server-side-encryption' (and 'sse-kms-key-id' for a particular KMS key) to match them."
+    : ' Check the header rules (cache-control, content-type, content-encoding); an S3-compatible store may not support every header S3 does.';
+  return `S3 refused a request to ${target} as invalid${argument}: ${original.replace(/\.$/, '')}.${hint}`;
+}
+
 /**
  * Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. What
  * went wrong on this side (an ActionError, a local file that could not be read) is not blamed on AWS.
@@ -100,7 +113,9 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
     case 'BatchTooLarge':
       return `Too many invalidation paths for ${target} in one request (CloudFront allows 3,000).`;
     case 'InvalidArgument':
-      return `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+      return context.service === 'S3'
+        ? describeS3InvalidArgument(error, target, original)
+        : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

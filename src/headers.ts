@@ -67,14 +67,16 @@ function firstMatch(rules: readonly GlobRule[], key: string): string | undefined
   return undefined;
 }
 
-/** Pre-compressed files keep the type of what they contain: `app.js.gz` is JavaScript, gzip-encoded. */
-const COMPRESSED_EXTENSIONS: Record<string, string> = { '.gz': 'gzip', '.br': 'br' };
+/** The name ending that marks a file as holding its inner name's bytes in that encoding. */
+const ENCODING_EXTENSIONS: Record<string, string> = { gzip: '.gz', br: '.br' };
 
 export function headersFor(key: string, rules: HeaderRules): ObjectHeaders {
-  // A .tar.gz is an archive to download as it is, not a compressed page.
-  const extension = key.endsWith('.tar.gz') ? undefined : /\.(gz|br)$/.exec(key)?.[0];
-  const encoding = firstMatch(rules.contentEncoding, key) ?? (extension ? COMPRESSED_EXTENSIONS[extension] : undefined);
-  const typeFrom = encoding && extension ? key.slice(0, -extension.length) : key;
+  // Content-Encoding only where a rule asks for it: a browser undoes the encoding, so a downloadable
+  // data.csv.gz or sitemap.xml.gz would arrive decompressed under its .gz name.
+  const encoding = firstMatch(rules.contentEncoding, key);
+  const extension = encoding === undefined ? undefined : ENCODING_EXTENSIONS[encoding.toLowerCase()];
+  // Served encoded, app.js.gz is JavaScript: its type comes from the name inside.
+  const typeFrom = extension && key.endsWith(extension) ? key.slice(0, -extension.length) : key;
   const headers: ObjectHeaders = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
   const cacheControl = firstMatch(rules.cacheControl, key);
   if (cacheControl) headers.cacheControl = cacheControl;
@@ -86,6 +88,7 @@ export function headersFor(key: string, rules: HeaderRules): ObjectHeaders {
 const TEXT_TYPES =
   /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
 
+/** From the file name (the mime library); .br, which has no registered type, is application/octet-stream. */
 export function contentTypeFor(key: string): string {
   const type = mime.getType(key) ?? 'application/octet-stream';
   return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;

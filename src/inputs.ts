@@ -73,7 +73,12 @@ export interface Settings {
 /** Reads one raw input by name ('' when unset); core.getInput in the action, a plain object in tests. */
 export type InputReader = (name: string) => string;
 
-export function parseInputs(read: InputReader, workspace = process.cwd()): Settings {
+/** `env`: only to tell AWS from an S3-compatible store (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL), for 'region'. */
+export function parseInputs(
+  read: InputReader,
+  workspace = process.cwd(),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Settings {
   const source = required(read, Input.source);
   const distributionIds = parseDistributionIds(read(Input.distributionId));
   const wait = parseBoolean(read, Input.wait, false);
@@ -108,7 +113,7 @@ export function parseInputs(read: InputReader, workspace = process.cwd()): Setti
     }),
     delete: parseBoolean(read, Input.delete, false),
     concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
-    region: parseRegion(read(Input.region).trim()),
+    region: parseRegion(read(Input.region).trim(), Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL)),
     forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
     dryRun: parseBoolean(read, Input.dryRun, false),
   };
@@ -220,13 +225,37 @@ function parseGlobs(read: InputReader, name: string): string[] {
   return globs;
 }
 
-/** The AWS partitions' region patterns (as in the SDK's partitions data), plus R2-style 'auto'. */
-const REGION =
-  /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
+/**
+ * AWS's regions, by partition (as in the SDK's partitions data): without a custom endpoint a name outside
+ * them ('eu-central') is a typo that would only fail later as an unreachable host.
+ */
+const AWS_REGION =
+  /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+)$/;
+/**
+ * Behind AWS_ENDPOINT_URL_S3, any name the store uses (fr-par, nyc3, garage, auto, MinIO's own): a host
+ * label as the SDK requires, narrowed to lower case, since the region inside a signature is compared as
+ * written and 'EU-WEST-1' would only fail later as a vague 400.
+ */
+const ANY_REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-function parseRegion(value: string): string {
-  if (value !== '' && !REGION.test(value)) {
-    throw new ActionError(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
+function parseRegion(value: string, customEndpoint: boolean): string {
+  if (value === '' || AWS_REGION.test(value) || (customEndpoint && ANY_REGION.test(value))) return value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^[\w.-]+(\.[a-z]{2,}|:\d+)\/?$/i.test(value)) {
+    throw new ActionError(
+      `Input 'region' is a region name, not an endpoint: got '${value}'. Give an S3-compatible store's address in the environment variable AWS_ENDPOINT_URL_S3 (often with force-path-style: true), and its region here (e.g. auto for R2, us-east-1 for MinIO).`,
+    );
   }
-  return value;
+  if (/^arn:/i.test(value)) {
+    throw new ActionError(`Input 'region' is a region name like eu-west-1, not an ARN: got '${value}'.`);
+  }
+  const guess = value.toLowerCase().replace(/[\s_.]+/g, '-');
+  const hint = guess !== value && AWS_REGION.test(guess) ? ` Did you mean '${guess}'?` : '';
+  if (customEndpoint || !ANY_REGION.test(value)) {
+    throw new ActionError(
+      `Input 'region' must be a region name of lower-case letters, digits and dashes, like eu-west-1, fr-par or auto, got '${value}'.${hint}`,
+    );
+  }
+  throw new ActionError(
+    `Input 'region' must be an AWS region like us-east-1 or eu-central-1, got '${value}'. For an S3-compatible store, set the environment variable AWS_ENDPOINT_URL_S3 to its address; then its own region names (fr-par, auto) are accepted.`,
+  );
 }

@@ -13,10 +13,11 @@ import {
   waitForInvalidation,
 } from './cloudfront.js';
 import { ActionError, type AwsContext } from './errors.js';
+import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase, translateAwsErrors } from './phase.js';
 import { type Plan, changedKeys } from './plan.js';
-import { collapsePaths, encodeInvalidationPath, urlPathsForKey } from './paths.js';
+import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
 import type { DeployReport } from './report.js';
 
 export async function invalidateAndWait(plan: Plan, settings: Settings, report: DeployReport): Promise<void> {
@@ -94,7 +95,8 @@ async function invalidationPaths(
   const keys = changedKeys(plan);
   if (keys.length === 0) return [];
   const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-  const exact = keys.flatMap((key) => urlPathsForKey(settings.prefix + key, originPrefix)).map(encodeInvalidationPath);
+  const fullKeys = keys.map((key) => settings.prefix + key);
+  const exact = autoInvalidationPaths(fullKeys, originPrefix);
   const paths = collapsePaths(exact, settings.maxInvalidationPaths);
   if (paths.length < new Set(exact).size) {
     core.info(
@@ -130,7 +132,7 @@ function cloudFrontContext(distributionId: string): AwsContext {
 
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
 function createCloudFrontClient(): CloudFrontClient {
-  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6 });
+  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6, requestHandler: requestHandlerOptions() });
 }
 
 function runIdentity(): RunIdentity {

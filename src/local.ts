@@ -28,7 +28,7 @@ export interface LocalFile {
 export interface ScanOptions {
   /** Globs of keys to deploy; empty means all. */
   include: readonly string[];
-  /** Globs of keys never deployed, on top of the built-in .git/ and .DS_Store. */
+  /** Globs of keys never deployed, on top of the built-in .git and .DS_Store (at any depth). */
   exclude: readonly string[];
   headerRules: HeaderRules;
 }
@@ -39,9 +39,12 @@ export interface ScanResult {
   warnings: string[];
 }
 
-/** Never deployed: version-control data and desktop litter. The walk does not even enter .git/. */
+/**
+ * Never deployed, at any depth: version-control data (a nested repository's .git/ folder, or the .git file
+ * that marks a submodule or worktree) and desktop litter. The walk does not even enter a .git/ folder.
+ */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
-export const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
+export const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
 /**
  * Hashing pauses this often so the listing running alongside makes progress: its first request waits on a

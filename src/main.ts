@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
+import { requestHandlerOptions } from './http.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
 import type { Logger } from './logger.js';
@@ -183,10 +184,7 @@ function createS3Client(settings: Settings): S3Client {
     maxAttempts: S3_MAX_ATTEMPTS,
     forcePathStyle: settings.forcePathStyle,
     // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
-    requestHandler: {
-      httpAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
-      httpsAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
-    },
+    requestHandler: requestHandlerOptions(settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT),
     // upload.ts sends Content-MD5 on every write; aws-chunked checksum framing breaks many S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -1,14 +1,14 @@
 /**
- * Pure rules for CloudFront invalidation paths: what CloudFront accepts and how it must be encoded.
- * No network here.
+ * Pure rules for CloudFront invalidation paths: what CloudFront accepts, how a path must be spelled to
+ * match what visitors request, and how many paths collapse into a few wildcards. No network here.
  */
 
 /** CloudFront's limit on paths in one invalidation request. */
 export const MAX_PATHS_PER_INVALIDATION = 3000;
 /** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
 export const MAX_WILDCARD_PATHS = 15;
-const isWildcard = (path: string) => path.endsWith('*');
 const MAX_PATH_LENGTH = 4000;
+const isWildcard = (path: string) => path.endsWith('*');
 
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
 export function checkInvalidationPaths(paths: readonly string[]): string | undefined {
@@ -34,23 +34,22 @@ export function checkInvalidationPaths(paths: readonly string[]): string | undef
 
 // RFC 1738's unsafe characters, which CloudFront wants percent-encoded; '%' is handled apart.
 const UNSAFE = new Set([' ', '"', '<', '>', '#', '{', '}', '|', '\\', '^', '~', '[', ']', '`']);
+const needsEncoding = (char: string) => char < '!' || char > '~' || UNSAFE.has(char);
 
 /**
- * Encodes a path the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe characters
- * percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a path the
- * user already encoded is not encoded twice.
+ * Encodes a path the user wrote the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe
+ * characters percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a
+ * path the user already encoded is not encoded twice.
  */
 export function encodeInvalidationPath(path: string): string {
   let encoded = '';
   for (let index = 0; index < path.length; index++) {
     const char = path[index] as string;
-    const code = char.charCodeAt(0);
     if (char === '%') {
       encoded += /^[0-9A-Fa-f]{2}$/.test(path.slice(index + 1, index + 3)) ? '%' : '%25';
-    } else if (code < 0x21 || code > 0x7e || UNSAFE.has(char)) {
+    } else if (needsEncoding(char)) {
       // A surrogate pair must be encoded as one code point.
-      const codePoint = path.codePointAt(index) as number;
-      const whole = String.fromCodePoint(codePoint);
+      const whole = String.fromCodePoint(path.codePointAt(index) as number);
       encoded += encodeUtf8(whole);
       index += whole.length - 1;
     } else {
@@ -81,38 +80,201 @@ export function urlPathsForKey(fullKey: string, originPrefix: string): string[] 
 }
 
 /**
- * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
- * one directory with `directory/*`, narrowest directory first, until it fits; '/*' is the last resort.
- * Input must be encoded.
+ * Where a name cannot be invalidated exactly, the path stops there and ends in '*': at '*' itself
+ * (CloudFront reads it as a wildcard, and only at the end), and at the unsafe characters browsers send
+ * raw from a link as written (WHATWG URL; `new URL('https://x/a~b').pathname` is '/a~b') while link
+ * generators (encodeURI) or RFC 1738 encoders send them encoded. CloudFront refuses them raw in an
+ * invalidation (InvalidArgument, "invalid invalidation paths": aws/aws-sdk#525, bep/s3deploy#46 for '~'),
+ * and the encoded path misses the raw request (aws/aws-sdk#525: '%7E' left webpack's 'runtime~main.js'
+ * cached), so only a wildcard covers both spellings.
  */
-export function collapsePaths(paths: readonly string[], max: number): string[] {
-  let entries = [...new Set(paths)].sort();
-  while (entries.length > max || entries.filter(isWildcard).length > MAX_WILDCARD_PATHS) {
-    const directory = deepestSharedDirectory(entries);
-    if (directory === undefined) return ['/*'];
-    const covered = (entry: string) => entry.startsWith(directory) && entry !== `${directory}*`;
-    entries = [...entries.filter((entry) => !covered(entry)), `${directory}*`].sort();
-  }
-  return entries;
-}
+const CUT = new Set(['*', '~', '|', '^', '[', ']']);
+const PLAIN = /^[\w./-]*$/;
 
-/** The deepest directory ('/a/b/') that has two or more entries under it; ties go to the fuller one. */
-function deepestSharedDirectory(entries: readonly string[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const entry of entries) {
-    // A wildcard '/a/b/*' sits in '/a/b/'; counting it there lets it merge with its siblings.
-    const parts = entry.split('/');
-    for (let depth = 1; depth < parts.length; depth++) {
-      const directory = `${parts.slice(0, depth).join('/')}/`;
-      if (`${directory}*` === entry) continue;
-      counts.set(directory, (counts.get(directory) ?? 0) + 1);
+/**
+ * The invalidation paths for changed keys: every spelling of their URLs that a visitor's request can carry,
+ * encoded, deduplicated, sorted, each one a path CloudFront accepts. Beyond CloudFront's documented form
+ * (non-ASCII and RFC 1738 unsafe characters encoded), a key's '%' is always '%25' and '?' is '%3F' (a bare
+ * '?' starts the query string); a '+' gives two paths, raw and '%2B' (S3 may read a raw '+' as a space, so
+ * links encode it); a name that cannot be spelled exactly is covered by the narrowest wildcard (see CUT),
+ * and so is a URL longer than CloudFront's 4,000 characters. `originPrefix` as for `urlPathsForKey`.
+ */
+export function autoInvalidationPaths(keys: readonly string[], originPrefix: string): string[] {
+  const paths = new Set<string>();
+  for (const key of keys) {
+    for (const url of urlPathsForKey(key, originPrefix)) {
+      if (PLAIN.test(url) && url.length <= MAX_PATH_LENGTH) paths.add(url);
+      else for (const spelling of spellings(url)) paths.add(spelling);
     }
   }
-  let best: { directory: string; depth: number; count: number } | undefined;
-  for (const [directory, count] of counts) {
-    if (count < 2) continue;
-    const depth = directory.split('/').length;
-    if (!best || depth > best.depth || (depth === best.depth && count > best.count)) best = { directory, depth, count };
+  return [...paths].sort();
+}
+
+function spellings(url: string): string[] {
+  const tokens: string[] = []; // one per character of the URL, encoded
+  let cut = false;
+  for (const char of url) {
+    if (CUT.has(char)) {
+      cut = true;
+      break;
+    }
+    tokens.push(char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char);
   }
-  return best?.directory;
+  const variants = tokens.includes('+') ? [tokens, tokens.map((token) => (token === '+' ? '%2B' : token))] : [tokens];
+  return variants.map((variant) => fit(variant, cut));
+}
+
+/** Joins encoded characters into a path CloudFront accepts: too long, the longest prefix that fits + '*'. */
+function fit(tokens: readonly string[], cut: boolean): string {
+  const whole = tokens.join('');
+  if (!cut && whole.length <= MAX_PATH_LENGTH) return whole;
+  if (whole.length < MAX_PATH_LENGTH) return `${whole}*`;
+  let prefix = '';
+  for (const token of tokens) {
+    if (prefix.length + token.length >= MAX_PATH_LENGTH) break;
+    prefix += token;
+  }
+  return `${prefix}*`;
+}
+
+/** A directory of the paths being collapsed ('/a/b/'), with what lies under it. */
+interface Directory {
+  path: string;
+  parent: Directory | undefined;
+  children: Map<string, Directory>;
+  /** Paths directly in it, other than its own wildcard. */
+  files: string[];
+  /** Paths anywhere under it, other than its own wildcard. */
+  entries: number;
+  /** How many of those end in '*'. */
+  wildcards: number;
+  /** Whether `${path}*` is one of the paths (given, or from collapsing it). */
+  collapsed: boolean;
+}
+
+/**
+ * Shrinks encoded paths to at most `max` (and at most 15 wildcards, CloudFront's limit in progress).
+ * While there are too many paths, the deepest directory with two or more paths under it (ties: the one
+ * with more; then the first in sorted order) becomes `directory/*`. If the paths then fit but wildcards are
+ * too many, the same is done counting wildcards only, so exact paths are not widened for nothing. '/*' is
+ * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
+ * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
+ * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ */
+export function collapsePaths(paths: readonly string[], max: number): string[] {
+  const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
+  const total = (count: 'entries' | 'wildcards') => root[count] + (root.collapsed ? 1 : 0);
+  mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
+  mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+  if (total('entries') > max) return ['/*'];
+  const collapsed = listPaths(root).sort();
+  // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
+  return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+
+/** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
+function dropCovered(sorted: readonly string[]): string[] {
+  const covered = new Set<number>();
+  const prefixes = sorted.filter(isWildcard).map((wildcard) => wildcard.slice(0, -1));
+  // Shortest first: a wildcard covered by a shorter one covers nothing more.
+  for (const prefix of prefixes.sort((a, b) => a.length - b.length)) {
+    const wildcard = `${prefix}*`;
+    if (covered.has(lowerBound(sorted, wildcard))) continue;
+    for (let index = lowerBound(sorted, prefix); sorted[index]?.startsWith(prefix); index++) {
+      if (sorted[index] !== wildcard) covered.add(index);
+    }
+  }
+  return covered.size === 0 ? [...sorted] : sorted.filter((_, index) => !covered.has(index));
+}
+
+function lowerBound(sorted: readonly string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] as string) < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The directories of the paths, by depth (levels[0] is the root), each counting what lies under it. */
+function directoryTree(paths: readonly string[]): { root: Directory; levels: Directory[][] } {
+  const directory = (path: string, parent: Directory | undefined): Directory => ({
+    path,
+    parent,
+    children: new Map(),
+    files: [],
+    entries: 0,
+    wildcards: 0,
+    collapsed: false,
+  });
+  const root = directory('/', undefined);
+  const levels: Directory[][] = [[root]];
+  for (const path of paths) {
+    let parent = root;
+    let depth = 0;
+    for (let slash = path.indexOf('/', 1); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      depth++;
+      const name = path.slice(parent.path.length, slash + 1);
+      let child = parent.children.get(name);
+      if (!child) {
+        child = directory(path.slice(0, slash + 1), parent);
+        parent.children.set(name, child);
+        (levels[depth] ??= []).push(child);
+      }
+      parent = child;
+    }
+    // A directory's own wildcard counts in the directories above it, not in its own.
+    let counted: Directory | undefined = parent;
+    if (path === `${parent.path}*`) {
+      parent.collapsed = true;
+      counted = parent.parent;
+    } else {
+      parent.files.push(path);
+    }
+    for (; counted; counted = counted.parent) {
+      counted.entries++;
+      if (isWildcard(path)) counted.wildcards++;
+    }
+  }
+  return { root, levels };
+}
+
+/**
+ * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ */
+function mergeDeepestFirst(levels: readonly Directory[][], count: 'entries' | 'wildcards', done: () => boolean): void {
+  for (let depth = levels.length - 1; depth >= 0; depth--) {
+    if (done()) return;
+    const candidates = (levels[depth] ?? [])
+      .filter((directory) => directory[count] >= 2)
+      .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
+    for (const directory of candidates) {
+      if (done()) return;
+      collapse(directory);
+    }
+  }
+}
+
+function collapse(directory: Directory): void {
+  // Everything under it becomes one wildcard: the counts above drop by what it held, less that one.
+  const entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
+  const wildcards = directory.wildcards + (directory.collapsed ? 1 : 0) - 1;
+  Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true });
+  for (let above = directory.parent; above; above = above.parent) {
+    above.entries -= entries;
+    above.wildcards -= wildcards;
+  }
+}
+
+function listPaths(directory: Directory, paths: string[] = []): string[] {
+  if (directory.collapsed) {
+    paths.push(`${directory.path}*`);
+    return paths;
+  }
+  for (const file of directory.files) paths.push(file);
+  for (const child of directory.children.values()) listPaths(child, paths);
+  return paths;
 }

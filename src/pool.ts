@@ -17,20 +17,14 @@ export async function mapWithLimit<T, R>(
   return results;
 }
 
-/** Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. */
+/**
+ * Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. A budget of
+ * one unit per call: it counts a slot as taken when it hands it over, not when the woken caller resumes,
+ * so a newcomer arriving in between cannot slip in beside it.
+ */
 export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <R>(fn: () => Promise<R>): Promise<R> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
+  const budget = createBudget(limit);
+  return (fn) => budget(1, fn);
 }
 
 /**

@@ -21,7 +21,8 @@ export interface LocalAws {
   cloudFront: LocalCloudFrontServer;
   /** A client for looking into the buckets (not through the proxy). */
   bucket: S3Client;
-  deploy(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>;
+  /** node: the Node.js binary to run the action with (default: the one running the tests). */
+  deploy(inputs: Record<string, string>, env?: Record<string, string>, options?: { node?: string }): Promise<ActionRun>;
   close(): Promise<void>;
 }
 
@@ -42,8 +43,9 @@ export async function startLocalAws(options: {
     proxy,
     cloudFront,
     bucket: bucketClient(s3.url),
-    deploy: (inputs, env = {}) =>
+    deploy: (inputs, env = {}, { node } = {}) =>
       runAction({
+        ...(node ? { node } : {}),
         inputs: { 'force-path-style': 'true', ...inputs },
         env: {
           AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
