@@ -256,3 +256,63 @@ describe('on the wire', () => {
     expect(response.body).toContain(`<RequestId>${response.requestId}</RequestId>`);
   });
 });
+
+describe('faults aimed at one distribution', () => {
+  const ONE = 'EONE000000001';
+  const TWO = 'ETWO000000001';
+  let faulty: LocalCloudFrontServer;
+  beforeAll(async () => {
+    faulty = await startCloudFrontServer({
+      completeAfterMs: 0,
+      distributions: [{ id: ONE, completeAfterMs: 60_000 }, { id: TWO }],
+    });
+  });
+  afterAll(() => faulty.close());
+
+  const client = () =>
+    new CloudFrontClient({
+      endpoint: faulty.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  const create = (distributionId: string, callerReference: string) =>
+    client().send(
+      new CreateInvalidationCommand({
+        DistributionId: distributionId,
+        InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: 1, Items: ['/x'] } },
+      }),
+    );
+
+  it("fails only that distribution's calls, and each distribution completes on its own clock", async () => {
+    faulty.failNext('CreateInvalidation', 'AccessDenied', { distributionId: TWO });
+    const one = await create(ONE, 'aimed-1');
+    await expect(create(TWO, 'aimed-2')).rejects.toMatchObject({ name: 'AccessDenied' });
+    const two = await create(TWO, 'aimed-2');
+    await sleep(50);
+    const status = async (distributionId: string, id: string | undefined) =>
+      (await client().send(new GetInvalidationCommand({ DistributionId: distributionId, Id: id })))?.Invalidation
+        ?.Status;
+    expect(await status(ONE, one.Invalidation?.Id)).toBe('InProgress');
+    expect(await status(TWO, two.Invalidation?.Id)).toBe('Completed');
+  });
+
+  it('can answer with an error after the operation took effect, as when the response is lost', async () => {
+    faulty.failNext('CreateInvalidation', 'InternalError', { distributionId: ONE, afterHandling: true });
+    const before = faulty.invalidations(ONE).length;
+    await expect(create(ONE, 'lost-answer')).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    const made = faulty.invalidations(ONE).slice(before);
+    expect(made).toHaveLength(1);
+    expect((await create(ONE, 'lost-answer')).Invalidation?.Id).toBe(made[0]?.id);
+  });
+
+  it("delays only that distribution's answers", async () => {
+    faulty.delayNext('CreateInvalidation', 1000, { distributionId: ONE });
+    const finished: string[] = [];
+    await Promise.all([
+      create(ONE, 'delayed').then(() => finished.push(ONE)),
+      create(TWO, 'not-delayed').then(() => finished.push(TWO)),
+    ]);
+    expect(finished).toEqual([TWO, ONE]);
+  });
+});

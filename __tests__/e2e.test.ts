@@ -11,7 +11,7 @@ import { getObject, largeFile, listKeys, putObject, writeSite } from './support/
 
 const DISTRIBUTION = 'E2EXAMPLE0000';
 const SLOW_DISTRIBUTION = 'E2ESLOW000000';
-const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout', 'idempotent'];
+const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout'];
 
 let local: LocalAws;
 
@@ -127,27 +127,6 @@ describe('a deploy on push', () => {
     expect(run.stdout).toMatch(
       /::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/,
     );
-  });
-
-  it('creates one invalidation when the same run attempt runs twice', async () => {
-    const source = await writeSite({ 'index.html': 'x' });
-    const env = { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '3' };
-    const inputs = {
-      source,
-      bucket: 'idempotent',
-      'distribution-id': DISTRIBUTION,
-      paths: '/index.html\n/docs/my page.html',
-    };
-    const first = await deploy(inputs, env);
-    const second = await deploy(inputs, env);
-
-    expect(first.exitCode).toBe(0);
-    expect(second.outputs['invalidation-id']).toBe(first.outputs['invalidation-id']);
-    const matching = local.cloudFront
-      .invalidations(DISTRIBUTION)
-      .filter((i) => i.id === first.outputs['invalidation-id']);
-    expect(matching).toHaveLength(1);
-    expect(matching[0]?.paths).toEqual(['/index.html', '/docs/my%20page.html']);
   });
 
   it('fails at wait-timeout with the outputs already set', async () => {

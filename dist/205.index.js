@@ -11273,7 +11273,7 @@ __webpack_unused_export__ = waitForInvalidationCompleted;
 __webpack_unused_export__ = waitForInvalidationForDistributionTenantCompleted;
 __webpack_unused_export__ = waitForStreamingDistributionDeployed;
 __webpack_unused_export__ = waitUntilDistributionDeployed;
-exports.pgE = waitUntilInvalidationCompleted;
+__webpack_unused_export__ = waitUntilInvalidationCompleted;
 __webpack_unused_export__ = waitUntilInvalidationForDistributionTenantCompleted;
 __webpack_unused_export__ = waitUntilStreamingDistributionDeployed;
 

@@ -8,35 +8,44 @@ export const modules = {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  invalidateAndWait: () => (/* binding */ invalidateAndWait)
+  createInvalidations: () => (/* binding */ createInvalidations),
+  planChanges: () => (/* binding */ planChanges),
+  waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var core = __webpack_require__(6257);
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
 var github = __webpack_require__(2413);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudfront/dist-cjs/index.js
 var dist_cjs = __webpack_require__(3169);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
 ;// CONCATENATED MODULE: ./src/cloudfront.ts
-/** Creates a CloudFront invalidation and waits for it with the SDK's own waiter, within a deadline. */
+/** Creates a CloudFront invalidation and waits for it, within a deadline. */
 
 
+
+const DIGEST_LENGTH = 32;
 /**
- * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths, so a
- * reference built from the run, the attempt, the step and the batch (distribution, deployed bucket and
- * prefix, paths) makes every retry of the same request (by the SDK or by a re-run of the attempt) create at
- * most one invalidation. The bucket and prefix keep matrix jobs, which share the run, job and step, apart.
+ * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths. That is
+ * right only if the existing one was created after the content now served was last written, so the
+ * reference names the deploy as well as the distribution, the deployed bucket and prefix, the paths, and
+ * the content behind them: the same deploy retrying the same content gets its own invalidation back; any
+ * other content (a matrix leg writing other bytes) gets another. Content alone would not do: a path that
+ * went A -> B -> A (a revert) would get A's first invalidation back, created before B was cached.
+ * Order does not matter: paths and changes are a set.
  */
-function callerReference(run, batch) {
+function callerReference(batch) {
+    const changes = batch.changes.map(({ key, content }) => JSON.stringify([key, content])).sort();
     const digest = (0,external_node_crypto_.createHash)('sha256')
-        .update([batch.distributionId, batch.deployed, ...batch.paths].join('\n'))
+        .update(JSON.stringify([batch.deploy, batch.distributionId, batch.deployed, [...batch.paths].sort(), changes]))
         .digest('hex')
-        .slice(0, 16);
-    // CloudFront allows 128 characters: shorten the names, never the digest.
-    const names = [run.runId, run.runAttempt, run.job, run.step].join('-').slice(0, 128 - digest.length - 1);
-    return `${names}-${digest}`;
+        .slice(0, DIGEST_LENGTH);
+    // CloudFront allows 128 characters: the deploy is there for people reading it, the digest decides.
+    return `${batch.deploy.slice(0, 128 - DIGEST_LENGTH - 1)}-${digest}`;
 }
 /** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
 const BUSY_FIRST_DELAY_MS = 1000;
@@ -51,7 +60,7 @@ async function createInvalidation(client, request) {
     const command = new dist_cjs/* CreateInvalidationCommand */.Yo6({
         DistributionId: request.distributionId,
         InvalidationBatch: {
-            CallerReference: callerReference(request.run, { ...request, paths }),
+            CallerReference: request.callerReference,
             Paths: { Quantity: paths.length, Items: paths },
         },
     });
@@ -73,28 +82,32 @@ async function createInvalidation(client, request) {
         }
     }
 }
-/** The waiter's first poll, and a small delay between polls: most invalidations finish within a minute. */
-const WAIT_MIN_DELAY_SECONDS = 2;
-const WAIT_MAX_DELAY_SECONDS = 15;
+/** Between status checks: 2 s, doubling to 15 s. Most invalidations finish within a minute. */
+const WAIT_FIRST_DELAY_MS = 2000;
+const WAIT_MAX_DELAY_MS = 15_000;
 /**
- * Waits until the invalidation is Completed or the deadline passes, and returns the last status seen.
- * The first look is a plain GetInvalidation: the waiter retries every error until its timeout, which
- * would turn a missing cloudfront:GetInvalidation permission into a long, silent wait.
+ * Checks the invalidation until it is Completed, the deadline passes or the signal aborts (another wait
+ * failed), and returns the last status seen. The first check is made even past the deadline (creating may
+ * have used it all), the last one at the deadline. Not the SDK's waiter: it retries every error silently
+ * until its timeout (a missing cloudfront:GetInvalidation would be a long, silent wait), and after an
+ * abort its pending sleep kept the process alive up to 15 s more and then polled once more.
  */
-async function waitForInvalidation(client, invalidation, deadline) {
+async function waitForInvalidation(client, invalidation, until) {
+    const { deadline, abortSignal } = until;
     const input = { DistributionId: invalidation.distributionId, Id: invalidation.id };
-    const first = await client.send(new dist_cjs/* GetInvalidationCommand */.Wwh(input));
-    if (toStatus(first.Invalidation?.Status) === 'Completed')
-        return 'Completed';
-    const remainingSeconds = (deadline - Date.now()) / 1000;
-    if (remainingSeconds <= WAIT_MIN_DELAY_SECONDS)
-        return 'InProgress';
     try {
-        await (0,dist_cjs/* waitUntilInvalidationCompleted */.pgE)({ client, maxWaitTime: remainingSeconds, minDelay: WAIT_MIN_DELAY_SECONDS, maxDelay: WAIT_MAX_DELAY_SECONDS }, input);
-        return 'Completed';
+        for (let delay = WAIT_FIRST_DELAY_MS;; delay = Math.min(delay * 2, WAIT_MAX_DELAY_MS)) {
+            const response = await client.send(new dist_cjs/* GetInvalidationCommand */.Wwh(input), { abortSignal });
+            if (toStatus(response.Invalidation?.Status) === 'Completed')
+                return 'Completed';
+            const remaining = deadline - Date.now();
+            if (remaining <= 0)
+                return 'InProgress';
+            await (0,promises_.setTimeout)(Math.min(delay, remaining), undefined, { signal: abortSignal });
+        }
     }
     catch (error) {
-        if (error.name === 'TimeoutError')
+        if (abortSignal.aborted)
             return 'InProgress';
         throw error;
     }
@@ -118,6 +131,8 @@ function toStatus(status) {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/http.ts
+var http = __webpack_require__(6803);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __webpack_require__(528);
 // EXTERNAL MODULE: ./src/plan.ts
@@ -127,7 +142,9 @@ var src_paths = __webpack_require__(8431);
 ;// CONCATENATED MODULE: ./src/invalidate.ts
 /**
  * The CloudFront half of a deploy: the paths to invalidate (as given, or 'auto' from what changed), one
- * invalidation per distribution, and the wait, all within 'wait-timeout'.
+ * invalidation per distribution, then the wait. 'wait-timeout' starts when the first CreateInvalidation is
+ * sent and bounds busy retries and the wait together. Creating and waiting are two calls, so the caller
+ * can record what was created before waiting.
  */
 
 
@@ -137,22 +154,71 @@ var src_paths = __webpack_require__(8431);
 
 
 
-async function invalidateAndWait(plan, settings, report) {
-    const cloudFront = createCloudFrontClient();
-    // wait-timeout bounds everything from here: retries while CloudFront is busy, and the wait itself.
-    const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-    const invalidations = await (0,phase/* phase */.O)('Invalidate', () => Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))));
-    report.invalidations = invalidations;
+
+
+/** What the plan changed, with each key's content: the MD5 deployed, or 'deleted'. */
+function planChanges(plan) {
+    const md5 = new Map([...plan.uploads.map((upload) => upload.file), ...plan.headerUpdates].map((f) => [f.key, f.md5]));
+    return (0,src_plan/* changedKeys */.F$)(plan).map((key) => ({ key, content: md5.get(key) ?? 'deleted' }));
+}
+/**
+ * Attempts an invalidation on every target, even when another fails, and records each result in
+ * report.invalidations (a failure as status 'Failed' with its error) before throwing one ActionError that
+ * names every failure. `deploy` identifies this deploy in the CallerReference: pass the same value to
+ * retry the same deploy (e.g. one recorded in the bucket), or leave the default, unique to this run.
+ */
+async function createInvalidations(targets, settings, report, deploy = newDeployId()) {
+    const client = createCloudFrontClient();
+    return (0,phase/* phase */.O)('Invalidate', async () => {
+        // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
+        // a slow GetDistributionConfig or a big change's collapsing.
+        const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
+        const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
+        const invalidations = await Promise.all(targets.map((target, index) => invalidate(client, target, paths[index], { settings, deploy, deadline })));
+        report.invalidations = invalidations;
+        const failed = invalidations.filter((invalidation) => invalidation.status === 'Failed');
+        if (failed.length > 0) {
+            const made = invalidations.filter((i) => i.id).map((i) => `${i.id} on ${i.distributionId}`);
+            throw new errors/* ActionError */.lZ(`${[...new Set(failed.map((i) => i.error))].join(' ')} The files are deployed, but no invalidation was made on ` +
+                `${failed.map((i) => i.distributionId).join(', ')}, which may serve the old files until they expire` +
+                `${made.length > 0 ? ` (made: ${made.join(', ')})` : ''}; the paths are in the 'invalidations' output.`);
+        }
+        return { invalidations, deadline };
+    });
+}
+/**
+ * With 'wait: true', waits for every InProgress invalidation until the deadline. When one wait fails
+ * (its status cannot be read), the others stop at once: the step fails either way.
+ */
+async function waitForInvalidations(created, settings, report) {
     if (!settings.wait || settings.dryRun)
         return;
-    const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
+    const pending = created.invalidations.filter((invalidation) => invalidation.status === 'InProgress');
     if (pending.length === 0)
         return;
+    const client = createCloudFrontClient();
     await (0,phase/* phase */.O)('Wait', async () => {
+        const stop = new AbortController();
         await Promise.all(pending.map(async (invalidation) => {
-            invalidation.status = await (0,phase/* translateAwsErrors */.L)(cloudFrontContext(invalidation.distributionId), () => waitForInvalidation(cloudFront, invalidation, deadline));
-            core/* info */.pq(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
+            const until = { deadline: created.deadline, abortSignal: stop.signal };
+            try {
+                invalidation.status = await waitForInvalidation(client, invalidation, until);
+            }
+            catch (error) {
+                invalidation.error = explain(error, invalidation.distributionId);
+                stop.abort();
+            }
+            const why = invalidation.error ? ` (${invalidation.error})` : '';
+            core/* info */.pq(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
         }));
+        report.invalidations = created.invalidations;
+        const unreadable = pending.filter((invalidation) => invalidation.error);
+        if (unreadable.length > 0) {
+            const others = pending.length > unreadable.length ? '; stopped waiting for the others' : '';
+            throw new errors/* ActionError */.lZ(`${[...new Set(unreadable.map((i) => i.error))].join(' ')} Could not check invalidation ` +
+                `${unreadable.map((i) => `${i.id} on ${i.distributionId}`).join(', ')}${others}. ` +
+                `The files are deployed and the invalidations go on.`);
+        }
         const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
         if (late.length > 0) {
             throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
@@ -160,9 +226,18 @@ async function invalidateAndWait(plan, settings, report) {
         }
     });
 }
-async function invalidate(client, distributionId, plan, settings, deadline) {
-    const context = cloudFrontContext(distributionId);
-    const paths = await (0,phase/* translateAwsErrors */.L)(context, () => invalidationPaths(client, distributionId, plan, settings));
+/** One distribution's invalidation; never throws: a failure is recorded as 'Failed' with its error. */
+async function invalidate(client, target, computed, options) {
+    const { distributionId } = target;
+    const { settings } = options;
+    const failed = (error, paths) => {
+        const message = explain(error, distributionId);
+        core/* info */.pq(`✗ ${distributionId}: ${message}`);
+        return { distributionId, id: '', status: 'Failed', paths, error: message };
+    };
+    if (computed.status === 'rejected')
+        return failed(computed.reason, []);
+    const paths = computed.value;
     if (paths.length === 0) {
         core/* info */.pq(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
         return { distributionId, id: '', status: 'Skipped', paths: [] };
@@ -171,31 +246,45 @@ async function invalidate(client, distributionId, plan, settings, deadline) {
         core/* info */.pq(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
-    const created = await (0,phase/* translateAwsErrors */.L)(context, () => createInvalidation(client, {
-        distributionId,
-        deployed: `s3://${settings.bucket}/${settings.prefix}`,
-        paths,
-        run: runIdentity(),
-        deadline,
-        onRetry: core/* info */.pq,
-    }));
-    core/* info */.pq(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
-    return created;
+    try {
+        const reference = callerReference({
+            deploy: options.deploy,
+            distributionId,
+            deployed: `s3://${settings.bucket}/${settings.prefix}`,
+            paths,
+            changes: target.changes,
+        });
+        const created = await createInvalidation(client, {
+            distributionId,
+            paths,
+            callerReference: reference,
+            deadline: options.deadline,
+            onRetry: core/* info */.pq,
+        });
+        core/* info */.pq(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+        return created;
+    }
+    catch (error) {
+        return failed(error, paths);
+    }
 }
-/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
-async function invalidationPaths(client, distributionId, plan, settings) {
+/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path. */
+async function invalidationPaths(client, target, settings) {
     if (settings.paths !== 'auto')
         return settings.paths.map(src_paths/* encodeInvalidationPath */.Ex);
-    const keys = (0,src_plan/* changedKeys */.F$)(plan);
-    if (keys.length === 0)
+    if (target.changes.length === 0)
         return [];
-    const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-    const exact = keys.flatMap((key) => (0,src_paths/* urlPathsForKey */.Av)(settings.prefix + key, originPrefix)).map(src_paths/* encodeInvalidationPath */.Ex);
-    const paths = (0,src_paths/* collapsePaths */.Mq)(exact, settings.maxInvalidationPaths);
-    if (paths.length < new Set(exact).size) {
-        core/* info */.pq(`${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+    const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
+    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefix, settings.maxInvalidationPaths);
+    if (paths.length < urls) {
+        core/* info */.pq(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
+}
+/** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
+function pathsForKeys(keys, originPrefix, max) {
+    const exact = (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix);
+    return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, max), urls: exact.length };
 }
 async function readOriginPrefix(client, distributionId, bucket) {
     try {
@@ -214,20 +303,28 @@ async function readOriginPrefix(client, distributionId, bucket) {
         return '';
     }
 }
-function cloudFrontContext(distributionId) {
-    return { service: 'CloudFront', distributionId };
+/** A failed CloudFront call in the user's terms; the stack only in debug logs. */
+function explain(error, distributionId) {
+    if (error instanceof Error && error.stack)
+        core/* debug */.Yz(error.stack);
+    return (0,errors/* describeAwsError */.Pp)(error, { service: 'CloudFront', distributionId });
 }
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
 function createCloudFrontClient() {
-    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6 });
+    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6, requestHandler: (0,http/* requestHandlerOptions */.eS)() });
 }
-function runIdentity() {
+/**
+ * The run, attempt, job and step, for people reading the reference in the console, and a random part:
+ * matrix legs and repeated reusable-workflow calls share all four, and one of them may put back content
+ * (A -> B -> A) whose first invalidation was created before B was cached. Retries inside this run reuse
+ * the reference; a new process is a new deploy unless its caller passes the deploy it resumes.
+ */
+function newDeployId() {
+    const nonce = (0,external_node_crypto_.randomBytes)(4).toString('hex');
     const { runId, runAttempt, job, action } = github/* context */._;
-    if (!runId) {
-        // Outside Actions (a local run) there is no run to be idempotent with.
-        return { runId: `local${Date.now()}`, runAttempt: '1', job: 'local', step: 'local' };
-    }
-    return { runId: String(runId), runAttempt: String(runAttempt || 1), job, step: action };
+    if (!runId)
+        return `local-${nonce}`;
+    return `${runId}-${runAttempt || 1}-${job}-${action}-${nonce}`;
 }
 
 

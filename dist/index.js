@@ -64506,6 +64506,18 @@ function httpStatus(error) {
     return meta?.httpStatusCode;
 }
 const CREDENTIALS_HINT = 'Check the credentials step before this one (aws-actions/configure-aws-credentials) and that its role or keys are current.';
+/** S3 names what it refused in its error body (ArgumentName, ArgumentValue); the SDK copies them onto the error. */
+function describeS3InvalidArgument(error, target, original) {
+    const { ArgumentName: name, ArgumentValue: value } = error;
+    const argumentName = typeof name === 'string' ? name : '';
+    const argument = argumentName
+        ? ` (${argumentName}${typeof value === 'string' && value !== '' ? `: '${value}'` : ''})`
+        : '';
+    const hint = /encrypt|\bkms\b|\bsse\b|server-side/i.test(`${original} ${argumentName}`)
+        ? " The bucket's encryption settings probably ask for server-side encryption this upload did not send: set 'server-side-encryption' (and 'sse-kms-key-id' for a particular KMS key) to match them."
+        : ' Check the header rules (cache-control, content-type, content-encoding); an S3-compatible store may not support every header S3 does.';
+    return `S3 refused a request to ${target} as invalid${argument}: ${original.replace(/\.$/, '')}.${hint}`;
+}
 /**
  * Explains a failed AWS call in the user's terms: what failed, on which resource, and what to check. What
  * went wrong on this side (an ActionError, a local file that could not be read) is not blamed on AWS.
@@ -64562,7 +64574,9 @@ function describeAwsError(error, context) {
         case 'BatchTooLarge':
             return `Too many invalidation paths for ${target} in one request (CloudFront allows 3,000).`;
         case 'InvalidArgument':
-            return `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+            return context.service === 'S3'
+                ? describeS3InvalidArgument(error, target, original)
+                : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
         case 'ECONNREFUSED':
         case 'ENOTFOUND':
         case 'EAI_AGAIN':
@@ -65915,13 +65929,15 @@ function firstMatch(rules, key) {
     }
     return undefined;
 }
-/** Pre-compressed files keep the type of what they contain: `app.js.gz` is JavaScript, gzip-encoded. */
-const COMPRESSED_EXTENSIONS = { '.gz': 'gzip', '.br': 'br' };
+/** The name ending that marks a file as holding its inner name's bytes in that encoding. */
+const ENCODING_EXTENSIONS = { gzip: '.gz', br: '.br' };
 function headersFor(key, rules) {
-    // A .tar.gz is an archive to download as it is, not a compressed page.
-    const extension = key.endsWith('.tar.gz') ? undefined : /\.(gz|br)$/.exec(key)?.[0];
-    const encoding = firstMatch(rules.contentEncoding, key) ?? (extension ? COMPRESSED_EXTENSIONS[extension] : undefined);
-    const typeFrom = encoding && extension ? key.slice(0, -extension.length) : key;
+    // Content-Encoding only where a rule asks for it: a browser undoes the encoding, so a downloadable
+    // data.csv.gz or sitemap.xml.gz would arrive decompressed under its .gz name.
+    const encoding = firstMatch(rules.contentEncoding, key);
+    const extension = encoding === undefined ? undefined : ENCODING_EXTENSIONS[encoding.toLowerCase()];
+    // Served encoded, app.js.gz is JavaScript: its type comes from the name inside.
+    const typeFrom = extension && key.endsWith(extension) ? key.slice(0, -extension.length) : key;
     const headers = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
     const cacheControl = firstMatch(rules.cacheControl, key);
     if (cacheControl)
@@ -65932,6 +65948,7 @@ function headersFor(key, rules) {
 }
 /** Types whose bytes are text: served with a charset so browsers do not guess. */
 const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
+/** From the file name (the mime library); .br, which has no registered type, is application/octet-stream. */
 function contentTypeFor(key) {
     const type = src.getType(key) ?? 'application/octet-stream';
     return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
@@ -65943,27 +65960,126 @@ function sameHeaders(a, b) {
 
 /***/ }),
 
+/***/ 6803:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   eS: () => (/* binding */ requestHandlerOptions)
+/* harmony export */ });
+/* unused harmony exports nodeHasProxySupport, planProxy */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
+
+/** Lower-case first: where both are set, Node (like curl) uses the lower-case one. */
+const PROXY_VARIABLES = {
+    https: ['https_proxy', 'HTTPS_PROXY'],
+    http: ['http_proxy', 'HTTP_PROXY'],
+};
+const NO_PROXY_VARIABLES = ['no_proxy', 'NO_PROXY'];
+/** Node 24.5+ and 22.21+ take `proxyEnv` in http(s).Agent. */
+function nodeHasProxySupport(version) {
+    const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+    return major >= 25 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
+}
+/**
+ * Pure: the proxy settings Node's agents get from the environment. A URL without a scheme
+ * ('proxy.corp:3128') is read as http://, as curl and the AWS CLI read it; Node would ignore it and
+ * connect directly. A scheme Node cannot use (socks5://) is dropped with a warning, not silently.
+ */
+function planProxy(env, nodeVersion) {
+    const proxyEnv = {};
+    const warnings = [];
+    const secrets = [];
+    const used = [];
+    for (const [scheme, names] of Object.entries(PROXY_VARIABLES)) {
+        const name = names.find((candidate) => env[candidate]?.trim());
+        if (!name)
+            continue;
+        const raw = env[name].trim();
+        const url = parseProxyUrl(raw);
+        if (!url) {
+            warnings.push(`${name} is not an http:// or https:// proxy URL, so ${scheme} requests do not use it: '${withoutPassword(raw)}'.`);
+            continue;
+        }
+        proxyEnv[name] = url.href;
+        if (url.password)
+            secrets.push(decodeURIComponent(url.password));
+        used.push(`${scheme} requests through ${withoutPassword(url.href)} (${name})`);
+    }
+    if (used.length === 0)
+        return { warnings, secrets };
+    const noProxyName = NO_PROXY_VARIABLES.find((candidate) => env[candidate]?.trim());
+    const noProxy = noProxyName ? env[noProxyName].trim() : '';
+    if (noProxyName)
+        proxyEnv[noProxyName] = noProxy;
+    if (!nodeHasProxySupport(nodeVersion)) {
+        warnings.push(`A proxy is set (${used.join('; ')}) but Node.js ${nodeVersion} cannot use one, so requests go directly. ` +
+            `The action's own runtime (node24) uses it.`);
+        return { warnings, secrets };
+    }
+    const info = `Proxy: ${used.join('; ')}${noProxy ? `; direct for NO_PROXY ${noProxy}` : ''}.`;
+    return { proxyEnv, info, warnings, secrets };
+}
+function parseProxyUrl(raw) {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+    try {
+        const url = new URL(withScheme);
+        return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function withoutPassword(value) {
+    return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+let reported = false;
+/**
+ * The SDK's request handler options (keep-alive sockets, at most `maxSockets` each; the SDK's own default
+ * of 50 when not given) with the environment's proxy. Logs what it found once per run.
+ */
+function requestHandlerOptions(maxSockets) {
+    const plan = planProxy(process.env, process.version);
+    if (!reported) {
+        reported = true;
+        for (const secret of plan.secrets)
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
+        for (const warning of plan.warnings)
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(warning);
+        if (plan.info)
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(plan.info);
+    }
+    const options = {
+        keepAlive: true,
+        ...(maxSockets === undefined ? {} : { maxSockets }),
+        ...(plan.proxyEnv ? { proxyEnv: plan.proxyEnv } : {}),
+    };
+    return { httpAgent: options, httpsAgent: options };
+}
+
+
+/***/ }),
+
 /***/ 8431:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Av: () => (/* binding */ urlPathsForKey),
 /* harmony export */   BF: () => (/* binding */ MAX_PATHS_PER_INVALIDATION),
 /* harmony export */   Ex: () => (/* binding */ encodeInvalidationPath),
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
+/* harmony export */   UK: () => (/* binding */ autoInvalidationPaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
-/* unused harmony export MAX_WILDCARD_PATHS */
+/* unused harmony exports MAX_WILDCARD_PATHS, urlPathsForKey */
 /**
- * Pure rules for CloudFront invalidation paths: what CloudFront accepts and how it must be encoded.
- * No network here.
+ * Pure rules for CloudFront invalidation paths: what CloudFront accepts, how a path must be spelled to
+ * match what visitors request, and how many paths collapse into a few wildcards. No network here.
  */
 /** CloudFront's limit on paths in one invalidation request. */
 const MAX_PATHS_PER_INVALIDATION = 3000;
 /** CloudFront's limit on wildcard paths in progress per distribution, so also in one request. */
 const MAX_WILDCARD_PATHS = 15;
-const isWildcard = (path) => path.endsWith('*');
 const MAX_PATH_LENGTH = 4000;
+const isWildcard = (path) => path.endsWith('*');
 /** Returns what is wrong with the paths, or undefined when CloudFront will accept them. */
 function checkInvalidationPaths(paths) {
     if (paths.length > MAX_PATHS_PER_INVALIDATION) {
@@ -65988,23 +66104,22 @@ function checkInvalidationPaths(paths) {
 }
 // RFC 1738's unsafe characters, which CloudFront wants percent-encoded; '%' is handled apart.
 const UNSAFE = new Set([' ', '"', '<', '>', '#', '{', '}', '|', '\\', '^', '~', '[', ']', '`']);
+const needsEncoding = (char) => char < '!' || char > '~' || UNSAFE.has(char);
 /**
- * Encodes a path the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe characters
- * percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a path the
- * user already encoded is not encoded twice.
+ * Encodes a path the user wrote the way CloudFront matches cache keys: non-ASCII and RFC 1738 unsafe
+ * characters percent-encoded (UTF-8), everything else left alone. An existing '%XX' escape is kept, so a
+ * path the user already encoded is not encoded twice.
  */
 function encodeInvalidationPath(path) {
     let encoded = '';
     for (let index = 0; index < path.length; index++) {
         const char = path[index];
-        const code = char.charCodeAt(0);
         if (char === '%') {
             encoded += /^[0-9A-Fa-f]{2}$/.test(path.slice(index + 1, index + 3)) ? '%' : '%25';
         }
-        else if (code < 0x21 || code > 0x7e || UNSAFE.has(char)) {
+        else if (needsEncoding(char)) {
             // A surrogate pair must be encoded as one code point.
-            const codePoint = path.codePointAt(index);
-            const whole = String.fromCodePoint(codePoint);
+            const whole = String.fromCodePoint(path.codePointAt(index));
             encoded += encodeUtf8(whole);
             index += whole.length - 1;
         }
@@ -66033,43 +66148,195 @@ function urlPathsForKey(fullKey, originPrefix) {
     return directory === '/' ? [urlPath, '/'] : [urlPath, directory, directory.slice(0, -1)];
 }
 /**
- * Shrinks a list of exact paths to at most `max` (and at most 15 wildcards) by replacing the entries under
- * one directory with `directory/*`, narrowest directory first, until it fits; '/*' is the last resort.
- * Input must be encoded.
+ * Where a name cannot be invalidated exactly, the path stops there and ends in '*': at '*' itself
+ * (CloudFront reads it as a wildcard, and only at the end), and at the unsafe characters browsers send
+ * raw from a link as written (WHATWG URL; `new URL('https://x/a~b').pathname` is '/a~b') while link
+ * generators (encodeURI) or RFC 1738 encoders send them encoded. CloudFront refuses them raw in an
+ * invalidation (InvalidArgument, "invalid invalidation paths": aws/aws-sdk#525, bep/s3deploy#46 for '~'),
+ * and the encoded path misses the raw request (aws/aws-sdk#525: '%7E' left webpack's 'runtime~main.js'
+ * cached), so only a wildcard covers both spellings.
  */
-function collapsePaths(paths, max) {
-    let entries = [...new Set(paths)].sort();
-    while (entries.length > max || entries.filter(isWildcard).length > MAX_WILDCARD_PATHS) {
-        const directory = deepestSharedDirectory(entries);
-        if (directory === undefined)
-            return ['/*'];
-        const covered = (entry) => entry.startsWith(directory) && entry !== `${directory}*`;
-        entries = [...entries.filter((entry) => !covered(entry)), `${directory}*`].sort();
-    }
-    return entries;
-}
-/** The deepest directory ('/a/b/') that has two or more entries under it; ties go to the fuller one. */
-function deepestSharedDirectory(entries) {
-    const counts = new Map();
-    for (const entry of entries) {
-        // A wildcard '/a/b/*' sits in '/a/b/'; counting it there lets it merge with its siblings.
-        const parts = entry.split('/');
-        for (let depth = 1; depth < parts.length; depth++) {
-            const directory = `${parts.slice(0, depth).join('/')}/`;
-            if (`${directory}*` === entry)
-                continue;
-            counts.set(directory, (counts.get(directory) ?? 0) + 1);
+const CUT = new Set(['*', '~', '|', '^', '[', ']']);
+const PLAIN = /^[\w./-]*$/;
+/**
+ * The invalidation paths for changed keys: every spelling of their URLs that a visitor's request can carry,
+ * encoded, deduplicated, sorted, each one a path CloudFront accepts. Beyond CloudFront's documented form
+ * (non-ASCII and RFC 1738 unsafe characters encoded), a key's '%' is always '%25' and '?' is '%3F' (a bare
+ * '?' starts the query string); a '+' gives two paths, raw and '%2B' (S3 may read a raw '+' as a space, so
+ * links encode it); a name that cannot be spelled exactly is covered by the narrowest wildcard (see CUT),
+ * and so is a URL longer than CloudFront's 4,000 characters. `originPrefix` as for `urlPathsForKey`.
+ */
+function autoInvalidationPaths(keys, originPrefix) {
+    const paths = new Set();
+    for (const key of keys) {
+        for (const url of urlPathsForKey(key, originPrefix)) {
+            if (PLAIN.test(url) && url.length <= MAX_PATH_LENGTH)
+                paths.add(url);
+            else
+                for (const spelling of spellings(url))
+                    paths.add(spelling);
         }
     }
-    let best;
-    for (const [directory, count] of counts) {
-        if (count < 2)
-            continue;
-        const depth = directory.split('/').length;
-        if (!best || depth > best.depth || (depth === best.depth && count > best.count))
-            best = { directory, depth, count };
+    return [...paths].sort();
+}
+function spellings(url) {
+    const tokens = []; // one per character of the URL, encoded
+    let cut = false;
+    for (const char of url) {
+        if (CUT.has(char)) {
+            cut = true;
+            break;
+        }
+        tokens.push(char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char);
     }
-    return best?.directory;
+    const variants = tokens.includes('+') ? [tokens, tokens.map((token) => (token === '+' ? '%2B' : token))] : [tokens];
+    return variants.map((variant) => fit(variant, cut));
+}
+/** Joins encoded characters into a path CloudFront accepts: too long, the longest prefix that fits + '*'. */
+function fit(tokens, cut) {
+    const whole = tokens.join('');
+    if (!cut && whole.length <= MAX_PATH_LENGTH)
+        return whole;
+    if (whole.length < MAX_PATH_LENGTH)
+        return `${whole}*`;
+    let prefix = '';
+    for (const token of tokens) {
+        if (prefix.length + token.length >= MAX_PATH_LENGTH)
+            break;
+        prefix += token;
+    }
+    return `${prefix}*`;
+}
+/**
+ * Shrinks encoded paths to at most `max` (and at most 15 wildcards, CloudFront's limit in progress).
+ * While there are too many paths, the deepest directory with two or more paths under it (ties: the one
+ * with more; then the first in sorted order) becomes `directory/*`. If the paths then fit but wildcards are
+ * too many, the same is done counting wildcards only, so exact paths are not widened for nothing. '/*' is
+ * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
+ * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
+ * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ */
+function collapsePaths(paths, max) {
+    const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
+    const total = (count) => root[count] + (root.collapsed ? 1 : 0);
+    mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
+    mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+    if (total('entries') > max)
+        return ['/*'];
+    const collapsed = listPaths(root).sort();
+    // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
+    return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+/** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
+function dropCovered(sorted) {
+    const covered = new Set();
+    const prefixes = sorted.filter(isWildcard).map((wildcard) => wildcard.slice(0, -1));
+    // Shortest first: a wildcard covered by a shorter one covers nothing more.
+    for (const prefix of prefixes.sort((a, b) => a.length - b.length)) {
+        const wildcard = `${prefix}*`;
+        if (covered.has(lowerBound(sorted, wildcard)))
+            continue;
+        for (let index = lowerBound(sorted, prefix); sorted[index]?.startsWith(prefix); index++) {
+            if (sorted[index] !== wildcard)
+                covered.add(index);
+        }
+    }
+    return covered.size === 0 ? [...sorted] : sorted.filter((_, index) => !covered.has(index));
+}
+function lowerBound(sorted, value) {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (sorted[middle] < value)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+/** The directories of the paths, by depth (levels[0] is the root), each counting what lies under it. */
+function directoryTree(paths) {
+    const directory = (path, parent) => ({
+        path,
+        parent,
+        children: new Map(),
+        files: [],
+        entries: 0,
+        wildcards: 0,
+        collapsed: false,
+    });
+    const root = directory('/', undefined);
+    const levels = [[root]];
+    for (const path of paths) {
+        let parent = root;
+        let depth = 0;
+        for (let slash = path.indexOf('/', 1); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+            depth++;
+            const name = path.slice(parent.path.length, slash + 1);
+            let child = parent.children.get(name);
+            if (!child) {
+                child = directory(path.slice(0, slash + 1), parent);
+                parent.children.set(name, child);
+                (levels[depth] ??= []).push(child);
+            }
+            parent = child;
+        }
+        // A directory's own wildcard counts in the directories above it, not in its own.
+        let counted = parent;
+        if (path === `${parent.path}*`) {
+            parent.collapsed = true;
+            counted = parent.parent;
+        }
+        else {
+            parent.files.push(path);
+        }
+        for (; counted; counted = counted.parent) {
+            counted.entries++;
+            if (isWildcard(path))
+                counted.wildcards++;
+        }
+    }
+    return { root, levels };
+}
+/**
+ * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ */
+function mergeDeepestFirst(levels, count, done) {
+    for (let depth = levels.length - 1; depth >= 0; depth--) {
+        if (done())
+            return;
+        const candidates = (levels[depth] ?? [])
+            .filter((directory) => directory[count] >= 2)
+            .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
+        for (const directory of candidates) {
+            if (done())
+                return;
+            collapse(directory);
+        }
+    }
+}
+function collapse(directory) {
+    // Everything under it becomes one wildcard: the counts above drop by what it held, less that one.
+    const entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
+    const wildcards = directory.wildcards + (directory.collapsed ? 1 : 0) - 1;
+    Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true });
+    for (let above = directory.parent; above; above = above.parent) {
+        above.entries -= entries;
+        above.wildcards -= wildcards;
+    }
+}
+function listPaths(directory, paths = []) {
+    if (directory.collapsed) {
+        paths.push(`${directory.path}*`);
+        return paths;
+    }
+    for (const file of directory.files)
+        paths.push(file);
+    for (const child of directory.children.values())
+        listPaths(child, paths);
+    return paths;
 }
 
 
@@ -66392,6 +66659,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 8500:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 
 /***/ }),
 
@@ -69648,6 +69922,8 @@ var dist_cjs = __nccwpck_require__(3711);
 var errors = __nccwpck_require__(3916);
 // EXTERNAL MODULE: ./src/format.ts
 var format = __nccwpck_require__(6264);
+// EXTERNAL MODULE: ./src/http.ts
+var src_http = __nccwpck_require__(6803);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
@@ -69695,7 +69971,8 @@ const DEFAULT_CONCURRENCY = 64;
 const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
 const DEFAULT_MAX_INVALIDATION_PATHS = 15;
 const DEFAULT_MAX_DELETES = 1000;
-function parseInputs(read, workspace = process.cwd()) {
+/** `env`: only to tell AWS from an S3-compatible store (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL), for 'region'. */
+function parseInputs(read, workspace = process.cwd(), env = process.env) {
     const source = required(read, Input.source);
     const distributionIds = parseDistributionIds(read(Input.distributionId));
     const wait = parseBoolean(read, Input.wait, false);
@@ -69730,7 +70007,7 @@ function parseInputs(read, workspace = process.cwd()) {
         }),
         delete: parseBoolean(read, Input.delete, false),
         concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
-        region: parseRegion(read(Input.region).trim()),
+        region: parseRegion(read(Input.region).trim(), Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL)),
         forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
         dryRun: parseBoolean(read, Input.dryRun, false),
     };
@@ -69829,13 +70106,32 @@ function parseGlobs(read, name) {
         (0,headers/* globMatcher */.fU)(glob, name);
     return globs;
 }
-/** The AWS partitions' region patterns (as in the SDK's partitions data), plus R2-style 'auto'. */
-const REGION = /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+|auto)$/;
-function parseRegion(value) {
-    if (value !== '' && !REGION.test(value)) {
-        throw new errors/* ActionError */.lZ(`Input 'region' must be an AWS region like us-east-1 or eu-west-2, got '${value}'.`);
+/**
+ * AWS's regions, by partition (as in the SDK's partitions data): without a custom endpoint a name outside
+ * them ('eu-central') is a typo that would only fail later as an unreachable host.
+ */
+const AWS_REGION = /^((us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us-isof|eu-isoe)-[a-z]+-\d+|eusc-de-[a-z]+-\d+)$/;
+/**
+ * Behind AWS_ENDPOINT_URL_S3, any name the store uses (fr-par, nyc3, garage, auto, MinIO's own): a host
+ * label as the SDK requires, narrowed to lower case, since the region inside a signature is compared as
+ * written and 'EU-WEST-1' would only fail later as a vague 400.
+ */
+const ANY_REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+function parseRegion(value, customEndpoint) {
+    if (value === '' || AWS_REGION.test(value) || (customEndpoint && ANY_REGION.test(value)))
+        return value;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^[\w.-]+(\.[a-z]{2,}|:\d+)\/?$/i.test(value)) {
+        throw new errors/* ActionError */.lZ(`Input 'region' is a region name, not an endpoint: got '${value}'. Give an S3-compatible store's address in the environment variable AWS_ENDPOINT_URL_S3 (often with force-path-style: true), and its region here (e.g. auto for R2, us-east-1 for MinIO).`);
     }
-    return value;
+    if (/^arn:/i.test(value)) {
+        throw new errors/* ActionError */.lZ(`Input 'region' is a region name like eu-west-1, not an ARN: got '${value}'.`);
+    }
+    const guess = value.toLowerCase().replace(/[\s_.]+/g, '-');
+    const hint = guess !== value && AWS_REGION.test(guess) ? ` Did you mean '${guess}'?` : '';
+    if (customEndpoint || !ANY_REGION.test(value)) {
+        throw new errors/* ActionError */.lZ(`Input 'region' must be a region name of lower-case letters, digits and dashes, like eu-west-1, fr-par or auto, got '${value}'.${hint}`);
+    }
+    throw new errors/* ActionError */.lZ(`Input 'region' must be an AWS region like us-east-1 or eu-central-1, got '${value}'. For an S3-compatible store, set the environment variable AWS_ENDPOINT_URL_S3 to its address; then its own region names (fr-par, auto) are accepted.`);
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -69923,22 +70219,14 @@ async function mapWithLimit(items, limit, fn) {
     await Promise.all(workers);
     return results;
 }
-/** Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. */
+/**
+ * Allows at most `limit` calls of run() in flight at once; the rest wait their turn, in order. A budget of
+ * one unit per call: it counts a slot as taken when it hands it over, not when the woken caller resumes,
+ * so a newcomer arriving in between cannot slip in beside it.
+ */
 function createLimiter(limit) {
-    let active = 0;
-    const waiting = [];
-    return async (fn) => {
-        if (active >= limit)
-            await new Promise((resolve) => waiting.push(resolve));
-        active++;
-        try {
-            return await fn();
-        }
-        finally {
-            active--;
-            waiting.shift()?.();
-        }
-    };
+    const budget = createBudget(limit);
+    return (fn) => budget(1, fn);
 }
 /**
  * A budget of units (bytes) shared by concurrent calls: run(amount, fn) waits until `amount` fits, in
@@ -70036,9 +70324,12 @@ function createBufferPool(capacity) {
 
 
 
-/** Never deployed: version-control data and desktop litter. The walk does not even enter .git/. */
+/**
+ * Never deployed, at any depth: version-control data (a nested repository's .git/ folder, or the .git file
+ * that marks a submodule or worktree) and desktop litter. The walk does not even enter a .git/ folder.
+ */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
-const DEFAULT_EXCLUDES = ['.git/**', '.DS_Store', MANIFEST_KEY];
+const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', MANIFEST_KEY];
 const HASH_CONCURRENCY = 16;
 /**
  * Hashing pauses this often so the listing running alongside makes progress: its first request waits on a
@@ -70310,7 +70601,9 @@ function resultLine(report) {
     const o = outputsOf(report);
     const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
     const invalidations = report.invalidations
-        .map((i) => i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`)
+        .map((i) => i.id
+        ? `invalidation ${i.id} on ${i.distributionId} ${i.status}`
+        : `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation'}`)
         .join(', ');
     const changes = report.dryRun
         ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
@@ -70335,14 +70628,15 @@ function summaryMarkdown(report) {
         lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
     if (report.failedDeletes.length > 0)
         lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-    for (const { distributionId, id, status, paths } of report.invalidations) {
+    for (const { distributionId, id, status, paths, error } of report.invalidations) {
         const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
         const shown = paths
             .slice(0, 10)
             .map((p) => `\`${p}\``)
             .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
         const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
-        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
+        const why = error ? ` (${escapeMarkdown(error)})` : '';
+        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
     }
     lines.push(`| Time | ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)} |`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
@@ -70588,6 +70882,7 @@ async function deleteObjects(keys, target) {
 
 
 
+
 const coreLogger = { info: core/* info */.pq, warning: core/* warning */.$e, debug: core/* debug */.Yz };
 async function run() {
     let report;
@@ -70654,8 +70949,10 @@ async function deploy(settings, report) {
     if (settings.distributionIds.length === 0)
         return;
     // Loaded only when there is a distribution: the CloudFront SDK is a large share of start-up time.
-    const { invalidateAndWait } = await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-    await invalidateAndWait(plan, settings, report);
+    const { createInvalidations, planChanges, waitForInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(205), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
+    const changes = planChanges(plan);
+    const targets = settings.distributionIds.map((distributionId) => ({ distributionId, changes }));
+    await waitForInvalidations(await createInvalidations(targets, settings, report), settings, report);
 }
 /**
  * Zero-downtime order: new and changed assets, then entry points (HTML, feeds, sitemaps, manifests), then
@@ -70736,10 +71033,7 @@ function createS3Client(settings) {
         maxAttempts: S3_MAX_ATTEMPTS,
         forcePathStyle: settings.forcePathStyle,
         // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
-        requestHandler: {
-            httpAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
-            httpsAgent: { keepAlive: true, maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT },
-        },
+        requestHandler: (0,src_http/* requestHandlerOptions */.eS)(settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT),
         // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',

@@ -4,6 +4,14 @@ export interface LocalDistribution {
   bucketDomain?: string;
   /** The origin path, '' by default. */
   originPath?: string;
+  /** The server's completeAfterMs for this distribution's invalidations, unless set here. */
+  completeAfterMs?: number;
+}
+export interface FaultOptions {
+  /** How many calls (1 by default). */
+  times?: number;
+  /** Only calls on this distribution (all by default). */
+  distributionId?: string;
 }
 export interface StoredInvalidation {
   id: string;
@@ -17,6 +25,8 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** When it arrived, ms since the epoch. */
+  at: number;
 }
 export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'GetDistributionConfig' | 'ListInvalidations';
 export interface LocalCloudFrontServer {
@@ -26,9 +36,18 @@ export interface LocalCloudFrontServer {
   requests: RecordedRequest[];
   /** The distribution's invalidations, oldest first; throws for an unknown distribution. */
   invalidations(distributionId: string): StoredInvalidation[];
-  /** The next `times` calls of the operation answer with this AWS error code and its HTTP status. */
-  failNext(operation: Operation, errorCode: string, times?: number): void;
-  /** Drops every injected error still queued. */
+  /**
+   * The next `times` calls of the operation answer with this AWS error code and its HTTP status. With
+   * `afterHandling`, the operation takes effect first and only its answer is the error (a lost response).
+   */
+  failNext(
+    operation: Operation,
+    errorCode: string,
+    times?: number | (FaultOptions & { afterHandling?: boolean }),
+  ): void;
+  /** The next calls of the operation take effect at once but are answered `ms` later. */
+  delayNext(operation: Operation, ms: number, options?: FaultOptions): void;
+  /** Drops every injected error and delay still queued. */
   clearFailures(): void;
   close(): Promise<void>;
 }

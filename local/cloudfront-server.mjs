@@ -68,7 +68,7 @@ const newInvalidationId = () => `I${Array.from(randomBytes(13), (byte) => ID_ALP
 
 /**
  * @param {{ port?: number, host?: string, completeAfterMs?: number, quiet?: boolean,
- *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string }> }} [options]
+ *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string, completeAfterMs?: number }> }} [options]
  */
 export async function startCloudFrontServer({
   port = 0,
@@ -77,7 +77,7 @@ export async function startCloudFrontServer({
   quiet = true,
   distributions = [{ id: 'E2EXAMPLE0000' }],
 } = {}) {
-  /** @type {Map<string, { id: string, bucketDomain: string, originPath: string, invalidations: any[] }>} */
+  /** @type {Map<string, { id: string, bucketDomain: string, originPath: string, completeAfterMs: number, invalidations: any[] }>} */
   const known = new Map(
     distributions.map((d) => [
       d.id,
@@ -85,15 +85,17 @@ export async function startCloudFrontServer({
         id: d.id,
         bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com',
         originPath: d.originPath ?? '',
+        completeAfterMs: d.completeAfterMs ?? completeAfterMs,
         invalidations: [],
       },
     ]),
   );
   const requests = [];
-  const injected = new Map(); // operation -> [{ code, times }]
+  const injected = new Map(); // operation -> [{ code, times, distributionId, afterHandling }]
+  const delays = new Map(); // operation -> [{ ms, times, distributionId }]
 
   const statusOf = (invalidation) =>
-    Date.now() - invalidation.created >= completeAfterMs ? 'Completed' : 'InProgress';
+    Date.now() - invalidation.created >= invalidation.completeAfterMs ? 'Completed' : 'InProgress';
 
   function distribution(id) {
     const found = known.get(id);
@@ -166,7 +168,13 @@ export async function startCloudFrontServer({
         'Processing your request would cause the maximum number of in-progress invalidations to be exceeded.',
       );
     }
-    const invalidation = { id: newInvalidationId(), callerReference, paths, created: Date.now() };
+    const invalidation = {
+      id: newInvalidationId(),
+      callerReference,
+      paths,
+      created: Date.now(),
+      completeAfterMs: target.completeAfterMs,
+    };
     target.invalidations.push(invalidation);
     return invalidation;
   }
@@ -289,13 +297,29 @@ export async function startCloudFrontServer({
       throw new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
 
-  function injectedError(operation) {
-    const queue = injected.get(operation);
-    const next = queue?.[0];
+  /** Takes the next queued fault of this operation that applies to this distribution, if any. */
+  function takeNext(queues, operation, distributionId) {
+    const queue = queues.get(operation) ?? [];
+    const index = queue.findIndex((entry) => !entry.distributionId || entry.distributionId === distributionId);
+    const next = queue[index];
     if (!next) return undefined;
     next.times -= 1;
-    if (next.times <= 0) queue.shift();
-    return new ApiError(next.code, `Injected ${next.code}`);
+    if (next.times <= 0) queue.splice(index, 1);
+    return next;
+  }
+
+  /** Queues a fault: `times` as a number (the original signature) or in an options object. */
+  function enqueue(queues, operation, entry, timesOrOptions) {
+    const options = typeof timesOrOptions === 'number' ? { times: timesOrOptions } : (timesOrOptions ?? {});
+    queues.set(operation, [
+      ...(queues.get(operation) ?? []),
+      {
+        ...entry,
+        times: options.times ?? 1,
+        distributionId: options.distributionId,
+        afterHandling: options.afterHandling,
+      },
+    ]);
   }
 
   const server = http.createServer((request, response) => {
@@ -304,15 +328,19 @@ export async function startCloudFrontServer({
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      requests.push({ method: request.method ?? '', path, headers: request.headers, body });
+      requests.push({ method: request.method ?? '', path, headers: request.headers, body, at: Date.now() });
       const requestId = randomUUID();
       const [operation, handle] = route(request.method, path, body);
+      const distributionId = /^\/2020-05-31\/distribution\/([^/]+)\//.exec(path)?.[1];
+      const delay = takeNext(delays, operation, distributionId);
       let result;
       try {
         authenticate(request.headers.authorization);
-        const failure = injectedError(operation);
-        if (failure) throw failure;
+        const failure = takeNext(injected, operation, distributionId);
+        if (failure && !failure.afterHandling) throw new ApiError(failure.code, `Injected ${failure.code}`);
         result = handle();
+        // The operation took effect, but its answer is an error, as when a response is lost on the way.
+        if (failure) throw new ApiError(failure.code, `Injected ${failure.code} after handling`);
       } catch (thrown) {
         // A bug in this server must show up as a 500 in the test that hit it, not crash the test run.
         if (!(thrown instanceof ApiError)) console.error(thrown);
@@ -331,13 +359,17 @@ export async function startCloudFrontServer({
         };
       }
       if (!quiet) console.log(`${request.method} ${path} -> ${result.status}`);
-      response.writeHead(result.status, {
-        'Content-Type': 'text/xml',
-        'Content-Length': Buffer.byteLength(result.body),
-        'x-amzn-RequestId': requestId,
-        ...result.headers,
-      });
-      response.end(result.body);
+      const answer = () => {
+        response.writeHead(result.status, {
+          'Content-Type': 'text/xml',
+          'Content-Length': Buffer.byteLength(result.body),
+          'x-amzn-RequestId': requestId,
+          ...result.headers,
+        });
+        response.end(result.body);
+      };
+      if (delay) setTimeout(answer, delay.ms);
+      else answer();
     });
   });
 
@@ -356,13 +388,17 @@ export async function startCloudFrontServer({
         createTime: new Date(i.created),
       }));
     },
-    /** Drops every injected error still queued. */
+    /** Drops every injected error and delay still queued. */
     clearFailures() {
       injected.clear();
+      delays.clear();
     },
-    failNext(operation, errorCode, times = 1) {
+    failNext(operation, errorCode, timesOrOptions = 1) {
       if (!(errorCode in ERROR_STATUS)) throw new Error(`Unknown error code ${errorCode}`);
-      injected.set(operation, [...(injected.get(operation) ?? []), { code: errorCode, times }]);
+      enqueue(injected, operation, { code: errorCode }, timesOrOptions);
+    },
+    delayNext(operation, ms, options = {}) {
+      enqueue(delays, operation, { ms }, options);
     },
     close() {
       server.closeAllConnections?.();

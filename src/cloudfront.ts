@@ -1,49 +1,66 @@
-/** Creates a CloudFront invalidation and waits for it with the SDK's own waiter, within a deadline. */
+/** Creates a CloudFront invalidation and waits for it, within a deadline. */
 import { createHash } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   type CloudFrontClient,
   CreateInvalidationCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
-  waitUntilInvalidationCompleted,
 } from '@aws-sdk/client-cloudfront';
 
-/** 'Skipped': nothing that CloudFront could have cached changed, so no invalidation was made. */
-export type InvalidationStatus = 'InProgress' | 'Completed' | 'Skipped';
+/**
+ * 'Skipped': nothing that CloudFront could have cached changed, so no invalidation was made.
+ * 'Failed': CreateInvalidation failed (or the paths could not be worked out); nothing covers the change.
+ */
+export type InvalidationStatus = 'InProgress' | 'Completed' | 'Skipped' | 'Failed';
 
 export interface Invalidation {
   distributionId: string;
+  /** Empty when none was made ('Skipped', 'Failed'). */
   id: string;
   status: InvalidationStatus;
-  /** The paths as sent (encoded); for 'Skipped' in a dry run, the paths that would be. */
+  /** The paths as sent (encoded); for 'Skipped' in a dry run, or 'Failed', the paths that would have been. */
   paths: string[];
+  /** Why it failed ('Failed'), or why its status could not be checked (the status is then the last seen). */
+  error?: string;
 }
 
-/** Where the run comes from, for a CallerReference that is the same when the same run retries. */
-export interface RunIdentity {
-  runId: string;
-  runAttempt: string;
-  job: string;
-  step: string;
+/** A key (relative to the prefix) whose cached URLs are wrong, and what is now behind it. */
+export interface ContentChange {
+  key: string;
+  /** The hex MD5 of the bytes now deployed, or 'deleted'. */
+  content: string;
 }
+
+export interface InvalidationBatch {
+  /** Identifies one deploy: the same for a retry of that deploy, different for any other. */
+  deploy: string;
+  distributionId: string;
+  /** What the deploy wrote to, 's3://bucket/prefix'. */
+  deployed: string;
+  paths: readonly string[];
+  changes: ReadonlyArray<ContentChange>;
+}
+
+const DIGEST_LENGTH = 32;
 
 /**
- * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths, so a
- * reference built from the run, the attempt, the step and the batch (distribution, deployed bucket and
- * prefix, paths) makes every retry of the same request (by the SDK or by a re-run of the attempt) create at
- * most one invalidation. The bucket and prefix keep matrix jobs, which share the run, job and step, apart.
+ * CloudFront returns the existing invalidation when a CallerReference repeats with the same paths. That is
+ * right only if the existing one was created after the content now served was last written, so the
+ * reference names the deploy as well as the distribution, the deployed bucket and prefix, the paths, and
+ * the content behind them: the same deploy retrying the same content gets its own invalidation back; any
+ * other content (a matrix leg writing other bytes) gets another. Content alone would not do: a path that
+ * went A -> B -> A (a revert) would get A's first invalidation back, created before B was cached.
+ * Order does not matter: paths and changes are a set.
  */
-export function callerReference(
-  run: RunIdentity,
-  batch: { distributionId: string; deployed: string; paths: readonly string[] },
-): string {
+export function callerReference(batch: InvalidationBatch): string {
+  const changes = batch.changes.map(({ key, content }) => JSON.stringify([key, content])).sort();
   const digest = createHash('sha256')
-    .update([batch.distributionId, batch.deployed, ...batch.paths].join('\n'))
+    .update(JSON.stringify([batch.deploy, batch.distributionId, batch.deployed, [...batch.paths].sort(), changes]))
     .digest('hex')
-    .slice(0, 16);
-  // CloudFront allows 128 characters: shorten the names, never the digest.
-  const names = [run.runId, run.runAttempt, run.job, run.step].join('-').slice(0, 128 - digest.length - 1);
-  return `${names}-${digest}`;
+    .slice(0, DIGEST_LENGTH);
+  // CloudFront allows 128 characters: the deploy is there for people reading it, the digest decides.
+  return `${batch.deploy.slice(0, 128 - DIGEST_LENGTH - 1)}-${digest}`;
 }
 
 /** CloudFront refuses new invalidations while too many paths are in progress; they finish in minutes. */
@@ -52,11 +69,9 @@ const BUSY_MAX_DELAY_MS = 30_000;
 
 export interface InvalidationRequest {
   distributionId: string;
-  /** What this step deployed, 's3://bucket/prefix'. */
-  deployed: string;
   /** Already encoded. */
   paths: readonly string[];
-  run: RunIdentity;
+  callerReference: string;
   /** While the distribution is busy, retry until this time (ms since epoch), then give up. */
   deadline: number;
   onRetry?: (message: string) => void;
@@ -77,7 +92,7 @@ export async function createInvalidation(
   const command = new CreateInvalidationCommand({
     DistributionId: request.distributionId,
     InvalidationBatch: {
-      CallerReference: callerReference(request.run, { ...request, paths }),
+      CallerReference: request.callerReference,
       Paths: { Quantity: paths.length, Items: paths },
     },
   });
@@ -103,34 +118,34 @@ export async function createInvalidation(
   }
 }
 
-/** The waiter's first poll, and a small delay between polls: most invalidations finish within a minute. */
-const WAIT_MIN_DELAY_SECONDS = 2;
-const WAIT_MAX_DELAY_SECONDS = 15;
+/** Between status checks: 2 s, doubling to 15 s. Most invalidations finish within a minute. */
+const WAIT_FIRST_DELAY_MS = 2000;
+const WAIT_MAX_DELAY_MS = 15_000;
 
 /**
- * Waits until the invalidation is Completed or the deadline passes, and returns the last status seen.
- * The first look is a plain GetInvalidation: the waiter retries every error until its timeout, which
- * would turn a missing cloudfront:GetInvalidation permission into a long, silent wait.
+ * Checks the invalidation until it is Completed, the deadline passes or the signal aborts (another wait
+ * failed), and returns the last status seen. The first check is made even past the deadline (creating may
+ * have used it all), the last one at the deadline. Not the SDK's waiter: it retries every error silently
+ * until its timeout (a missing cloudfront:GetInvalidation would be a long, silent wait), and after an
+ * abort its pending sleep kept the process alive up to 15 s more and then polled once more.
  */
 export async function waitForInvalidation(
   client: CloudFrontClient,
   invalidation: Invalidation,
-  deadline: number,
+  until: { deadline: number; abortSignal: AbortSignal },
 ): Promise<InvalidationStatus> {
+  const { deadline, abortSignal } = until;
   const input = { DistributionId: invalidation.distributionId, Id: invalidation.id };
-  const first = await client.send(new GetInvalidationCommand(input));
-  if (toStatus(first.Invalidation?.Status) === 'Completed') return 'Completed';
-
-  const remainingSeconds = (deadline - Date.now()) / 1000;
-  if (remainingSeconds <= WAIT_MIN_DELAY_SECONDS) return 'InProgress';
   try {
-    await waitUntilInvalidationCompleted(
-      { client, maxWaitTime: remainingSeconds, minDelay: WAIT_MIN_DELAY_SECONDS, maxDelay: WAIT_MAX_DELAY_SECONDS },
-      input,
-    );
-    return 'Completed';
+    for (let delay = WAIT_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, WAIT_MAX_DELAY_MS)) {
+      const response = await client.send(new GetInvalidationCommand(input), { abortSignal });
+      if (toStatus(response.Invalidation?.Status) === 'Completed') return 'Completed';
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return 'InProgress';
+      await pause(Math.min(delay, remaining), undefined, { signal: abortSignal });
+    }
   } catch (error) {
-    if ((error as Error).name === 'TimeoutError') return 'InProgress';
+    if (abortSignal.aborted) return 'InProgress';
     throw error;
   }
 }

@@ -1,46 +1,128 @@
 /**
  * The CloudFront half of a deploy: the paths to invalidate (as given, or 'auto' from what changed), one
- * invalidation per distribution, and the wait, all within 'wait-timeout'.
+ * invalidation per distribution, then the wait. 'wait-timeout' starts when the first CreateInvalidation is
+ * sent and bounds busy retries and the wait together. Creating and waiting are two calls, so the caller
+ * can record what was created before waiting.
  */
+import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
+  type ContentChange,
   type Invalidation,
-  type RunIdentity,
+  callerReference,
   createInvalidation,
   originPrefixFor,
   waitForInvalidation,
 } from './cloudfront.js';
-import { ActionError, type AwsContext } from './errors.js';
+import { ActionError, describeAwsError } from './errors.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
-import { phase, translateAwsErrors } from './phase.js';
+import { phase } from './phase.js';
 import { type Plan, changedKeys } from './plan.js';
 import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
 import type { DeployReport } from './report.js';
 
-export async function invalidateAndWait(plan: Plan, settings: Settings, report: DeployReport): Promise<void> {
-  const cloudFront = createCloudFrontClient();
-  // wait-timeout bounds everything from here: retries while CloudFront is busy, and the wait itself.
-  const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-  const invalidations = await phase('Invalidate', () =>
-    Promise.all(settings.distributionIds.map((id) => invalidate(cloudFront, id, plan, settings, deadline))),
-  );
-  report.invalidations = invalidations;
-  if (!settings.wait || settings.dryRun) return;
+export interface InvalidationTarget {
+  distributionId: string;
+  /**
+   * Keys (relative to the prefix) whose cached URLs are wrong, with the content now deployed under each.
+   * With 'paths: auto' they decide the paths. Explicit paths name URLs whose content the action cannot
+   * know, so the changes (possibly none) only go into the CallerReference with the deploy: each deploy
+   * invalidates the named paths once, a retry within it gets the same invalidation back.
+   */
+  changes: ReadonlyArray<ContentChange>;
+}
 
-  const pending = invalidations.filter((invalidation) => invalidation.status === 'InProgress');
+export interface CreatedInvalidations {
+  /** One per target, in order: the same objects as report.invalidations. */
+  invalidations: Invalidation[];
+  /** When 'wait-timeout' runs out (ms since epoch), counted from the first CreateInvalidation sent. */
+  deadline: number;
+}
+
+/** What the plan changed, with each key's content: the MD5 deployed, or 'deleted'. */
+export function planChanges(plan: Plan): ContentChange[] {
+  const md5 = new Map([...plan.uploads.map((upload) => upload.file), ...plan.headerUpdates].map((f) => [f.key, f.md5]));
+  return changedKeys(plan).map((key) => ({ key, content: md5.get(key) ?? 'deleted' }));
+}
+
+/**
+ * Attempts an invalidation on every target, even when another fails, and records each result in
+ * report.invalidations (a failure as status 'Failed' with its error) before throwing one ActionError that
+ * names every failure. `deploy` identifies this deploy in the CallerReference: pass the same value to
+ * retry the same deploy (e.g. one recorded in the bucket), or leave the default, unique to this run.
+ */
+export async function createInvalidations(
+  targets: readonly InvalidationTarget[],
+  settings: Settings,
+  report: DeployReport,
+  deploy: string = newDeployId(),
+): Promise<CreatedInvalidations> {
+  const client = createCloudFrontClient();
+  return phase('Invalidate', async () => {
+    // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
+    // a slow GetDistributionConfig or a big change's collapsing.
+    const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
+    const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
+    const invalidations = await Promise.all(
+      targets.map((target, index) => invalidate(client, target, paths[index]!, { settings, deploy, deadline })),
+    );
+    report.invalidations = invalidations;
+
+    const failed = invalidations.filter((invalidation) => invalidation.status === 'Failed');
+    if (failed.length > 0) {
+      const made = invalidations.filter((i) => i.id).map((i) => `${i.id} on ${i.distributionId}`);
+      throw new ActionError(
+        `${[...new Set(failed.map((i) => i.error))].join(' ')} The files are deployed, but no invalidation was made on ` +
+          `${failed.map((i) => i.distributionId).join(', ')}, which may serve the old files until they expire` +
+          `${made.length > 0 ? ` (made: ${made.join(', ')})` : ''}; the paths are in the 'invalidations' output.`,
+      );
+    }
+    return { invalidations, deadline };
+  });
+}
+
+/**
+ * With 'wait: true', waits for every InProgress invalidation until the deadline. When one wait fails
+ * (its status cannot be read), the others stop at once: the step fails either way.
+ */
+export async function waitForInvalidations(
+  created: CreatedInvalidations,
+  settings: Settings,
+  report: DeployReport,
+): Promise<void> {
+  if (!settings.wait || settings.dryRun) return;
+  const pending = created.invalidations.filter((invalidation) => invalidation.status === 'InProgress');
   if (pending.length === 0) return;
+  const client = createCloudFrontClient();
   await phase('Wait', async () => {
+    const stop = new AbortController();
     await Promise.all(
       pending.map(async (invalidation) => {
-        invalidation.status = await translateAwsErrors(cloudFrontContext(invalidation.distributionId), () =>
-          waitForInvalidation(cloudFront, invalidation, deadline),
-        );
-        core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}.`);
+        const until = { deadline: created.deadline, abortSignal: stop.signal };
+        try {
+          invalidation.status = await waitForInvalidation(client, invalidation, until);
+        } catch (error) {
+          invalidation.error = explain(error, invalidation.distributionId);
+          stop.abort();
+        }
+        const why = invalidation.error ? ` (${invalidation.error})` : '';
+        core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
       }),
     );
+    report.invalidations = created.invalidations;
+
+    const unreadable = pending.filter((invalidation) => invalidation.error);
+    if (unreadable.length > 0) {
+      const others = pending.length > unreadable.length ? '; stopped waiting for the others' : '';
+      throw new ActionError(
+        `${[...new Set(unreadable.map((i) => i.error))].join(' ')} Could not check invalidation ` +
+          `${unreadable.map((i) => `${i.id} on ${i.distributionId}`).join(', ')}${others}. ` +
+          `The files are deployed and the invalidations go on.`,
+      );
+    }
     const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
     if (late.length > 0) {
       throw new ActionError(
@@ -51,15 +133,22 @@ export async function invalidateAndWait(plan: Plan, settings: Settings, report: 
   });
 }
 
+/** One distribution's invalidation; never throws: a failure is recorded as 'Failed' with its error. */
 async function invalidate(
   client: CloudFrontClient,
-  distributionId: string,
-  plan: Plan,
-  settings: Settings,
-  deadline: number,
+  target: InvalidationTarget,
+  computed: PromiseSettledResult<string[]>,
+  options: { settings: Settings; deploy: string; deadline: number },
 ): Promise<Invalidation> {
-  const context = cloudFrontContext(distributionId);
-  const paths = await translateAwsErrors(context, () => invalidationPaths(client, distributionId, plan, settings));
+  const { distributionId } = target;
+  const { settings } = options;
+  const failed = (error: unknown, paths: string[]): Invalidation => {
+    const message = explain(error, distributionId);
+    core.info(`✗ ${distributionId}: ${message}`);
+    return { distributionId, id: '', status: 'Failed', paths, error: message };
+  };
+  if (computed.status === 'rejected') return failed(computed.reason, []);
+  const paths = computed.value;
   if (paths.length === 0) {
     core.info(
       `${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`,
@@ -70,40 +159,54 @@ async function invalidate(
     core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
     return { distributionId, id: '', status: 'Skipped', paths };
   }
-  const created = await translateAwsErrors(context, () =>
-    createInvalidation(client, {
+  try {
+    const reference = callerReference({
+      deploy: options.deploy,
       distributionId,
       deployed: `s3://${settings.bucket}/${settings.prefix}`,
       paths,
-      run: runIdentity(),
-      deadline,
+      changes: target.changes,
+    });
+    const created = await createInvalidation(client, {
+      distributionId,
+      paths,
+      callerReference: reference,
+      deadline: options.deadline,
       onRetry: core.info,
-    }),
-  );
-  core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
-  return created;
+    });
+    core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+    return created;
+  } catch (error) {
+    return failed(error, paths);
+  }
 }
 
-/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path, then collapses. */
+/** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path. */
 async function invalidationPaths(
   client: CloudFrontClient,
-  distributionId: string,
-  plan: Plan,
+  target: InvalidationTarget,
   settings: Settings,
 ): Promise<string[]> {
   if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
-  const keys = changedKeys(plan);
-  if (keys.length === 0) return [];
-  const originPrefix = await readOriginPrefix(client, distributionId, settings.bucket);
-  const fullKeys = keys.map((key) => settings.prefix + key);
-  const exact = autoInvalidationPaths(fullKeys, originPrefix);
-  const paths = collapsePaths(exact, settings.maxInvalidationPaths);
-  if (paths.length < new Set(exact).size) {
+  if (target.changes.length === 0) return [];
+  const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
+  const { paths, urls } = pathsForKeys(
+    target.changes.map((change) => settings.prefix + change.key),
+    originPrefix,
+    settings.maxInvalidationPaths,
+  );
+  if (paths.length < urls) {
     core.info(
-      `${distributionId}: ${new Set(exact).size} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`,
+      `${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`,
     );
   }
   return paths;
+}
+
+/** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
+function pathsForKeys(keys: readonly string[], originPrefix: string, max: number): { paths: string[]; urls: number } {
+  const exact = autoInvalidationPaths(keys, originPrefix);
+  return { paths: collapsePaths(exact, max), urls: exact.length };
 }
 
 async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {
@@ -126,8 +229,10 @@ async function readOriginPrefix(client: CloudFrontClient, distributionId: string
   }
 }
 
-function cloudFrontContext(distributionId: string): AwsContext {
-  return { service: 'CloudFront', distributionId };
+/** A failed CloudFront call in the user's terms; the stack only in debug logs. */
+function explain(error: unknown, distributionId: string): string {
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  return describeAwsError(error, { service: 'CloudFront', distributionId });
 }
 
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
@@ -135,11 +240,15 @@ function createCloudFrontClient(): CloudFrontClient {
   return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6, requestHandler: requestHandlerOptions() });
 }
 
-function runIdentity(): RunIdentity {
+/**
+ * The run, attempt, job and step, for people reading the reference in the console, and a random part:
+ * matrix legs and repeated reusable-workflow calls share all four, and one of them may put back content
+ * (A -> B -> A) whose first invalidation was created before B was cached. Retries inside this run reuse
+ * the reference; a new process is a new deploy unless its caller passes the deploy it resumes.
+ */
+function newDeployId(): string {
+  const nonce = randomBytes(4).toString('hex');
   const { runId, runAttempt, job, action } = github.context;
-  if (!runId) {
-    // Outside Actions (a local run) there is no run to be idempotent with.
-    return { runId: `local${Date.now()}`, runAttempt: '1', job: 'local', step: 'local' };
-  }
-  return { runId: String(runId), runAttempt: String(runAttempt || 1), job, step: action };
+  if (!runId) return `local-${nonce}`;
+  return `${runId}-${runAttempt || 1}-${job}-${action}-${nonce}`;
 }

@@ -91,8 +91,10 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
 
   if (settings.distributionIds.length === 0) return;
   // Loaded only when there is a distribution: the CloudFront SDK is a large share of start-up time.
-  const { invalidateAndWait } = await import('./invalidate.js');
-  await invalidateAndWait(plan, settings, report);
+  const { createInvalidations, planChanges, waitForInvalidations } = await import('./invalidate.js');
+  const changes = planChanges(plan);
+  const targets = settings.distributionIds.map((distributionId) => ({ distributionId, changes }));
+  await waitForInvalidations(await createInvalidations(targets, settings, report), settings, report);
 }
 
 /**

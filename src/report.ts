@@ -81,7 +81,9 @@ export function resultLine(report: DeployReport): string {
   const bytes = formatBytes(Number(o[Output.uploadedBytes]));
   const invalidations = report.invalidations
     .map((i) =>
-      i.id ? `invalidation ${i.id} on ${i.distributionId} ${i.status}` : `${i.distributionId}: no invalidation`,
+      i.id
+        ? `invalidation ${i.id} on ${i.distributionId} ${i.status}`
+        : `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation'}`,
     )
     .join(', ');
   const changes = report.dryRun
@@ -106,7 +108,7 @@ export function summaryMarkdown(report: DeployReport): string {
   ];
   if (report.failedUploads.length > 0) lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
   if (report.failedDeletes.length > 0) lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-  for (const { distributionId, id, status, paths } of report.invalidations) {
+  for (const { distributionId, id, status, paths, error } of report.invalidations) {
     const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
     const shown =
       paths
@@ -114,7 +116,8 @@ export function summaryMarkdown(report: DeployReport): string {
         .map((p) => `\`${p}\``)
         .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
     const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
-    lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**`}${shown ? ` ${shown}` : ''} |`);
+    const why = error ? ` (${escapeMarkdown(error)})` : '';
+    lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
   }
   lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
 
