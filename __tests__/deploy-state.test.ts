@@ -364,7 +364,9 @@ describe('a store whose ETags are not the MD5 of the bytes', () => {
     expect(writes.length).toBeGreaterThanOrEqual(5); // file, multipart, lock, probe, state
     for (const write of writes) {
       expect([write.key, write.headers['x-amz-server-side-encryption']]).toEqual([write.key, 'aws:kms']);
-      expect(write.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe('arn:aws:kms:eu-west-1:123456789012:key/site');
+      expect(write.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe(
+        'arn:aws:kms:eu-west-1:123456789012:key/site',
+      );
     }
   });
 });
@@ -392,9 +394,13 @@ describe('deploys that meet', () => {
       local.deploy({ source: b, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '102' }),
     ]);
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
-    expect(`${first.stdout}${second.stdout}`).toMatch(/Waiting for another deploy to s3:\/\/locks\/race\/ to finish: .*runs\/10[12]/);
+    expect(`${first.stdout}${second.stdout}`).toMatch(
+      /Waiting for another deploy to s3:\/\/locks\/race\/ to finish: .*runs\/10[12]/,
+    );
     const bodies = await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => (await getObject(local.bucket, 'locks', `race/p/${i}.html`)).body.toString()),
+      Array.from({ length: 40 }, async (_, i) =>
+        (await getObject(local.bucket, 'locks', `race/p/${i}.html`)).body.toString(),
+      ),
     );
     const winner = bodies[0]?.[0];
     expect(bodies.every((body) => body[0] === winner)).toBe(true);
@@ -415,7 +421,9 @@ describe('deploys that meet', () => {
       const source = await writeSite({ 'index.html': 'x' });
       const run = await local.deploy({ source, bucket: 'locks', prefix: 'lenient' });
       expect(run.exitCode).toBe(0);
-      expect(run.stdout).toMatch(/::warning::The S3 store does not honour conditional writes .* best-effort.*'concurrency' group/);
+      expect(run.stdout).toMatch(
+        /::warning::The S3 store does not honour conditional writes .* best-effort.*'concurrency' group/,
+      );
     } finally {
       local.s3.configure({ conditionalWrites: true });
     }

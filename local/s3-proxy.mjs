@@ -1,6 +1,7 @@
 // A loopback HTTP proxy in front of the local S3 that names and counts every request by S3 operation,
 // can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
 // 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -96,8 +97,12 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
     response.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
     response.end(body);
   }
-  /** @type {Array<{ operation: string, method: string, path: string, bytesIn: number, start: number, end?: number }>} */
+  /** @type {Array<{ operation: string, method: string, path: string, query: string, headers: Record<string, string | string[] | undefined>, bytesIn: number, bodyMd5?: string, start: number, end?: number }>} */
   const requests = [];
+  /** @type {((record: object) => void) | undefined} */
+  let onRequest;
+  // Off by default: hashing every body would cost the benchmark CPU that belongs to the client.
+  let hashBodies = false;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
   const server = http.createServer((request, response) => {
@@ -106,17 +111,23 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
       operation,
       method: request.method ?? '',
       path: decodeURIComponent((request.url ?? '/').split('?')[0]),
+      query: (request.url ?? '').split('?')[1] ?? '',
+      headers: request.headers,
       bytesIn: 0,
       start: performance.now(),
     };
     requests.push(record);
+    onRequest?.(record);
     response.once('close', () => (record.end = performance.now()));
     // The request stays paused until forwarded (TCP holds its body during the latency): a 'data' listener
     // attached earlier would start it flowing and the body would be gone before the pipe upstream.
     const forward = () => {
+      const bodyHash = hashBodies ? createHash('md5') : undefined;
       request.on('data', (chunk) => {
         record.bytesIn += chunk.length;
+        bodyHash?.update(chunk);
       });
+      if (bodyHash) request.on('end', () => (record.bodyMd5 = bodyHash.digest('base64')));
       if (injectFault(record, request, response)) {
         request.resume();
         return;
@@ -175,6 +186,14 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
     setFaults(faults) {
       fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
       random = seededRandom(fault.seed ?? 1);
+    },
+    /** Called with each request's record as it arrives, before it is forwarded (undefined: none). */
+    onRequest(hook) {
+      onRequest = hook;
+    },
+    /** Whether each request's body MD5 is recorded (bodyMd5) from now on. */
+    hashBodies(on) {
+      hashBodies = on;
     },
     /** How many faults were injected so far. */
     injected,

@@ -14,7 +14,7 @@ import type { S3Target } from './s3.js';
 import {
   type TransferOutcome,
   type TransferOptions,
-  type WrittenFile,
+  type WrittenObject,
   deleteObjects,
   updateHeaders,
   uploadFiles,
@@ -22,7 +22,7 @@ import {
 import type { LocalFile } from './local.js';
 
 export interface Applied {
-  written: WrittenFile[];
+  written: WrittenObject[];
   deleted: string[];
 }
 
@@ -54,7 +54,7 @@ export async function applyPlan(
     await phase(name, async () => {
       const outcome = await send(files, s3, transfer);
       attempted += files.length;
-      applied.written.push(...outcome.written);
+      applied.written.push(...outcome.done);
       record(report, outcome, send === updateHeaders);
       core.info(`${name}: ${outcome.done.length} files (${formatBytes(outcome.bytes)}).`);
       if (outcome.failed.length > 0) {
@@ -90,7 +90,7 @@ export async function applyPlan(
 }
 
 function record(report: DeployReport, outcome: TransferOutcome, headersOnly: boolean): void {
-  const keys = outcome.done.map((file) => file.key);
+  const keys = outcome.done.map((object) => object.key);
   if (headersOnly) report.headerUpdatedKeys.push(...keys);
   else {
     report.uploadedKeys.push(...keys);

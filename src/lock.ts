@@ -70,7 +70,7 @@ export async function acquireLock(target: S3Target, options: LockOptions): Promi
         Body: body(),
         ContentType: 'application/json',
         CacheControl: 'no-store',
-        ...encryptionParams(target),
+        ...encryptionParams(target.encryption),
         ...condition,
       }),
     );

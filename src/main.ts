@@ -10,9 +10,9 @@ import { isEntryPoint } from './classify.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
 import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
-import { headersFor } from './headers.js';
+import { type ObjectHeaders, headersFor } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
-import { crc64nvmeOfFile, headObjects } from './inspect.js';
+import { crc64nvme, headObjects } from './inspect.js';
 import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
 import { type PrefixLock, acquireLock } from './lock.js';
@@ -33,7 +33,7 @@ import {
   recordWrites,
   stateChanged,
 } from './state.js';
-import { EXTRA_REQUESTS_IN_FLIGHT, sendPartContentMd5 } from './upload.js';
+import { EXTRA_REQUESTS_IN_FLIGHT } from './upload.js';
 
 export async function run(): Promise<void> {
   let report: DeployReport | undefined;
@@ -289,16 +289,24 @@ async function inspect(
   }
   if (fresh.length > 0) {
     core.info(`Reading the headers of ${fresh.length} object(s) this action has no record of (HEAD).`);
-    for (const [key, object] of await headObjects(fresh, s3, { concurrency: settings.concurrency })) {
-      inspected.set(key, object);
+    const outcome = await headObjects(fresh, s3, { concurrency: settings.concurrency });
+    if (outcome.failed.length > 0) {
+      throw new ActionError(
+        `Could not read ${outcome.failed.length} object(s) under s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). Nothing was changed.`,
+      );
+    }
+    for (const [key, object] of outcome.objects) {
+      const headers: ObjectHeaders = { contentType: object.contentType ?? '' };
+      if (object.cacheControl) headers.cacheControl = object.cacheControl;
+      if (object.contentEncoding) headers.contentEncoding = object.contentEncoding;
+      inspected.set(key, { headers, ...(object.crc64nvme ? { crc64nvme: object.crc64nvme } : {}) });
     }
   }
   // Objects with a checksum to compare need the local file's CRC64NVME (computed only for them).
   const byKey = new Map(input.local.map((file) => [file.key, file]));
   for (const key of needed.content) {
     const file = byKey.get(key);
-    if (file && inspected.get(key)?.crc64nvme && !file.crc64nvme)
-      file.crc64nvme = await crc64nvmeOfFile(file.absolutePath);
+    if (file && inspected.get(key)?.crc64nvme && !file.crc64nvme) file.crc64nvme = await crc64nvme(file.absolutePath);
   }
   return inspected;
 }
@@ -395,7 +403,6 @@ function createTarget(settings: Settings): S3Target {
     forcePathStyle: settings.forcePathStyle,
     maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT,
   });
-  sendPartContentMd5(client);
   return {
     client,
     bucket: settings.bucket,

@@ -20,15 +20,16 @@ export interface S3Target {
 }
 
 /** The encryption parameters of PutObject, CreateMultipartUpload and CopyObject. */
-export function encryptionParams(target: Pick<S3Target, 'encryption'>): {
+export function encryptionParams(encryption: Encryption | undefined): {
   ServerSideEncryption?: ServerSideEncryption;
   SSEKMSKeyId?: string;
 } {
-  const encryption = target.encryption;
   if (!encryption) return {};
   return {
     ServerSideEncryption: encryption.serverSideEncryption,
-    ...(encryption.kmsKeyId ? { SSEKMSKeyId: encryption.kmsKeyId } : {}),
+    ...(encryption.kmsKeyId && encryption.serverSideEncryption !== 'AES256'
+      ? { SSEKMSKeyId: encryption.kmsKeyId }
+      : {}),
   };
 }
 

@@ -132,7 +132,7 @@ export class StateStore {
           ContentType: 'application/json',
           ContentMD5: createHash('md5').update(body).digest('base64'),
           CacheControl: 'no-store',
-          ...encryptionParams(this.target),
+          ...encryptionParams(this.target.encryption),
           ...condition,
         }),
       );
