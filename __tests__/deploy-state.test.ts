@@ -340,7 +340,7 @@ describe('a store whose ETags are not the MD5 of the bytes', () => {
     const first = await local.deploy({ source, bucket: 'kms', prefix: 'other' });
     expect(first.outputs).toMatchObject({ 'uploaded-count': '0', 'updated-count': '0' });
     expect(local.proxy.counts()).toMatchObject({ HeadObject: 2 });
-    expect(local.proxy.counts().PutObject).toBe(3); // the lock, its probe, the state: no file
+    expect(local.proxy.counts().PutObject).toBe(3); // the lock, its probe, the state's record: no file
 
     local.proxy.reset();
     await local.deploy({ source, bucket: 'kms', prefix: 'other' });

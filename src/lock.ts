@@ -9,6 +9,7 @@
  * the conditional create, which such a store answers 200 instead of 412. There the lock is best-effort, and
  * the deploy says so.
  */
+import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ActionError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -63,11 +64,13 @@ export async function acquireLock(target: S3Target, options: LockOptions): Promi
   const body = () =>
     `${JSON.stringify({ run: options.run, startedAt, expiresAt: new Date(Date.now() + LEASE_MS).toISOString() } satisfies LockHolder)}\n`;
   const put = async (condition: { IfNoneMatch: '*' } | { IfMatch: string } | Record<string, never>) => {
+    const text = body();
     const response = await target.client.send(
       new PutObjectCommand({
         Bucket: target.bucket,
         Key: key,
-        Body: body(),
+        Body: text,
+        ContentMD5: createHash('md5').update(text).digest('base64'),
         ContentType: 'application/json',
         CacheControl: 'no-store',
         ...encryptionParams(target.encryption),

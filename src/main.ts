@@ -86,20 +86,25 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
     }
   } else {
-    const lock = await phase('Lock', () =>
-      translateAwsErrors(s3Context(settings), () =>
-        acquireLock(s3, { run: currentRun(), waitSeconds: settings.lockTimeoutSeconds, log: core }),
+    const guarded = lockUntilCancelled(() =>
+      phase('Lock', () =>
+        translateAwsErrors(s3Context(settings), () =>
+          acquireLock(s3, { run: currentRun(), waitSeconds: settings.lockTimeoutSeconds, log: core }),
+        ),
       ),
     );
-    const stopListening = releaseOnCancel(lock);
     try {
-      // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-      survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
-      report.plan = survey.plan;
-      invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+      const lock = await guarded.lock;
+      try {
+        // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
+        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+        report.plan = survey.plan;
+        invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+      } finally {
+        await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
+      }
     } finally {
-      stopListening();
-      await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
+      guarded.stop();
     }
   }
   if (invalidations && settings.wait) {
@@ -139,15 +144,17 @@ async function write(
   };
 
   // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
-  await save(
-    journal(state, {
-      distributionIds: auto ? settings.distributionIds : [],
-      keys: plan.invalidate,
-      rules: settings.headerRules,
-      deployId: newDeployId(),
-      writesObjects: plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0,
-    }),
-  );
+  // A deploy that writes no object has nothing to journal: its one write is the state's final record.
+  const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+  const journaled = journal(state, {
+    distributionIds: auto ? settings.distributionIds : [],
+    keys: plan.invalidate,
+    rules: settings.headerRules,
+    deployId: newDeployId(),
+    writesObjects,
+  });
+  if (writesObjects) await save(journaled);
+  else state = journaled;
 
   const applied: Applied = { written: [], deleted: [] };
   try {
@@ -376,20 +383,30 @@ function logPlan(
   for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
 }
 
-/** A cancelled run (SIGINT, then SIGTERM from the runner) releases its lock before it goes. */
-function releaseOnCancel(lock: PrefixLock): () => void {
+/**
+ * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
+ * is still taking, so the next deploy does not wait for the lock to expire.
+ */
+function lockUntilCancelled(take: () => Promise<PrefixLock>): { lock: Promise<PrefixLock>; stop: () => void } {
+  let cancelled = false;
+  const lock = take();
   const onSignal = (signal: NodeJS.Signals) => {
+    if (cancelled) return; // the runner's SIGTERM after its SIGINT: the release is already under way
+    cancelled = true;
     core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
     void lock
-      .release()
+      .then((held) => held.release())
       .catch(() => undefined)
       .finally(() => process.exit(1));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    lock,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
   };
 }
 

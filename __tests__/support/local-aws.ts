@@ -59,6 +59,8 @@ export async function startLocalAws(options: {
           AWS_REGION: 'eu-west-1',
           AWS_ENDPOINT_URL_S3: proxy.url,
           AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_REPOSITORY: 'octo/site',
           GITHUB_RUN_ID: String(Date.now()),
           GITHUB_RUN_ATTEMPT: '1',
           GITHUB_JOB: 'deploy',
