@@ -302,7 +302,8 @@ const keys = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_
 const TOOLS = {
   action: ({ source, bucket, endpoint, remove, concurrency, dryRun, home }) => {
     const inputs = { source, bucket, 'force-path-style': 'true' };
-    if (remove) Object.assign(inputs, { delete: 'true', 'max-deletes': '-1' });
+    // Deleted at once, as the other tools delete: the grace period would keep them (and the check would fail).
+    if (remove) Object.assign(inputs, { delete: 'true', 'max-deletes': '-1', 'delete-after': '0', 'max-delete-share': '100%' });
     if (concurrency) inputs.concurrency = String(concurrency);
     if (dryRun) inputs['dry-run'] = 'true'; // only the planning test
     const env = {
