@@ -1,6 +1,4 @@
 import { callerReference } from '../src/cloudfront.js';
-import { planChanges } from '../src/invalidate.js';
-import type { LocalFile } from '../src/local.js';
 
 const batch = {
   deploy: '123-1-deploy-site-0a1b2c3d',
@@ -44,26 +42,5 @@ describe('callerReference', () => {
     const long = { ...batch, deploy: `${'j'.repeat(200)}-a` };
     expect(callerReference(long)).toHaveLength(128);
     expect(callerReference({ ...long, deploy: `${'j'.repeat(200)}-b` })).not.toBe(callerReference(long));
-  });
-});
-
-describe('planChanges', () => {
-  const file = (key: string, md5: string) => ({ key, md5 }) as LocalFile;
-
-  it('lists overwritten, re-headered and deleted keys with the content now behind them, never new ones', () => {
-    const changes = planChanges({
-      uploads: [
-        { file: file('new.html', 'n'.repeat(32)), reason: 'new' },
-        { file: file('index.html', 'a'.repeat(32)), reason: 'changed' },
-      ],
-      headerUpdates: [file('style.css', 'b'.repeat(32))],
-      deletes: ['gone.html'],
-      unchanged: [],
-    });
-    expect(changes).toEqual([
-      { key: 'index.html', content: 'a'.repeat(32) },
-      { key: 'style.css', content: 'b'.repeat(32) },
-      { key: 'gone.html', content: 'deleted' },
-    ]);
   });
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startCloudFrontServer } from '../local/cloudfront-server.mjs';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { getObject, largeFile, listKeys, putObject, writeSite } from './support/site.js';
+import { getObject, largeFile, listKeys, putObject, siteKeys as keysInBucket, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'E2EXAMPLE0000';
 const SLOW_DISTRIBUTION = 'E2ESLOW000000';
@@ -42,7 +42,7 @@ describe('a deploy on push', () => {
 
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(local.bucket, 'first-deploy')).toEqual(siteKeys);
+    expect(await keysInBucket(local.bucket, 'first-deploy')).toEqual(siteKeys);
     for (const [key, body] of Object.entries(site)) {
       expect((await getObject(local.bucket, 'first-deploy', key)).body.equals(Buffer.from(body))).toBe(true);
     }
@@ -67,6 +67,7 @@ describe('a deploy on push', () => {
       'deleted-count': '0',
       'unchanged-count': '0',
       'uploaded-bytes': String(Object.values(site).reduce((sum, body) => sum + Buffer.byteLength(body), 0)),
+      'kept-count': '0',
     });
     expect(run.summary).toContain('Deployed to `s3://first-deploy/`');
     expect(run.summary).toContain(`| Uploaded | ${siteKeys.length} `);
@@ -90,7 +91,12 @@ describe('a deploy on push', () => {
     await fs.writeFile(path.join(fresh, 'assets/app.js'), 'console.log("changed")');
     local.proxy.reset();
     const edit = await deploy({ source: fresh, bucket: 'resync' });
-    expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, PutObject: 1 });
+    const siteRequests = local.proxy.requests.filter((r) => !r.path.includes('.s3-cloudfront-deploy'));
+    expect(siteRequests.map((r) => `${r.operation} ${r.path}`)).toEqual([
+      'ListObjectsV2 /resync/',
+      'ListObjectsV2 /resync/', // again, under the lock
+      'PutObject /resync/assets/app.js',
+    ]);
     expect(edit.outputs).toMatchObject({ 'uploaded-count': '1', 'unchanged-count': String(siteKeys.length - 1) });
     expect((await getObject(local.bucket, 'resync', 'assets/app.js')).body.toString()).toBe('console.log("changed")');
     expect(edit.summary).toContain('`assets/app.js` changed');
@@ -106,7 +112,7 @@ describe('a deploy on push', () => {
 
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ 'uploaded-count': '1', 'deleted-count': '1' });
-    expect(await listKeys(local.bucket, 'prefixed')).toEqual([
+    expect(await keysInBucket(local.bucket, 'prefixed')).toEqual([
       'other/keep.html',
       'site-old/keep.html',
       'site/index.html',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compareEtag, multipartEtag, partSizeFor, usesMultipart } from '../src/etag.js';
+import { compareEtag, etagIsContentHash, multipartEtag, partSizeFor, usesMultipart } from '../src/etag.js';
 
 const MiB = 1024 * 1024;
 const md5 = (data: Buffer) => createHash('md5').update(data).digest();
@@ -45,5 +45,24 @@ describe('compareEtag', () => {
     expect(compareEtag('"790b520857a651dea4afc36fe222752d-4"', large)).toBe('incomparable');
     expect(compareEtag('"790b520857a651dea4afc36fe222752d-2"', single)).toBe('incomparable');
     expect(compareEtag('"not-an-md5"', single)).toBe('incomparable');
+  });
+});
+
+describe('etagIsContentHash', () => {
+  const md5Hex = '312cbee60da9726dcefebd0273585e5e';
+  const parts = '790b520857a651dea4afc36fe222752d-3';
+
+  it('recognises the MD5 of the bytes written, in single-part, multipart and whole-MD5 forms', () => {
+    expect(etagIsContentHash({ etag: md5Hex, md5: md5Hex })).toBe(true);
+    expect(etagIsContentHash({ etag: parts, md5: md5Hex, multipartEtag: parts })).toBe(true);
+    expect(etagIsContentHash({ etag: md5Hex, md5: md5Hex, multipartEtag: parts })).toBe(true);
+  });
+
+  it('says no for an ETag that is not a hash of those bytes, even one shaped like an MD5 (SSE-KMS)', () => {
+    expect(etagIsContentHash({ etag: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', md5: md5Hex })).toBe(false);
+    expect(etagIsContentHash({ etag: 'a1b2c3d4e5f60718293a4b5c6d7e8f90-3', md5: md5Hex, multipartEtag: parts })).toBe(
+      false,
+    );
+    expect(etagIsContentHash({ etag: '', md5: md5Hex })).toBe(false);
   });
 });

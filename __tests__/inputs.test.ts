@@ -39,7 +39,41 @@ describe('parseInputs', () => {
       region: '',
       forcePathStyle: false,
       dryRun: false,
+      deleteAfterMs: 7 * 24 * 3600 * 1000,
+      maxDeleteShare: 50,
+      lockTimeoutSeconds: 300,
+      teardown: false,
     });
+  });
+
+  it('reads the deploy-state inputs', () => {
+    expect(
+      parse({
+        'delete-after': '36h',
+        'max-delete-share': '80%',
+        'lock-timeout': '60',
+        'server-side-encryption': 'aws:kms',
+        'sse-kms-key-id': 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+      }),
+    ).toMatchObject({
+      deleteAfterMs: 36 * 3600 * 1000,
+      maxDeleteShare: 80,
+      lockTimeoutSeconds: 60,
+      encryption: { serverSideEncryption: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc' },
+    });
+    expect(parse({ 'delete-after': '0' }).deleteAfterMs).toBe(0);
+    // A teardown needs no source, and implies delete.
+    expect(parse({ source: '', prefix: 'pr-7', teardown: 'true' })).toMatchObject({ teardown: true, delete: true });
+  });
+
+  it.each<[Record<string, string>, RegExp]>([
+    [{ 'delete-after': '7 days' }, /'delete-after' must be a duration like 7d/],
+    [{ 'max-delete-share': '0%' }, /'max-delete-share' must be a percentage from 1% to 100%/],
+    [{ 'server-side-encryption': 'kms' }, /must be one of AES256, aws:kms, aws:kms:dsse/],
+    [{ 'sse-kms-key-id': 'abc' }, /needs 'server-side-encryption: aws:kms'/],
+    [{ teardown: 'true' }, /'prefix' is empty: that would be the whole bucket/],
+  ])('refuses %p', (inputs, message) => {
+    expect(() => parse(inputs)).toThrow(message);
   });
 
   it('reads every input', () => {

@@ -1,7 +1,9 @@
+import { isEntryPoint } from '../src/classify.js';
 import { type HeaderRules, NO_HEADER_RULES, headersFor } from '../src/headers.js';
 import type { LocalFile } from '../src/local.js';
-import { type PlanOptions, changedKeys, planSync } from '../src/plan.js';
+import { type PlanInput, type PlanOptions, keysToInspect, planDeploy, removalsDecided } from '../src/plan.js';
 import type { RemoteObject } from '../src/remote.js';
+import { type DeployState, cleanState, emptyState } from '../src/state.js';
 
 function local(key: string, md5: string, size = 10, cacheControl?: string): LocalFile {
   const { contentType } = headersFor(key, NO_HEADER_RULES);
@@ -13,34 +15,51 @@ function local(key: string, md5: string, size = 10, cacheControl?: string): Loca
     headers: cacheControl ? { contentType, cacheControl } : { contentType },
   };
 }
+const DAY = 86_400_000;
+const NOW = 1_800_000_000_000;
 const options = (more: Partial<PlanOptions> = {}): PlanOptions => ({
   delete: false,
   force: false,
-  previousRules: NO_HEADER_RULES,
+  isEntryPoint: (key) => isEntryPoint(key, headersFor(key, NO_HEADER_RULES).contentType),
+  deleteAfterMs: 7 * DAY,
+  maxDeletes: 1000,
+  distributionIds: [],
+  now: NOW,
   ...more,
 });
 function remote(...objects: Array<[string, string, number?]>): Map<string, RemoteObject> {
   return new Map(objects.map(([key, etag, size = 10]) => [key, { key, etag: `"${etag}"`, size }]));
 }
+/** Digests as the plan sees them; the real ones are salted hashes (see state.test.ts). */
+const digest = (key: string) => `#${key}`;
+function input(
+  files: LocalFile[],
+  objects: Map<string, RemoteObject>,
+  state: DeployState = cleanState(NO_HEADER_RULES),
+): PlanInput {
+  return { local: files, remote: objects, state, digest };
+}
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
 
-describe('planSync', () => {
+describe('planDeploy: content', () => {
   it('uploads nothing when every object has the same bytes, whatever the mtimes', () => {
-    const plan = planSync(
-      [local('index.html', A), local('app.js', B)],
-      remote(['index.html', A], ['app.js', B]),
+    const plan = planDeploy(
+      input([local('index.html', A), local('app.js', B)], remote(['index.html', A], ['app.js', B])),
       options({ delete: true }),
     );
     expect(plan.uploads).toEqual([]);
     expect(plan.deletes).toEqual([]);
     expect(plan.unchanged.map((f) => f.key)).toEqual(['index.html', 'app.js']);
+    expect(plan.invalidate).toEqual([]);
   });
 
   it('uploads new files and files whose size or bytes differ, with the reason, entry points last', () => {
-    const plan = planSync(
-      [local('new.html', A), local('resized.css', A, 11), local('edited.js', B), local('same.png', A)],
-      remote(['resized.css', A], ['edited.js', A], ['same.png', A]),
+    const plan = planDeploy(
+      input(
+        [local('new.html', A), local('resized.css', A, 11), local('edited.js', B), local('same.png', A)],
+        remote(['resized.css', A], ['edited.js', A], ['same.png', A]),
+      ),
       options(),
     );
     expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([
@@ -49,34 +68,57 @@ describe('planSync', () => {
       ['new.html', 'new'],
     ]);
     expect(plan.unchanged.map((f) => f.key)).toEqual(['same.png']);
+    // New objects were never cached: only the overwritten ones are invalidated.
+    expect(plan.invalidate).toEqual(['resized.css', 'edited.js']);
   });
 
-  it('re-uploads once, labelled unverifiable, when the ETag is not comparable', () => {
-    const plan = planSync([local('big.bin', A)], remote(['big.bin', `${B}-7`]), options());
+  it('uploads once, labelled unverifiable, when neither the ETag nor a checksum can compare', () => {
+    const keys = keysToInspect(input([local('big.bin', A)], remote(['big.bin', `${B}-7`])), { force: false });
+    expect(keys).toEqual({ content: ['big.bin'], headers: [] });
+    const plan = planDeploy(input([local('big.bin', A)], remote(['big.bin', `${B}-7`])), options());
     expect(plan.uploads.map((u) => u.reason)).toEqual(['unverifiable']);
   });
 
-  it('deletes remote objects without a local file only when asked', () => {
-    const objects = remote(['index.html', A], ['old.html', A], ['gone/page.html', B]);
-    expect(planSync([local('index.html', A)], objects, options()).deletes).toEqual([]);
-    expect(planSync([local('index.html', A)], objects, options({ delete: true })).deletes).toEqual([
-      'gone/page.html',
-      'old.html',
+  it("trusts the state's record of what was written while the listed ETag is the one recorded (SSE-KMS)", () => {
+    const kmsEtag = 'f'.repeat(32); // looks like an MD5, is not one
+    const state = cleanState(NO_HEADER_RULES);
+    state.written.set('#app.js', { etag: kmsEtag, md5: A });
+    state.written.set('#old.js', { etag: kmsEtag, md5: A });
+    const plan = planDeploy(
+      input(
+        [local('app.js', A), local('old.js', A), local('edited.js', B)],
+        remote(['app.js', kmsEtag], ['old.js', 'e'.repeat(32)], ['edited.js', kmsEtag]),
+        state,
+      ),
+      options(),
+    );
+    expect(plan.unchanged.map((f) => f.key)).toEqual(['app.js']);
+    // Another ETag than recorded: someone else wrote it; an unrecorded non-MD5 ETag: not assumed equal.
+    expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([
+      ['old.js', 'changed'],
+      ['edited.js', 'changed'],
     ]);
   });
 
-  it('uploads everything with force', () => {
-    const plan = planSync([local('a.html', A)], remote(['a.html', A]), options({ force: true }));
-    expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([['a.html', 'forced']]);
+  it("compares S3's CRC64NVME where the ETag cannot, and learns the object's ETag for next time", () => {
+    const files = [
+      { ...local('same.bin', A), crc64nvme: 'AAAAAAAAAAA=' },
+      { ...local('other.bin', B), crc64nvme: 'AAAAAAAAAAA=' },
+    ];
+    const objects = remote(['same.bin', 'opaque-1'], ['other.bin', 'opaque-2']);
+    const inspected = new Map([
+      ['same.bin', { headers: files[0]!.headers, crc64nvme: 'AAAAAAAAAAA=' }],
+      ['other.bin', { headers: files[1]!.headers, crc64nvme: 'BBBBBBBBBBB=' }],
+    ]);
+    const plan = planDeploy({ ...input(files, objects), inspected }, options());
+    expect(plan.unchanged.map((f) => f.key)).toEqual(['same.bin']);
+    expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([['other.bin', 'changed']]);
+    expect(plan.learned).toEqual([{ key: 'same.bin', etag: 'opaque-1', md5: A }]);
   });
 
-  it('rewrites headers in place when a rule changed but the bytes did not', () => {
-    const previousRules: HeaderRules = { ...NO_HEADER_RULES, cacheControl: [{ glob: '*.html', value: 'max-age=60' }] };
-    const files = [local('a.html', A, 10, 'no-cache'), local('b.bin', B)];
-    const plan = planSync(files, remote(['a.html', A], ['b.bin', B]), options({ previousRules }));
-    expect(plan.uploads).toEqual([]);
-    expect(plan.headerUpdates.map((f) => f.key)).toEqual(['a.html']);
-    expect(plan.unchanged.map((f) => f.key)).toEqual(['b.bin']);
+  it('uploads everything with force', () => {
+    const plan = planDeploy(input([local('a.html', A)], remote(['a.html', A])), options({ force: true }));
+    expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([['a.html', 'forced']]);
   });
 
   it('uploads assets before entry points', () => {
@@ -89,7 +131,7 @@ describe('planSync', () => {
       'site.webmanifest',
       'feed.xml',
     ].map((key) => local(key, A));
-    const plan = planSync(files, remote(), options());
+    const plan = planDeploy(input(files, remote()), options());
     expect(plan.uploads.map((u) => u.file.key)).toEqual([
       'app.js',
       'img/logo.png',
@@ -100,15 +142,143 @@ describe('planSync', () => {
       'feed.xml',
     ]);
   });
+});
 
-  it('lists overwritten, re-headered and deleted keys as changed, never new ones', () => {
-    const previousRules: HeaderRules = { ...NO_HEADER_RULES, cacheControl: [{ glob: '*.html', value: 'max-age=60' }] };
-    const files = [local('new.js', A), local('edited.js', B), local('page.html', A), local('same.js', A)];
-    const plan = planSync(
-      files,
-      remote(['edited.js', A], ['page.html', A], ['same.js', A], ['gone.css', A]),
-      options({ delete: true, previousRules }),
+describe('planDeploy: headers', () => {
+  const html60: HeaderRules = { ...NO_HEADER_RULES, cacheControl: [{ glob: '*.html', value: 'max-age=60' }] };
+  const htmlNoCache: HeaderRules = { ...NO_HEADER_RULES, cacheControl: [{ glob: '*.html', value: 'no-cache' }] };
+
+  it('rewrites headers in place when a rule changed but the bytes did not', () => {
+    const files = [local('a.html', A, 10, 'no-cache'), local('b.bin', B)];
+    const plan = planDeploy(input(files, remote(['a.html', A], ['b.bin', B]), cleanState(html60)), options());
+    expect(plan.uploads).toEqual([]);
+    expect(plan.headerUpdates.map((f) => f.key)).toEqual(['a.html']);
+    expect(plan.unchanged.map((f) => f.key)).toEqual(['b.bin']);
+    expect(plan.invalidate).toEqual(['a.html']);
+  });
+
+  it('re-headers whatever may carry either rule set of a change that did not finish', () => {
+    // R1 (no-cache) -> R2 (max-age=60) failed half-way -> back to R1: a.html may carry either.
+    const state: DeployState = { ...cleanState(htmlNoCache), ruleSets: [htmlNoCache, html60] };
+    const files = [local('a.html', A, 10, 'no-cache'), local('b.bin', B)];
+    const plan = planDeploy(input(files, remote(['a.html', A], ['b.bin', B]), state), options());
+    expect(plan.headerUpdates.map((f) => f.key)).toEqual(['a.html']);
+    expect(plan.unchanged.map((f) => f.key)).toEqual(['b.bin']);
+  });
+
+  it('asks HEAD for the headers when there is no state, and fixes only the wrong ones', () => {
+    const files = [local('app.mjs', A), local('index.html', B)];
+    const objects = remote(['app.mjs', A], ['index.html', B]);
+    expect(keysToInspect(input(files, objects, emptyState()), { force: false })).toEqual({
+      content: [],
+      headers: ['app.mjs', 'index.html'],
+    });
+    const inspected = new Map([
+      ['app.mjs', { headers: { contentType: 'binary/octet-stream' } }],
+      ['index.html', { headers: files[1]!.headers }],
+    ]);
+    const plan = planDeploy({ ...input(files, objects, emptyState()), inspected }, options());
+    expect(plan.headerUpdates.map((f) => f.key)).toEqual(['app.mjs']);
+    expect(plan.unchanged.map((f) => f.key)).toEqual(['index.html']);
+  });
+});
+
+describe('planDeploy: removed files', () => {
+  const site = () => [local('index.html', A), local('assets/app-B3kd9Xz1.js', A)];
+  const bucket = () =>
+    remote(
+      ['index.html', A],
+      ['assets/app-B3kd9Xz1.js', A],
+      ['assets/app-Old8Xz1q.js', A],
+      ['old/page.html', A],
+      ['img/old.png', A],
     );
-    expect(changedKeys(plan)).toEqual(['edited.js', 'page.html', 'gone.css']);
+
+  it('deletes nothing unless asked', () => {
+    const plan = planDeploy(input(site(), bucket()), options());
+    expect(plan.deletes).toEqual([]);
+    expect(plan.kept).toEqual([]);
+  });
+
+  it('deletes removed pages at once and keeps removed assets, unannounced, for the grace period', () => {
+    const plan = planDeploy(input(site(), bucket()), options({ delete: true }));
+    expect(plan.deletes).toEqual(['old/page.html']);
+    expect(plan.kept).toEqual(['assets/app-Old8Xz1q.js', 'img/old.png']);
+    expect([...plan.removals]).toEqual([
+      ['#assets/app-Old8Xz1q.js', 0],
+      ['#img/old.png', 0],
+    ]);
+    // The deleted page is invalidated; the kept assets did not change, so they are not.
+    expect(plan.invalidate).toEqual(['old/page.html']);
+    expect(removalsDecided(plan)).toBe(3);
+  });
+
+  it('deletes a kept asset once its grace period has run, invalidating it unless its name is fingerprinted', () => {
+    const state = cleanState(NO_HEADER_RULES);
+    state.removals.set('#assets/app-Old8Xz1q.js', NOW - 8 * DAY);
+    state.removals.set('#img/old.png', NOW - 8 * DAY);
+    const plan = planDeploy(input(site(), bucket(), state), options({ delete: true }));
+    expect(plan.deletes).toEqual(['assets/app-Old8Xz1q.js', 'img/old.png', 'old/page.html']);
+    expect(plan.expired).toEqual(['assets/app-Old8Xz1q.js', 'img/old.png']);
+    expect(plan.invalidate.sort()).toEqual(['img/old.png', 'old/page.html']);
+    expect(plan.removals.size).toBe(0);
+    // Their removal was decided by the deploy that scheduled them.
+    expect(removalsDecided(plan)).toBe(1);
+  });
+
+  it('keeps the clock still while its start is unknown or an invalidation is pending', () => {
+    const state = cleanState(NO_HEADER_RULES);
+    state.removals.set('#img/old.png', 0);
+    state.removals.set('#assets/app-Old8Xz1q.js', NOW - 8 * DAY);
+    state.pending.set('EDIST', new Set(['index.html']));
+    const plan = planDeploy(input(site(), bucket(), state), options({ delete: true, distributionIds: ['EDIST'] }));
+    expect(plan.deletes).toEqual(['old/page.html']);
+    expect(plan.kept).toEqual(['assets/app-Old8Xz1q.js', 'img/old.png']);
+  });
+
+  it('spreads expired deletes over deploys within max-deletes instead of failing', () => {
+    const state = cleanState(NO_HEADER_RULES);
+    const objects = remote(['index.html', A]);
+    for (let i = 0; i < 5; i++) {
+      objects.set(`img/${i}.png`, { key: `img/${i}.png`, etag: `"${A}"`, size: 10 });
+      state.removals.set(`#img/${i}.png`, NOW - 8 * DAY);
+    }
+    const plan = planDeploy(input([local('index.html', A)], objects, state), options({ delete: true, maxDeletes: 2 }));
+    expect(plan.deletes).toEqual(['img/0.png', 'img/1.png']);
+    expect(plan.postponed).toEqual(['img/2.png', 'img/3.png', 'img/4.png']);
+    expect([...plan.removals.keys()]).toEqual(['#img/2.png', '#img/3.png', '#img/4.png']);
+  });
+
+  it('forgets a removal when the file comes back (a rollback)', () => {
+    const state = cleanState(NO_HEADER_RULES);
+    state.removals.set('#img/old.png', NOW - DAY);
+    const plan = planDeploy(
+      input([...site(), local('img/old.png', A)], remote(['index.html', A], ['img/old.png', A]), state),
+      options({ delete: true }),
+    );
+    expect(plan.removals.size).toBe(0);
+    expect(plan.unchanged.map((f) => f.key)).toContain('img/old.png');
+  });
+
+  it('deletes every removed file at once with delete-after 0', () => {
+    const plan = planDeploy(input(site(), bucket()), options({ delete: true, deleteAfterMs: 0 }));
+    expect(plan.deletes).toEqual(['assets/app-Old8Xz1q.js', 'img/old.png', 'old/page.html']);
+    expect(plan.kept).toEqual([]);
+  });
+
+  it('removes everything in a teardown, grace period or not', () => {
+    const state = cleanState(NO_HEADER_RULES);
+    state.removals.set('#img/old.png', NOW);
+    const plan = planDeploy(input([], bucket(), state), options({ delete: true, teardown: true }));
+    expect(plan.deletes).toEqual([...bucket().keys()].sort());
+    expect(plan.invalidate).toEqual([...bucket().keys()].sort());
+  });
+
+  it('never deletes what include/exclude leave out', () => {
+    const plan = planDeploy(
+      input(site(), bucket()),
+      options({ delete: true, deleteAfterMs: 0, isSelected: (key) => !key.startsWith('img/') }),
+    );
+    expect(plan.deletes).toEqual(['assets/app-Old8Xz1q.js', 'old/page.html']);
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { listKeys, putObject, writeSite } from './support/site.js';
+import { listKeys, putObject, siteKeys, writeSite } from './support/site.js';
 
 const BUCKETS = ['auto', 'origin-path', 'collapse', 'two', 'deletes', 'headers', 'select', 'order'];
 const ROOT_DIST = 'EAUTO00000001';
@@ -46,7 +46,7 @@ function lastInvalidationPaths(distributionId: string): string[] | undefined {
 }
 
 describe('paths: auto', () => {
-  it('invalidates exactly the overwritten and deleted URLs, none for new files, and skips when nothing changed', async () => {
+  it('invalidates exactly the overwritten and deleted URLs, none for new or kept files, and skips when nothing changed', async () => {
     const source = await writeSite(site);
     const auto = { source, bucket: 'auto', 'distribution-id': ROOT_DIST, paths: 'auto', delete: 'true' };
     const first = await local.deploy(auto);
@@ -63,8 +63,11 @@ describe('paths: auto', () => {
     expect(second.exitCode).toBe(0);
     expect(second.outputs['invalidation-status']).toBe('InProgress');
     expect(lastInvalidationPaths(ROOT_DIST)?.sort()).toEqual(
-      ['/docs/index.html', '/docs/', '/docs', '/docs/my%20page.html', '/assets/style.css'].sort(),
+      ['/docs/index.html', '/docs/', '/docs', '/docs/my%20page.html'].sort(),
     );
+    // The removed stylesheet stays for its grace period (a cached page may still link it), unchanged.
+    expect(second.outputs['kept-count']).toBe('1');
+    expect(await listKeys(local.bucket, 'auto')).toContain('assets/style.css');
 
     const requestsBefore = local.cloudFront.requests.length;
     const third = await local.deploy(auto);
@@ -182,14 +185,14 @@ describe('safe deletes', () => {
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([
       expect.stringMatching(
-        /would delete 3 objects under s3:\/\/deletes\/, more than 'max-deletes' \(2\).*raise 'max-deletes' \(or set it to -1/,
+        /would remove 3 objects under s3:\/\/deletes\/, more than 'max-deletes' \(2\).*raise 'max-deletes' \(or set it to -1/,
       ),
     ]);
     expect(await listKeys(local.bucket, 'deletes')).toEqual(['old/1.html', 'old/2.html', 'old/3.html']);
 
     const uncapped = await local.deploy({ source, bucket: 'deletes', delete: 'true', 'max-deletes': '-1' });
     expect(uncapped.outputs['deleted-count']).toBe('3');
-    expect(await listKeys(local.bucket, 'deletes')).toEqual(['index.html']);
+    expect(await siteKeys(local.bucket, 'deletes')).toEqual(['index.html']);
   });
 });
 
@@ -228,7 +231,8 @@ describe('per-file headers', () => {
     expect(same.outputs).toMatchObject({ 'uploaded-count': '0', 'updated-count': '0' });
     expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1 });
 
-    // A edited rule: headers rewritten in place (CopyObject), no bytes sent again.
+    // An edited rule: headers rewritten in place (CopyObject), no bytes sent again. Around the copy: a fresh
+    // listing under the lock, the lock itself (create, probe, release) and the state (read, journal, final).
     local.proxy.reset();
     const edited = await local.deploy({
       ...rules,
@@ -236,7 +240,13 @@ describe('per-file headers', () => {
     });
     expect(edited.exitCode).toBe(0);
     expect(edited.outputs).toMatchObject({ 'uploaded-count': '0', 'updated-count': '1' });
-    expect(local.proxy.counts()).toEqual({ ListObjectsV2: 1, GetObject: 1, CopyObject: 1, PutObject: 1 });
+    expect(local.proxy.counts()).toEqual({
+      ListObjectsV2: 2,
+      GetObject: 1,
+      CopyObject: 1,
+      PutObject: 4,
+      DeleteObject: 1,
+    });
     expect(await head('headers', 'index.html')).toMatchObject({
       CacheControl: 'public, max-age=60',
       ContentType: 'text/html; charset=utf-8',
@@ -262,11 +272,11 @@ describe('file selection and order', () => {
     });
     const run = await local.deploy({ source, bucket: 'select', exclude: '**/*.map\ndrafts/**' });
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(local.bucket, 'select')).toEqual(['.well-known/security.txt', 'app.js', 'index.html']);
+    expect(await siteKeys(local.bucket, 'select')).toEqual(['.well-known/security.txt', 'app.js', 'index.html']);
   });
 
   it('uploads assets first and entry points last, then deletes', async () => {
-    await putObject(local.bucket, 'order', 'stale.css', 'old');
+    await putObject(local.bucket, 'order', 'stale.html', 'old');
     const source = await writeSite({
       'index.html': 'x',
       'blog/index.html': 'x',
@@ -278,7 +288,10 @@ describe('file selection and order', () => {
     local.proxy.reset();
     const run = await local.deploy({ source, bucket: 'order', delete: 'true', concurrency: '8' });
     expect(run.exitCode).toBe(0);
-    const writes = local.proxy.requests.filter((r) => r.operation === 'PutObject' || r.operation === 'DeleteObjects');
+    const writes = local.proxy.requests.filter(
+      (r) =>
+        (r.operation === 'PutObject' || r.operation === 'DeleteObjects') && !r.path.includes('.s3-cloudfront-deploy'),
+    );
     const paths = writes.map((r) => `${r.operation} ${r.path.replace('/order/', '')}`);
     expect(new Set(paths.slice(0, 3))).toEqual(
       new Set(['PutObject assets/a.js', 'PutObject assets/b.css', 'PutObject img/c.png']),

@@ -14,7 +14,7 @@ import {
   startTlsFront,
 } from './support/forward-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { listKeys, writeSite } from './support/site.js';
+import { siteKeys, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'EWIRE00000001';
 const BUCKETS = ['scaleway', 'typo', 'submodules', 'encrypted', 'downloads', 'proxied'];
@@ -31,7 +31,7 @@ describe('region', () => {
     const run = await local.deploy({ source, bucket: 'scaleway', region: 'fr-par' });
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(local.bucket, 'scaleway')).toEqual(['index.html']);
+    expect(await siteKeys(local.bucket, 'scaleway')).toEqual(['index.html']);
   });
 
   it('stops an upper-case region before any request, with the fix', async () => {
@@ -58,7 +58,7 @@ describe('.git at any depth', () => {
     });
     const run = await local.deploy({ source, bucket: 'submodules' });
     expect(run.exitCode).toBe(0);
-    expect(await listKeys(local.bucket, 'submodules')).toEqual([
+    expect(await siteKeys(local.bucket, 'submodules')).toEqual([
       'docs/.gitignore',
       'docs/index.html',
       'index.html',

@@ -1,27 +1,28 @@
 // Benchmark: this action (dist/index.js, run as a GitHub runner runs it) against `aws s3 sync` (Debian's
-// AWS CLI v2) and rclone (defaults, and --checksum --fast-list), on the same generated site, against s3rver
+// AWS CLI v2) and rclone (defaults, and --checksum --fast-list), on the same generated site, against the local S3
+// (local/s3-server.mjs in its fast mode: no verification, so the server is not what is measured)
 // behind a loopback proxy that adds a fixed latency per request and counts requests by S3 operation.
 //
-//   node --openssl-legacy-provider bench/run.mjs [--files 2000] [--latency 20] [--runs 3] [--seed 1]
+//   node bench/run.mjs [--files 2000] [--latency 20] [--runs 3] [--seed 1]
 //        [--tools action,awscli,rclone,rclone-checksum] [--workloads first,nochange,fresh,changed,deleted]
 //        [--concurrency N]                     the action's `concurrency` input (default: the action's own)
 //        [--cold-start-runs 9]                 0 skips the cold-start measurement
-//   node --openssl-legacy-provider bench/run.mjs --plan-only [--files 100000] [--latency 20] [--runs 3]
-//   node --openssl-legacy-provider bench/run.mjs --concurrency-sweep [--files 2000] [--runs 3]
+//   node bench/run.mjs --plan-only [--files 100000] [--latency 20] [--runs 3]
+//   node bench/run.mjs --concurrency-sweep [--files 2000] [--runs 3]
 //        [--latencies 0,20,80] [--levels 4,8,16,32,64]
 //
 // Results: a table on stdout, and the same as Markdown and JSON in bench-results/.
 //
 // Why it is built this way:
-// - s3rver runs in a child process (this file with --serve-s3): it is single-threaded JavaScript that
+// - The local S3 runs in a child process (this file with --serve-s3): it is single-threaded JavaScript that
 //   hashes every body, and sharing one event loop with the proxy would make the proxy's latency timers and
-//   s3rver's CPU work queue behind each other. The proxy stays in this process so its counts can be read.
+//   the server's CPU work queue behind each other. The proxy stays in this process so its counts can be read.
 // - Each tool's starting state is made by the tool itself (rclone keeps mtimes in object metadata, the AWS
-//   CLI relies on LastModified), straight against s3rver: no latency, not counted.
+//   CLI relies on LastModified), straight against the local S3: no latency, not counted.
 // - The proxy is local/s3-proxy.mjs (the one the tests use for faults), with its latency option.
 // - Peak memory comes from GNU time's %M (max RSS of the tool's process, /usr/bin/time is installed here);
 //   without it, /proc/PID/status VmHWM of the spawned process is polled instead.
-// - After every timed run the bucket is listed straight from s3rver and compared with the MD5 of every
+// - After every timed run the bucket is listed straight from the local S3 and compared with the MD5 of every
 //   local file: a fast tool that leaves the bucket wrong is marked, not praised.
 // - Every wait is bounded: tool runs are killed after --timeout seconds, loops run over finite lists.
 import { spawn } from 'node:child_process';
@@ -34,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ACTION_ENTRY, inputVariables, parseOutputFile } from '../local/run-action.mjs';
 import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { seededRandom, startS3Proxy } from '../local/s3-proxy.mjs';
@@ -84,9 +85,9 @@ function parseOptions(argv) {
 /**
  * A static site's mix by share of files, with each kind's size range in KiB (sizes are log-uniform).
  * Every folder that holds folders also holds a file (blog/index.html, docs/index.html, images/*.png):
- * s3rver's delimiter listing misses a common prefix whose objects all sit two or more folders down (with
- * objects h/i/j.txt and g.txt, listing '/' returns only g.txt), and rclone without --fast-list lists folder
- * by folder, so it would not see those objects, upload them again every time and never delete them.
+ * s3rver, the local S3 of the first figures, missed in a delimiter listing a common prefix whose objects all
+ * sat two or more folders down, so rclone without --fast-list (which lists folder by folder) did not see
+ * those objects. The local S3 lists them; the site keeps its shape so figures stay comparable.
  */
 const KINDS = [
   { share: 0.18, min: 2, max: 60, key: (i) => (i % 3 ? `docs/s${i % 40}/page-${i}.html` : `blog/post-${i}/index.html`) },
@@ -172,12 +173,12 @@ async function generateSite(options, profile) {
   return { root, entries, bytes };
 }
 
-// ------------------------------------------------------------------------- local S3: s3rver + proxy
+// ---------------------------------------------------------------------- local S3 (fast mode) + proxy
 
 /** In a child process, so its CPU work does not share an event loop with the proxy (see top). */
 async function serveS3() {
-  const s3 = await startS3Server({ buckets: [] });
-  process.stdout.write(`${JSON.stringify({ url: s3.url, directory: s3.directory })}\n`);
+  const s3 = await startS3Server({ buckets: [], mode: 'fast' });
+  process.stdout.write(`${JSON.stringify({ url: s3.url })}\n`);
   const stop = () => s3.close().finally(() => process.exit(0));
   // The parent closes our stdin when it is done, or when it dies: either way the server goes with it.
   process.stdin.on('end', stop).resume();
@@ -185,18 +186,18 @@ async function serveS3() {
 }
 
 async function startLocalS3() {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', THIS_FILE, '--serve-s3'], {
+  const child = spawn(process.execPath, [THIS_FILE, '--serve-s3'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const firstLine = createInterface({ input: child.stdout });
   const line = await Promise.race([
     new Promise((resolve) => firstLine.once('line', resolve)),
     sleep(30_000, undefined, { ref: false }).then(() => {
-      throw new Error('s3rver did not start within 30 s');
+      throw new Error('the local S3 did not start within 30 s');
     }),
   ]);
   firstLine.close();
-  const { url, directory } = JSON.parse(line);
+  const { url } = JSON.parse(line);
   const client = new S3Client({
     endpoint: url,
     region: REGION,
@@ -208,7 +209,7 @@ async function startLocalS3() {
   return {
     url,
     client,
-    /** CPU seconds s3rver has used so far (utime + stime from /proc, in clock ticks of 1/100 s). */
+    /** CPU seconds the local S3 has used so far (utime + stime from /proc, in clock ticks of 1/100 s). */
     async cpuSeconds() {
       const fields = (await fs.readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -217,9 +218,7 @@ async function startLocalS3() {
       client.destroy();
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin.end();
-      // Removing 100,000 objects takes s3rver a while; whatever it leaves, this removes.
       if ((await Promise.race([exited, sleep(120_000, 'timeout', { ref: false })])) === 'timeout') child.kill('SIGKILL');
-      await fs.rm(directory, { recursive: true, force: true });
     },
   };
 }
@@ -231,7 +230,7 @@ async function createBucket(s3, bucket) {
   await emptyBucket(s3, bucket);
 }
 
-/** Every object: key -> { etag, size }, straight from s3rver. */
+/** Every object: key -> { etag, size }, straight from the local S3. */
 async function listBucket(s3, bucket) {
   const objects = new Map();
   let token;
@@ -246,6 +245,11 @@ async function listBucket(s3, bucket) {
   return objects;
 }
 
+async function md5OfObject(s3, bucket, key) {
+  const answer = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return md5(Buffer.from(await answer.Body.transformToByteArray()));
+}
+
 async function emptyBucket(s3, bucket) {
   const keys = [...(await listBucket(s3, bucket)).keys()];
   for (let index = 0; index < keys.length; index += 1000) {
@@ -255,8 +259,8 @@ async function emptyBucket(s3, bucket) {
 }
 
 /**
- * Whether the bucket holds exactly the expected keys with the expected bytes. s3rver's ETag is the MD5 of
- * the whole object even after a multipart upload, so one comparison covers every tool.
+ * Whether the bucket holds exactly the expected keys with the expected bytes. A single-part object's ETag
+ * is its MD5; a multipart one's depends on the tool's part size, so those few objects are read back.
  */
 async function verifyBucket(s3, bucket, expected) {
   const objects = await listBucket(s3, bucket);
@@ -264,7 +268,7 @@ async function verifyBucket(s3, bucket, expected) {
   for (const [key, digest] of expected) {
     const object = objects.get(key);
     if (!object) problems.push(`missing ${key}`);
-    else if (object.etag.split('-')[0] !== digest) problems.push(`stale ${key}`);
+    else if ((object.etag.includes('-') ? await md5OfObject(s3, bucket, key) : object.etag) !== digest) problems.push(`stale ${key}`);
   }
   for (const key of objects.keys()) if (!expected.has(key) && !key.startsWith('.s3-cloudfront-deploy')) problems.push(`extra ${key}`);
   return problems;
@@ -298,7 +302,8 @@ const keys = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_
 const TOOLS = {
   action: ({ source, bucket, endpoint, remove, concurrency, dryRun, home }) => {
     const inputs = { source, bucket, 'force-path-style': 'true' };
-    if (remove) Object.assign(inputs, { delete: 'true', 'max-deletes': '-1' });
+    // Deleted at once, as the other tools delete: the grace period would keep them (and the check would fail).
+    if (remove) Object.assign(inputs, { delete: 'true', 'max-deletes': '-1', 'delete-after': '0', 'max-delete-share': '100%' });
     if (concurrency) inputs.concurrency = String(concurrency);
     if (dryRun) inputs['dry-run'] = 'true'; // only the planning test
     const env = {
@@ -403,7 +408,7 @@ function pollPeakMemory(pid) {
 }
 
 /**
- * CPU used during a timed run by s3rver (its process) and by this process (the proxy, nearly all of it):
+ * CPU used during a timed run by the local S3 (its process) and by this process (the proxy, nearly all of it):
  * on a small machine they compete with the tool, and these show when the server is the limit.
  */
 async function cpuMeter(s3) {
@@ -613,7 +618,7 @@ async function compareMode(options) {
       await createBucket(s3, bucket);
       await restoreMtimes(site);
       const ctx = { s3, proxy, site, bucket, digests, changed, deleted, synced: false, overhead };
-      // The starting state of workloads 2-5: the tool's own sync of the original tree, straight to s3rver.
+      // The starting state of workloads 2-5: the tool's own sync of the original tree, straight to the local S3.
       // Skipped when the last timed run already synced that untouched tree (first deploy, no change).
       ctx.resetBucket = async () => {
         if (ctx.synced) return;
@@ -652,7 +657,7 @@ function compareTable(results) {
     const requests = r.requestsRange ? `${r.requests} (${r.requestsRange})` : String(r.requests);
     return [r.tool, r.workload, r.seconds.toFixed(2), ratio, requests, byOperation, r.mibSent.toFixed(1), r.peakMib.toFixed(0), `${r.cpuSeconds.toFixed(1)} / ${r.serverCpuSeconds.toFixed(1)} / ${r.proxyCpuSeconds.toFixed(1)}`, r.ok ? 'yes' : `NO: ${r.problems.join('; ')}`];
   });
-  return markdownTable(['tool', 'workload', 'median s', 'x aws cli', 'requests', 'by operation', 'MiB sent', 'peak MiB', 'cpu s tool / s3rver / proxy', 'bucket right'], rows);
+  return markdownTable(['tool', 'workload', 'median s', 'x aws cli', 'requests', 'by operation', 'MiB sent', 'peak MiB', 'cpu s tool / server / proxy', 'bucket right'], rows);
 }
 
 /**
@@ -708,7 +713,7 @@ function coldStartText(coldStart) {
 }
 
 /**
- * Planning at scale: 100,000 small files. The bucket is filled once (straight to s3rver, untimed for the
+ * Planning at scale: 100,000 small files. The bucket is filled once (straight to the local S3, untimed for the
  * figures), then a no-change deploy through the proxy reports 'Plan took' (walk + hash + list + plan), and
  * a dry run against an empty bucket isolates walk + hash + plan (one list request). MD5 throughput on a
  * large file with node's crypto, next to md5sum, shows what hashing alone can do on this machine.
@@ -746,9 +751,9 @@ async function planMode(options) {
   try {
     await createBucket(s3, 'bench-plan');
     await createBucket(s3, 'bench-plan-empty');
-    log('Filling the bucket (first deploy straight to s3rver, concurrency 64)...');
+    log('Filling the bucket (first deploy straight to the local S3, concurrency 64)...');
     const fill = await mustRun('action', { source: site.root, bucket: 'bench-plan', endpoint: s3.url, concurrency: 64 }, options);
-    rows.push({ label: 'first deploy, straight to s3rver, concurrency 64 (fills the bucket)', wallSeconds: fill.seconds, planSeconds: planSeconds(fill.stdout), requests: {}, peakMib: fill.peakMib, ok: true });
+    rows.push({ label: 'first deploy, straight to the local S3, concurrency 64 (fills the bucket)', wallSeconds: fill.seconds, planSeconds: planSeconds(fill.stdout), requests: {}, peakMib: fill.peakMib, ok: true });
     log(`  filled in ${fill.seconds.toFixed(1)} s`);
     record(`no change, through the proxy (${options.latency} ms)`, await timed({ source: site.root, bucket: 'bench-plan' }, options.runs));
     record('dry run against an empty bucket (walk + hash + plan, 1 list)', await timed({ source: site.root, bucket: 'bench-plan-empty', dryRun: true }, options.runs));
@@ -758,7 +763,7 @@ async function planMode(options) {
       await listBucket(s3, 'bench-plan');
       listing.push(seconds(started));
     }
-    rows.push({ label: 'listing alone: harness SDK straight to s3rver, no latency', wallSeconds: median(listing), planSeconds: NaN, requests: { ListObjectsV2: Math.ceil(site.entries.length / 1000) }, peakMib: NaN, ok: true });
+    rows.push({ label: 'listing alone: harness SDK straight to the local S3, no latency', wallSeconds: median(listing), planSeconds: NaN, requests: { ListObjectsV2: Math.ceil(site.entries.length / 1000) }, peakMib: NaN, ok: true });
     md5Figures = await measureMd5(options);
   } finally {
     await proxy.close();
@@ -917,7 +922,7 @@ async function sweepMode(options) {
     ]),
   );
   const detail = markdownTable(
-    ['latency', 'concurrency', 'median s', 'runs s', 'peak in flight', 'avg in flight', 'cpu s action / s3rver / proxy', 'peak MiB'],
+    ['latency', 'concurrency', 'median s', 'runs s', 'peak in flight', 'avg in flight', 'cpu s action / server / proxy', 'peak MiB'],
     cells.map((c) => [
       `${c.latency} ms`, String(c.level), c.seconds.toFixed(2), c.allSeconds.join(' '), String(c.peakInFlight),
       Number.isNaN(c.inFlight) ? '' : c.inFlight.toFixed(1),
@@ -929,7 +934,7 @@ async function sweepMode(options) {
     'x = time / best time at that latency.';
   const notes =
     'peak in flight: most requests open at once at the proxy. avg in flight: requests x latency / wall time, the ' +
-    'requests kept waiting on the network on average. cpu: the action, s3rver and the proxy during the run (2 cores here).';
+    'requests kept waiting on the network on average. cpu: the action, the local S3 and the proxy during the run (2 cores here).';
   const name = `concurrency-sweep-${site.entries.length}f-${options.latencies.join('-')}ms`;
   await writeResults(name, [heading, '', pivot, '', detail, '', notes].join('\n'), { options, machine: machine(), cells });
 }

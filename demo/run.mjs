@@ -1,6 +1,6 @@
-// The demo: starts the local S3 (s3rver) and CloudFront API servers, "builds" the sample site, and runs
+// The demo: starts the local S3 (strict, as S3 is) and CloudFront API servers, "builds" the sample site, and runs
 // the bundled action on it twice, as a runner would: a first deploy, then a one-file edit.
-// Run it with `npm run demo` (which passes --openssl-legacy-provider, needed by s3rver).
+// Run it with `npm run demo`.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ const cloudFront = await startCloudFrontServer({
   completeAfterMs: 3000,
   distributions: [{ id: DISTRIBUTION, bucketDomain: `${BUCKET}.s3.us-east-1.amazonaws.com` }],
 });
-console.log(`Local S3 (s3rver):       ${s3.url}`);
+console.log(`Local S3 (strict):       ${s3.url}`);
 console.log(`Local CloudFront API:    ${cloudFront.url}\n`);
 
 const build = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-build-'));

@@ -9,18 +9,15 @@ export const modules = {
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   createInvalidations: () => (/* binding */ createInvalidations),
-  planChanges: () => (/* binding */ planChanges),
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
-var core = __webpack_require__(6257);
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
-var github = __webpack_require__(2413);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var core = __webpack_require__(3218);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudfront/dist-cjs/index.js
 var dist_cjs = __webpack_require__(3169);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __webpack_require__(8500);
 ;// CONCATENATED MODULE: ./src/cloudfront.ts
@@ -135,10 +132,10 @@ var errors = __webpack_require__(3916);
 var http = __webpack_require__(6803);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __webpack_require__(528);
-// EXTERNAL MODULE: ./src/plan.ts
-var src_plan = __webpack_require__(2464);
 // EXTERNAL MODULE: ./src/paths.ts
 var src_paths = __webpack_require__(8431);
+// EXTERNAL MODULE: ./src/run.ts
+var run = __webpack_require__(9786);
 ;// CONCATENATED MODULE: ./src/invalidate.ts
 /**
  * The CloudFront half of a deploy: the paths to invalidate (as given, or 'auto' from what changed), one
@@ -154,20 +151,13 @@ var src_paths = __webpack_require__(8431);
 
 
 
-
-
-/** What the plan changed, with each key's content: the MD5 deployed, or 'deleted'. */
-function planChanges(plan) {
-    const md5 = new Map([...plan.uploads.map((upload) => upload.file), ...plan.headerUpdates].map((f) => [f.key, f.md5]));
-    return (0,src_plan/* changedKeys */.F$)(plan).map((key) => ({ key, content: md5.get(key) ?? 'deleted' }));
-}
 /**
  * Attempts an invalidation on every target, even when another fails, and records each result in
  * report.invalidations (a failure as status 'Failed' with its error) before throwing one ActionError that
  * names every failure. `deploy` identifies this deploy in the CallerReference: pass the same value to
  * retry the same deploy (e.g. one recorded in the bucket), or leave the default, unique to this run.
  */
-async function createInvalidations(targets, settings, report, deploy = newDeployId()) {
+async function createInvalidations(targets, settings, report, deploy = (0,run/* newDeployId */.B)()) {
     const client = createCloudFrontClient();
     return (0,phase/* phase */.O)('Invalidate', async () => {
         // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
@@ -209,7 +199,7 @@ async function waitForInvalidations(created, settings, report) {
                 stop.abort();
             }
             const why = invalidation.error ? ` (${invalidation.error})` : '';
-            core/* info */.pq(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
+            core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
         }));
         report.invalidations = created.invalidations;
         const unreadable = pending.filter((invalidation) => invalidation.error);
@@ -232,18 +222,18 @@ async function invalidate(client, target, computed, options) {
     const { settings } = options;
     const failed = (error, paths) => {
         const message = explain(error, distributionId);
-        core/* info */.pq(`✗ ${distributionId}: ${message}`);
+        core.info(`✗ ${distributionId}: ${message}`);
         return { distributionId, id: '', status: 'Failed', paths, error: message };
     };
     if (computed.status === 'rejected')
         return failed(computed.reason, []);
     const paths = computed.value;
     if (paths.length === 0) {
-        core/* info */.pq(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
+        core.info(`${distributionId}: no invalidation, nothing CloudFront could have cached changed (only new files, or none).`);
         return { distributionId, id: '', status: 'Skipped', paths: [] };
     }
     if (settings.dryRun) {
-        core/* info */.pq(`${distributionId}: would invalidate ${paths.join(' ')}`);
+        core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
     try {
@@ -259,9 +249,9 @@ async function invalidate(client, target, computed, options) {
             paths,
             callerReference: reference,
             deadline: options.deadline,
-            onRetry: core/* info */.pq,
+            onRetry: core.info,
         });
-        core/* info */.pq(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
+        core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
         return created;
     }
     catch (error) {
@@ -277,7 +267,7 @@ async function invalidationPaths(client, target, settings) {
     const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
     const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefix, settings.maxInvalidationPaths);
     if (paths.length < urls) {
-        core/* info */.pq(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
+        core.info(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
 }
@@ -290,7 +280,7 @@ async function readOriginPrefix(client, distributionId, bucket) {
     try {
         const prefix = await originPrefixFor(client, distributionId, bucket);
         if (prefix === undefined) {
-            core/* warning */.$e(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+            core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
             return '';
         }
         return prefix;
@@ -299,14 +289,14 @@ async function readOriginPrefix(client, distributionId, bucket) {
         const name = error.name;
         if (name !== 'AccessDenied' && name !== 'AccessDeniedException')
             throw error;
-        core/* warning */.$e(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
+        core.warning(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
         return '';
     }
 }
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */
 function explain(error, distributionId) {
     if (error instanceof Error && error.stack)
-        core/* debug */.Yz(error.stack);
+        core.debug(error.stack);
     return (0,errors/* describeAwsError */.Pp)(error, { service: 'CloudFront', distributionId });
 }
 /** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
@@ -319,13 +309,6 @@ function createCloudFrontClient() {
  * (A -> B -> A) whose first invalidation was created before B was cached. Retries inside this run reuse
  * the reference; a new process is a new deploy unless its caller passes the deploy it resumes.
  */
-function newDeployId() {
-    const nonce = (0,external_node_crypto_.randomBytes)(4).toString('hex');
-    const { runId, runAttempt, job, action } = github/* context */._;
-    if (!runId)
-        return `local-${nonce}`;
-    return `${runId}-${runAttempt || 1}-${job}-${action}-${nonce}`;
-}
 
 
 /***/ })

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+
 export declare const ACTION_ENTRY: string;
 export interface ActionRun {
   exitCode: number;
@@ -14,5 +16,7 @@ export declare function runAction(options: {
   env?: Record<string, string>;
   echo?: boolean;
   node?: string;
+  /** Gets the running process, e.g. to cancel it as the runner does. */
+  onStart?: (child: ChildProcess) => void;
 }): Promise<ActionRun>;
 export declare function parseOutputFile(text: string): Record<string, string>;

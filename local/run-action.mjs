@@ -17,10 +17,12 @@ export function inputVariables(inputs) {
 
 /**
  * Never blocks the event loop (a local server may be running in this same process).
- * @param {{ inputs: Record<string, string>, env?: Record<string, string>, echo?: boolean, node?: string }} options
- *   node: the Node.js binary to run the action with (default: the one running this).
+ * @param {{ inputs: Record<string, string>, env?: Record<string, string>, echo?: boolean, node?: string,
+ *   onStart?: (child: import('node:child_process').ChildProcess) => void }} options
+ *   node: the Node.js binary to run the action with (default: the one running this); onStart: gets the
+ *   running process, e.g. to cancel it as the runner does (SIGINT, SIGTERM).
  */
-export async function runAction({ inputs, env = {}, echo = false, node = process.execPath }) {
+export async function runAction({ inputs, env = {}, echo = false, node = process.execPath, onStart }) {
   const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-'));
   const outputFile = path.join(folder, 'output');
   const summaryFile = path.join(folder, 'summary');
@@ -40,6 +42,7 @@ export async function runAction({ inputs, env = {}, echo = false, node = process
       resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr });
     });
     if (echo) child.stdout?.pipe(process.stdout);
+    onStart?.(child);
   });
   const outputs = parseOutputFile(await fs.readFile(outputFile, 'utf8'));
   const summary = await fs.readFile(summaryFile, 'utf8');

@@ -2,7 +2,12 @@ export interface ProxiedRequest {
   operation: string;
   method: string;
   path: string;
+  /** The query string, without '?'. */
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
   bytesIn: number;
+  /** With hashBodies(true): base64 MD5 of the body as it went through, once it has. */
+  bodyMd5?: string;
   /** performance.now() when the request arrived and when its answer closed. */
   start: number;
   end?: number;
@@ -23,7 +28,13 @@ export interface S3Proxy {
   /** The most requests that were open at the same moment since the last reset. */
   peakInFlight(): number;
   reset(): void;
+  /** Changes the latency added to every request from now on. */
+  setLatency(ms: number): void;
   setFaults(faults: Faults): void;
+  /** Called with each request's record as it arrives, before it is forwarded; undefined removes it. */
+  onRequest(hook: ((request: ProxiedRequest) => void) | undefined): void;
+  /** Whether each request's body MD5 is recorded (bodyMd5) from now on; off by default (the benchmark). */
+  hashBodies(on: boolean): void;
   injected: { errors: number; drops: number };
   close(): Promise<void>;
 }

@@ -1,22 +1,31 @@
 // A loopback HTTP proxy in front of the local S3 that names and counts every request by S3 operation,
 // can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
 // 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-/** The S3 operation a path-style request is, from its method, query and headers. */
+/** The S3 operation a path-style request is, from its method, path, query and headers. */
 export function s3Operation(method, url, headers) {
-  const { pathname, searchParams } = new URL(url, 'http://localhost');
-  const isBucket = pathname.split('/').filter(Boolean).length <= 1;
+  const [path = '/', query = ''] = url.split(/\?(.*)/s);
+  const searchParams = new URLSearchParams(query);
   const has = (name) => searchParams.has(name);
+  if (path === '/' || path === '') return method === 'GET' ? 'ListBuckets' : method;
+  const slash = path.indexOf('/', 1);
+  const isBucket = slash === -1 || slash === path.length - 1;
   switch (method) {
     case 'GET':
-      if (isBucket) return has('list-type') ? 'ListObjectsV2' : 'ListObjects';
-      return 'GetObject';
+      if (isBucket) {
+        if (has('uploads')) return 'ListMultipartUploads';
+        if (has('location')) return 'GetBucketLocation';
+        return has('list-type') ? 'ListObjectsV2' : 'ListObjects';
+      }
+      return has('uploadId') ? 'ListParts' : 'GetObject';
     case 'HEAD':
       return isBucket ? 'HeadBucket' : 'HeadObject';
     case 'PUT':
-      if (has('partNumber')) return 'UploadPart';
+      if (isBucket) return 'CreateBucket';
+      if (has('partNumber')) return headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart';
       return headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
     case 'POST':
       if (has('delete')) return 'DeleteObjects';
@@ -24,6 +33,7 @@ export function s3Operation(method, url, headers) {
       if (has('uploadId')) return 'CompleteMultipartUpload';
       return 'Post';
     case 'DELETE':
+      if (isBucket) return 'DeleteBucket';
       return has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
     default:
       return method;
@@ -53,7 +63,8 @@ const S3_ERRORS = [
  *   answer; failKeys: object keys ('bucket/key') whose writes always answer 500.
  * @param {{ target: string, latencyMs?: number, faults?: Faults }} options  target: the S3 server's URL
  */
-export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
+export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, faults = {} }) {
+  let latencyMs = initialLatencyMs;
   const upstream = new URL(target);
   let fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
   let random = seededRandom(fault.seed ?? 1);
@@ -86,8 +97,12 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
     response.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
     response.end(body);
   }
-  /** @type {Array<{ operation: string, method: string, path: string, bytesIn: number, start: number, end?: number }>} */
+  /** @type {Array<{ operation: string, method: string, path: string, query: string, headers: Record<string, string | string[] | undefined>, bytesIn: number, bodyMd5?: string, start: number, end?: number }>} */
   const requests = [];
+  /** @type {((record: object) => void) | undefined} */
+  let onRequest;
+  // Off by default: hashing every body would cost the benchmark CPU that belongs to the client.
+  let hashBodies = false;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
   const server = http.createServer((request, response) => {
@@ -96,17 +111,23 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
       operation,
       method: request.method ?? '',
       path: decodeURIComponent((request.url ?? '/').split('?')[0]),
+      query: (request.url ?? '').split('?')[1] ?? '',
+      headers: request.headers,
       bytesIn: 0,
       start: performance.now(),
     };
     requests.push(record);
+    onRequest?.(record);
     response.once('close', () => (record.end = performance.now()));
     // The request stays paused until forwarded (TCP holds its body during the latency): a 'data' listener
     // attached earlier would start it flowing and the body would be gone before the pipe upstream.
     const forward = () => {
+      const bodyHash = hashBodies ? createHash('md5') : undefined;
       request.on('data', (chunk) => {
         record.bytesIn += chunk.length;
+        bodyHash?.update(chunk);
       });
+      if (bodyHash) request.on('end', () => (record.bodyMd5 = bodyHash.digest('base64')));
       if (injectFault(record, request, response)) {
         request.resume();
         return;
@@ -157,10 +178,22 @@ export async function startS3Proxy({ target, latencyMs = 0, faults = {} }) {
     reset() {
       requests.length = 0;
     },
+    /** Changes the latency added to every request from now on. */
+    setLatency(ms) {
+      latencyMs = ms;
+    },
     /** Replaces the faults (and restarts their random sequence); {} turns them off. */
     setFaults(faults) {
       fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
       random = seededRandom(fault.seed ?? 1);
+    },
+    /** Called with each request's record as it arrives, before it is forwarded (undefined: none). */
+    onRequest(hook) {
+      onRequest = hook;
+    },
+    /** Whether each request's body MD5 is recorded (bodyMd5) from now on. */
+    hashBodies(on) {
+      hashBodies = on;
     },
     /** How many faults were injected so far. */
     injected,

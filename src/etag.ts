@@ -48,3 +48,13 @@ export function compareEtag(
   if (/^[0-9a-f]{32}$/.test(etag)) return etag === local.md5 ? 'same' : 'different';
   return 'incomparable';
 }
+
+/**
+ * Whether the ETag a write was answered with is a hash of the bytes written (their MD5, S3's multipart form
+ * of it, or the whole MD5 some stores give multipart uploads). The store accepted the Content-MD5 sent with
+ * those bytes, so when it is not, the bytes are right and the store's ETags are just not MD5s (SSE-KMS,
+ * SSE-C or another scheme): only a record of what was written can recognise that object later.
+ */
+export function etagIsContentHash(written: { etag: string; md5: string; multipartEtag?: string | undefined }): boolean {
+  return compareEtag(written.etag, written) === 'same';
+}

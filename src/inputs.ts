@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ActionError } from './errors.js';
 import { type HeaderRules, globMatcher, parseRules } from './headers.js';
 import { MAX_PATHS_PER_INVALIDATION, checkInvalidationPaths } from './paths.js';
+import type { Encryption, ServerSideEncryption } from './s3.js';
 
 /** Input names, shared by the code, the tests and the README check. */
 export const Input = {
@@ -29,6 +30,12 @@ export const Input = {
   include: 'include',
   exclude: 'exclude',
   force: 'force',
+  deleteAfter: 'delete-after',
+  maxDeleteShare: 'max-delete-share',
+  lockTimeout: 'lock-timeout',
+  teardown: 'teardown',
+  serverSideEncryption: 'server-side-encryption',
+  sseKmsKeyId: 'sse-kms-key-id',
 } as const;
 
 /**
@@ -39,6 +46,16 @@ export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_INVALIDATION_PATHS = 15;
 export const DEFAULT_MAX_DELETES = 1000;
+/**
+ * A week: a tab left open over a weekend, or a page an edge or browser keeps for days, still finds the
+ * chunks it links to; a rollback to last week's build finds its assets still there. The cost is a week of
+ * storage for old assets, cents for a static site.
+ */
+export const DEFAULT_DELETE_AFTER = '7d';
+/** A build missing more than half of the site's pages and other unhashed files is almost surely broken. */
+export const DEFAULT_MAX_DELETE_SHARE = 50;
+/** Long enough for a typical deploy ahead to finish (uploads only: the lock is released before waiting). */
+export const DEFAULT_LOCK_TIMEOUT_SECONDS = 300;
 
 export interface Settings {
   /** Absolute path of the folder to deploy. */
@@ -68,6 +85,16 @@ export interface Settings {
   region: string;
   forcePathStyle: boolean;
   dryRun: boolean;
+  /** How long removed assets stay in the bucket after the pages stopped linking them; 0: deleted at once. */
+  deleteAfterMs: number;
+  /** Refuse a deploy whose build lacks more than this share (%) of the site's unhashed files; 100: off. */
+  maxDeleteShare: number;
+  /** How long to wait for another deploy's lock on the prefix. */
+  lockTimeoutSeconds: number;
+  /** Remove everything under the prefix (a closed pull request's preview), with its state. */
+  teardown: boolean;
+  /** Sent on every write, for buckets whose policy requires it. */
+  encryption?: Encryption;
 }
 
 /** Reads one raw input by name ('' when unset); core.getInput in the action, a plain object in tests. */
@@ -79,7 +106,14 @@ export function parseInputs(
   workspace = process.cwd(),
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Settings {
-  const source = required(read, Input.source);
+  const teardown = parseBoolean(read, Input.teardown, false);
+  const source = teardown ? read(Input.source).trim() || '.' : required(read, Input.source);
+  const prefix = parsePrefix(read(Input.prefix));
+  if (teardown && prefix === '') {
+    throw new ActionError(
+      `Input 'teardown' removes everything under 'prefix', and 'prefix' is empty: that would be the whole bucket. Tear down one prefix at a time (e.g. prefix: pr-42/).`,
+    );
+  }
   const distributionIds = parseDistributionIds(read(Input.distributionId));
   const wait = parseBoolean(read, Input.wait, false);
   if (wait && distributionIds.length === 0) {
@@ -88,7 +122,7 @@ export function parseInputs(
   return {
     source: path.resolve(workspace, source),
     bucket: parseBucket(required(read, Input.bucket)),
-    prefix: parsePrefix(read(Input.prefix)),
+    prefix,
     distributionIds,
     paths: parsePaths(read(Input.paths)),
     maxInvalidationPaths: parseInteger(read, Input.maxInvalidationPaths, {
@@ -111,12 +145,68 @@ export function parseInputs(
       min: 1,
       max: 6 * 3600,
     }),
-    delete: parseBoolean(read, Input.delete, false),
+    delete: teardown || parseBoolean(read, Input.delete, false),
     concurrency: parseInteger(read, Input.concurrency, { fallback: DEFAULT_CONCURRENCY, min: 1, max: 256 }),
     region: parseRegion(read(Input.region).trim(), Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL)),
     forcePathStyle: parseBoolean(read, Input.forcePathStyle, false),
     dryRun: parseBoolean(read, Input.dryRun, false),
+    deleteAfterMs: parseDuration(read, Input.deleteAfter, DEFAULT_DELETE_AFTER),
+    maxDeleteShare: parsePercent(read, Input.maxDeleteShare, DEFAULT_MAX_DELETE_SHARE),
+    lockTimeoutSeconds: parseInteger(read, Input.lockTimeout, {
+      fallback: DEFAULT_LOCK_TIMEOUT_SECONDS,
+      min: 0,
+      max: 6 * 3600,
+    }),
+    teardown,
+    ...parseEncryption(read),
   };
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '7d', '36h', '90m', '30s', or '0'. */
+function parseDuration(read: InputReader, name: string, fallback: string): number {
+  const value = read(name).trim() || fallback;
+  if (value === '0') return 0;
+  const match = /^(\d+)\s*([smhd])$/.exec(value);
+  if (!match) {
+    throw new ActionError(`Input '${name}' must be a duration like 7d, 36h, 90m or 0, got '${value}'.`);
+  }
+  return Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+}
+
+/** '50%' or '50'. */
+function parsePercent(read: InputReader, name: string, fallback: number): number {
+  const value = read(name).trim().replace(/%$/, '');
+  if (value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) {
+    throw new ActionError(`Input '${name}' must be a percentage from 1% to 100%, got '${read(name).trim()}'.`);
+  }
+  return Number(value);
+}
+
+const SSE_VALUES: readonly ServerSideEncryption[] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
+
+function parseEncryption(read: InputReader): { encryption?: Encryption } {
+  const sse = read(Input.serverSideEncryption).trim();
+  const kmsKeyId = read(Input.sseKmsKeyId).trim();
+  if (sse === '') {
+    if (kmsKeyId) {
+      throw new ActionError(
+        `Input '${Input.sseKmsKeyId}' needs '${Input.serverSideEncryption}: aws:kms' (or aws:kms:dsse).`,
+      );
+    }
+    return {};
+  }
+  if (!SSE_VALUES.includes(sse as ServerSideEncryption)) {
+    throw new ActionError(
+      `Input '${Input.serverSideEncryption}' must be one of ${SSE_VALUES.join(', ')}, got '${sse}'.`,
+    );
+  }
+  if (kmsKeyId && sse === 'AES256') {
+    throw new ActionError(`Input '${Input.sseKmsKeyId}' applies to aws:kms encryption, not AES256.`);
+  }
+  return { encryption: { serverSideEncryption: sse as ServerSideEncryption, ...(kmsKeyId ? { kmsKeyId } : {}) } };
 }
 
 function required(read: InputReader, name: string): string {

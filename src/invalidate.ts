@@ -4,9 +4,7 @@
  * sent and bounds busy retries and the wait together. Creating and waiting are two calls, so the caller
  * can record what was created before waiting.
  */
-import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
-import * as github from '@actions/github';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   type ContentChange,
@@ -20,9 +18,9 @@ import { ActionError, describeAwsError } from './errors.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase } from './phase.js';
-import { type Plan, changedKeys } from './plan.js';
 import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
 import type { DeployReport } from './report.js';
+import { newDeployId } from './run.js';
 
 export interface InvalidationTarget {
   distributionId: string;
@@ -40,12 +38,6 @@ export interface CreatedInvalidations {
   invalidations: Invalidation[];
   /** When 'wait-timeout' runs out (ms since epoch), counted from the first CreateInvalidation sent. */
   deadline: number;
-}
-
-/** What the plan changed, with each key's content: the MD5 deployed, or 'deleted'. */
-export function planChanges(plan: Plan): ContentChange[] {
-  const md5 = new Map([...plan.uploads.map((upload) => upload.file), ...plan.headerUpdates].map((f) => [f.key, f.md5]));
-  return changedKeys(plan).map((key) => ({ key, content: md5.get(key) ?? 'deleted' }));
 }
 
 /**
@@ -246,9 +238,3 @@ function createCloudFrontClient(): CloudFrontClient {
  * (A -> B -> A) whose first invalidation was created before B was cached. Retries inside this run reuse
  * the reference; a new process is a new deploy unless its caller passes the deploy it resumes.
  */
-function newDeployId(): string {
-  const nonce = randomBytes(4).toString('hex');
-  const { runId, runAttempt, job, action } = github.context;
-  if (!runId) return `local-${nonce}`;
-  return `${runId}-${runAttempt || 1}-${job}-${action}-${nonce}`;
-}

@@ -10,8 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { ActionError } from './errors.js';
 import { multipartEtag, partSizeFor, usesMultipart } from './etag.js';
 import { type HeaderRules, type ObjectHeaders, globMatcher, headersFor } from './headers.js';
-import { MANIFEST_KEY } from './manifest.js';
 import { mapWithLimit } from './pool.js';
+import { RESERVED_NAMES } from './state.js';
 
 export interface LocalFile {
   /** Relative to the source folder, '/'-separated, without the prefix. */
@@ -22,6 +22,8 @@ export interface LocalFile {
   md5: string;
   /** The S3 ETag this file gets when uploaded in the action's parts; only for files that use multipart. */
   multipartEtag?: string;
+  /** Base64 CRC64NVME of the bytes, computed only where an object must be compared by S3's checksum. */
+  crc64nvme?: string;
   headers: ObjectHeaders;
 }
 
@@ -44,7 +46,7 @@ export interface ScanResult {
  * that marks a submodule or worktree) and desktop litter. The walk does not even enter a .git/ folder.
  */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
-export const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', MANIFEST_KEY];
+export const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', ...RESERVED_NAMES];
 const HASH_CONCURRENCY = 16;
 /**
  * Hashing pauses this often so the listing running alongside makes progress: its first request waits on a

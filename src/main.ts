@@ -1,32 +1,39 @@
 /**
- * The deploy, step by step: inputs -> local scan -> remote listing -> plan -> upload (assets, then entry
- * points) -> header updates -> delete -> invalidate -> wait -> outputs and summary. The single place where
- * failures become the step's error.
+ * The deploy, step by step: inputs -> local scan and remote listing (with the deploy state) -> plan ->
+ * lock -> fresh listing and plan -> journal -> upload (assets, then entry points) -> header updates ->
+ * deletes -> invalidate -> state -> unlock -> wait -> outputs and summary. The single place where failures
+ * become the step's error.
  */
 import * as core from '@actions/core';
-import { S3Client } from '@aws-sdk/client-s3';
+import { type Applied, applyPlan } from './apply.js';
+import { isEntryPoint } from './classify.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
-import { requestHandlerOptions } from './http.js';
+import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
+import { type ObjectHeaders, headersFor } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
+import { crc64nvme, headObjects } from './inspect.js';
+import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
-import type { Logger } from './logger.js';
-import { readManifest, writeManifest } from './manifest.js';
+import { type PrefixLock, acquireLock } from './lock.js';
 import { phase, translateAwsErrors } from './phase.js';
-import { type Plan, planSync, uploadWaves } from './plan.js';
-import { listRemote } from './remote.js';
+import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
+import { type RemoteListing, listRemote } from './remote.js';
 import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { currentRun, newDeployId } from './run.js';
+import { type S3Target, createS3Client } from './s3.js';
 import {
-  EXTRA_REQUESTS_IN_FLIGHT,
-  type S3Target,
-  type TransferOutcome,
-  deleteObjects,
-  sendPartContentMd5,
-  updateHeaders,
-  uploadFiles,
-} from './upload.js';
-
-const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug };
+  type DeployState,
+  EVERYTHING,
+  StateStore,
+  clearPending,
+  complete,
+  hasPending,
+  journal,
+  recordWrites,
+  stateChanged,
+} from './state.js';
+import { EXTRA_REQUESTS_IN_FLIGHT } from './upload.js';
 
 export async function run(): Promise<void> {
   let report: DeployReport | undefined;
@@ -47,153 +54,378 @@ export async function run(): Promise<void> {
   }
 }
 
+/** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */
+interface Survey {
+  files: LocalFile[];
+  listing: RemoteListing;
+  state: DeployState;
+  inspected: Map<string, InspectedObject>;
+  plan: Plan;
+}
+
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
-  const target = `s3://${settings.bucket}/${settings.prefix}`;
-  const s3: S3Target = { client: createS3Client(settings), bucket: settings.bucket, prefix: settings.prefix };
-  const s3Context: AwsContext = { service: 'S3', bucket: settings.bucket };
+  const s3 = createTarget(settings);
+  const store = new StateStore(s3, core.warning);
+  const entryPoint = (key: string) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
 
-  const { plan, writeManifestAfter } = await phase('Plan', async () => {
-    const { found, warnings } = await findFiles(settings.source, settings);
-    for (const warning of warnings) core.warning(warning);
-    refuseEmptySourceWithDelete(found.length, settings, target);
-    // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-    const [{ remote, manifest }, files] = await Promise.all([
-      translateAwsErrors(s3Context, async () => {
-        const remote = await listRemote(s3.client, s3.bucket, s3.prefix);
-        return { remote, manifest: await readManifest(s3, remote.manifestEtag, settings.headerRules) };
-      }),
-      hashFiles(found, settings),
-    ]);
-    const plan = planSync(files, remote.objects, {
-      delete: settings.delete,
-      force: settings.force,
-      previousRules: manifest.previousRules,
-      isSelected: keySelector(settings),
-    });
-    refuseTooManyDeletes(plan, settings, target);
-    const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
-    core.info(
-      `${files.length} local files, ${remote.objects.size} objects under ${target} (${remote.pages} list request(s)): ` +
-        `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
-        `${plan.deletes.length} to delete, ${plan.unchanged.length} unchanged.`,
-    );
-    const log = settings.dryRun ? core.info : core.debug;
-    for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
-    for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
-    for (const key of plan.deletes) log(`delete ${key}`);
-    return { plan, writeManifestAfter: manifest.needsWrite };
-  });
-  report.plan = plan;
-
-  if (!settings.dryRun) {
-    await applyPlan(plan, s3, settings, report);
-    if (writeManifestAfter) await translateAwsErrors(s3Context, () => writeManifest(s3, settings.headerRules));
+  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+  report.plan = survey.plan;
+  if (settings.dryRun) {
+    if (settings.distributionIds.length > 0) {
+      const { createInvalidations } = await import('./invalidate.js');
+      await createInvalidations(invalidationTargets(survey, settings), settings, report);
+    }
+    return;
   }
 
-  if (settings.distributionIds.length === 0) return;
-  // Loaded only when there is a distribution: the CloudFront SDK is a large share of start-up time.
-  const { createInvalidations, planChanges, waitForInvalidations } = await import('./invalidate.js');
-  const changes = planChanges(plan);
-  const targets = settings.distributionIds.map((distributionId) => ({ distributionId, changes }));
-  await waitForInvalidations(await createInvalidations(targets, settings, report), settings, report);
+  let invalidations: CreatedInvalidations | undefined;
+  if (!mustWrite(survey, settings)) {
+    // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
+    if (settings.distributionIds.length > 0) {
+      const { createInvalidations } = await import('./invalidate.js');
+      invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
+    }
+  } else {
+    const guarded = lockUntilCancelled(() =>
+      phase('Lock', () =>
+        translateAwsErrors(s3Context(settings), () =>
+          acquireLock(s3, { run: currentRun(), waitSeconds: settings.lockTimeoutSeconds, log: core }),
+        ),
+      ),
+    );
+    try {
+      const lock = await guarded.lock;
+      try {
+        // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
+        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+        report.plan = survey.plan;
+        invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+      } finally {
+        await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
+      }
+    } finally {
+      guarded.stop();
+    }
+  }
+  if (invalidations && settings.wait) {
+    const { waitForInvalidations } = await import('./invalidate.js');
+    await waitForInvalidations(invalidations, settings, report);
+  }
+}
+
+/** The deploy's writes, under the lock, with the state journaled before and recorded after. */
+async function write(
+  survey: Survey,
+  context: {
+    settings: Settings;
+    s3: S3Target;
+    store: StateStore;
+    lock: PrefixLock;
+    entryPoint: (key: string) => boolean;
+  },
+  report: DeployReport,
+): Promise<CreatedInvalidations | undefined> {
+  const { settings, s3, store, lock } = context;
+  const { plan } = survey;
+  const digest = (key: string) => store.digest(key);
+  const auto = settings.paths === 'auto';
+  // `saved` is what the bucket holds; `state` is what this deploy knows so far.
+  let saved = survey.state;
+  let state = saved;
+  let etag = survey.listing.stateEtag;
+  const save = async (next: DeployState) => {
+    state = next;
+    if (!stateChanged(saved, next) && !(etag === undefined && !settings.teardown)) return;
+    lock.assertHeld();
+    etag = await translateAwsErrors(s3Context(settings), () =>
+      store.write(next, { etag, conditional: lock.conditional }),
+    );
+    saved = next;
+  };
+
+  // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
+  // A deploy that writes no object has nothing to journal: its one write is the state's final record.
+  const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+  const journaled = journal(state, {
+    distributionIds: auto ? settings.distributionIds : [],
+    keys: plan.invalidate,
+    rules: settings.headerRules,
+    deployId: newDeployId(),
+    writesObjects,
+  });
+  if (writesObjects) await save(journaled);
+  else state = journaled;
+
+  const applied: Applied = { written: [], deleted: [] };
+  try {
+    await applyPlan(
+      plan,
+      s3,
+      { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() },
+      report,
+      applied,
+    );
+  } catch (error) {
+    // What was written is still recorded, so the next deploy compares it and invalidates it.
+    await save(
+      recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted }),
+    ).catch((saveError) =>
+      core.warning(`Could not record the deploy state after the failure: ${errorMessage(saveError)}`),
+    );
+    throw error;
+  }
+  state = recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted });
+
+  let invalidations: CreatedInvalidations | undefined;
+  let invalidationError: Error | undefined;
+  if (settings.distributionIds.length > 0) {
+    const { createInvalidations } = await import('./invalidate.js');
+    try {
+      const targets = invalidationTargets({ ...survey, state }, settings);
+      invalidations = await createInvalidations(targets, settings, report, state.deployId ?? newDeployId());
+    } catch (error) {
+      invalidationError = error instanceof Error ? error : new ActionError(errorMessage(error));
+    }
+  }
+  // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
+  const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
+  state = complete(clearPending(state, created), {
+    rules: settings.headerRules,
+    removals: plan.removals,
+    distributionIds: settings.distributionIds,
+    now: Date.now(),
+  });
+  if (settings.teardown && invalidationError === undefined) {
+    lock.assertHeld();
+    await translateAwsErrors(s3Context(settings), () => store.remove());
+    core.info(`Removed the deploy state of s3://${s3.bucket}/${s3.prefix}.`);
+  } else {
+    await save(state);
+  }
+  if (invalidationError !== undefined) throw invalidationError;
+  return invalidations;
 }
 
 /**
- * Zero-downtime order: new and changed assets, then entry points (HTML, feeds, sitemaps, manifests), then
- * header updates, then deletes. Each wave starts only when the one before fully succeeded.
+ * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
+ * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function applyPlan(plan: Plan, s3: S3Target, settings: Settings, report: DeployReport): Promise<void> {
-  const options = { concurrency: settings.concurrency, log: coreLogger };
-  const [assets, entryPoints] = uploadWaves(plan.uploads);
-  const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
-    ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
-    ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
-    ['Update headers', plan.headerUpdates, updateHeaders],
-  ];
-  for (const [name, files, send] of waves) {
-    if (files.length === 0) continue;
-    await phase(name, async () => {
-      const outcome = await send(files, s3, options);
-      recordTransfer(report, outcome, send === updateHeaders);
-      core.info(`${name}: ${outcome.done.length} files (${formatBytes(outcome.bytes)}).`);
-      if (outcome.failed.length > 0) {
-        for (const failure of outcome.failed) core.info(`✗ ${failure.key}: ${failure.message}`);
-        throw new ActionError(
-          `${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
-            `Nothing was deleted and no invalidation was made; re-running uploads only what is missing.`,
-        );
-      }
-    });
+async function surveyDeploy(
+  settings: Settings,
+  s3: S3Target,
+  store: StateStore,
+  entryPoint: (key: string) => boolean,
+  previous?: Survey,
+): Promise<Survey> {
+  const target = `s3://${settings.bucket}/${settings.prefix}`;
+  const list = () => translateAwsErrors(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+  let files: LocalFile[];
+  let listing: RemoteListing;
+  if (previous || settings.teardown) {
+    files = previous?.files ?? [];
+    listing = await list();
+  } else {
+    const { found, warnings } = await findFiles(settings.source, settings);
+    for (const warning of warnings) core.warning(warning);
+    const empty = checkEmptySource(found.length, settings, target);
+    if (empty) core.warning(empty);
+    // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
+    [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+  }
+  if (settings.teardown && listing.stateEtag === undefined) {
+    throw new ActionError(
+      `Nothing was deployed under ${target} by this action (it holds no deploy state), so 'teardown' refuses to delete anything there.`,
+    );
   }
 
-  if (plan.deletes.length === 0) return;
-  await phase('Delete', async () => {
-    const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () =>
-      deleteObjects(plan.deletes, s3),
+  const state =
+    previous && previous.listing.stateEtag === listing.stateEtag
+      ? previous.state
+      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
+          .state;
+  const input: PlanInput = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
+
+  const inspected = await inspect(input, settings, s3, previous);
+  const plan = planDeploy(
+    { ...input, inspected },
+    {
+      delete: settings.delete,
+      force: settings.force,
+      isSelected: keySelector(settings),
+      isEntryPoint: entryPoint,
+      deleteAfterMs: settings.deleteAfterMs,
+      maxDeletes: settings.maxDeletes,
+      distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
+      now: Date.now(),
+      teardown: settings.teardown,
+    },
+  );
+  checkDeleteCount(plan, settings.maxDeletes, target);
+  if (settings.delete && !settings.teardown) {
+    const selected = keySelector(settings);
+    checkBrokenBuild(
+      {
+        localKeys: new Set(files.map((file) => file.key)),
+        remoteKeys: [...listing.objects.keys()].filter(selected),
+        alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+      },
+      settings.maxDeleteShare,
+      target,
     );
-    report.deletedKeys = outcome.deleted;
-    report.failedDeletes = outcome.failed;
-    core.info(`Deleted ${outcome.deleted.length} objects.`);
+  }
+  logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
+  return { files, listing, state, inspected, plan };
+}
+
+/** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
+async function inspect(
+  input: PlanInput,
+  settings: Settings,
+  s3: S3Target,
+  previous: Survey | undefined,
+): Promise<Map<string, InspectedObject>> {
+  const needed = keysToInspect(input, settings);
+  const keys = [...needed.content, ...needed.headers];
+  const reusable = (key: string) =>
+    previous?.inspected.has(key) && previous.listing.objects.get(key)?.etag === input.remote.get(key)?.etag;
+  const fresh = keys.filter((key) => !reusable(key));
+  const inspected = new Map<string, InspectedObject>();
+  for (const key of keys) {
+    const known = previous?.inspected.get(key);
+    if (known && reusable(key)) inspected.set(key, known);
+  }
+  if (fresh.length > 0) {
+    core.info(`Reading the headers of ${fresh.length} object(s) this action has no record of (HEAD).`);
+    const outcome = await headObjects(fresh, s3, { concurrency: settings.concurrency });
     if (outcome.failed.length > 0) {
       throw new ActionError(
-        `${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).`,
+        `Could not read ${outcome.failed.length} object(s) under s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). Nothing was changed.`,
       );
     }
-  });
-}
-
-function recordTransfer(report: DeployReport, outcome: TransferOutcome, headersOnly: boolean): void {
-  const keys = outcome.done.map((file) => file.key);
-  if (headersOnly) report.headerUpdatedKeys.push(...keys);
-  else {
-    report.uploadedKeys.push(...keys);
-    report.uploadedBytes += outcome.bytes;
+    for (const [key, object] of outcome.objects) {
+      const headers: ObjectHeaders = { contentType: object.contentType ?? '' };
+      if (object.cacheControl) headers.cacheControl = object.cacheControl;
+      if (object.contentEncoding) headers.contentEncoding = object.contentEncoding;
+      inspected.set(key, { headers, ...(object.crc64nvme ? { crc64nvme: object.crc64nvme } : {}) });
+    }
   }
-  report.failedUploads.push(...outcome.failed);
-}
-
-/** An empty build folder with delete on would empty the bucket: almost always a broken build, never wanted. */
-function refuseEmptySourceWithDelete(fileCount: number, settings: Settings, target: string): void {
-  if (fileCount > 0) return;
-  if (settings.delete) {
-    throw new ActionError(
-      `Input 'source': folder '${settings.source}' has no files and 'delete' is true, which would delete everything under ${target}. ` +
-        `Refusing to deploy: check that the build wrote to this folder.`,
-    );
+  // Objects with a checksum to compare need the local file's CRC64NVME (computed only for them).
+  const byKey = new Map(input.local.map((file) => [file.key, file]));
+  for (const key of needed.content) {
+    const file = byKey.get(key);
+    if (file && inspected.get(key)?.crc64nvme && !file.crc64nvme) file.crc64nvme = await crc64nvme(file.absolutePath);
   }
-  core.warning(`Input 'source': folder '${settings.source}' has no files; nothing will be uploaded.`);
+  return inspected;
 }
 
-function refuseTooManyDeletes(plan: Plan, settings: Settings, target: string): void {
-  if (plan.deletes.length <= settings.maxDeletes) return;
-  throw new ActionError(
-    `This deploy would delete ${plan.deletes.length} objects under ${target}, more than 'max-deletes' (${settings.maxDeletes}). ` +
-      `Nothing was changed. If that is intended, raise 'max-deletes' (or set it to -1 for no cap).`,
+/** A deploy takes the lock only when it has something to write: objects, or the state itself. */
+function mustWrite(survey: Survey, settings: Settings): boolean {
+  const { plan, state } = survey;
+  if (plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0) return true;
+  if (settings.teardown || survey.listing.stateEtag === undefined) return true;
+  const auto = settings.paths === 'auto';
+  if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
+  if (!auto && settings.distributionIds.length > 0 && hasPending(state)) return true;
+  const after = complete(
+    recordWrites(state, (key) => key, { written: [], deleted: [] }),
+    {
+      rules: settings.headerRules,
+      removals: plan.removals,
+      distributionIds: auto ? settings.distributionIds : [],
+      now: Date.now(),
+    },
   );
+  return plan.learned.length > 0 || stateChanged(state, after);
 }
 
-/** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
-const S3_MAX_ATTEMPTS = 6;
-
-function createS3Client(settings: Settings): S3Client {
-  const client = new S3Client({
-    // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
-    region: settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-    followRegionRedirects: true,
-    // 503 SlowDown, 500 and dropped connections are retried with jittered backoff. Standard, not adaptive:
-    // measured with 10% errors and 2% drops (150 files), adaptive's client-side rate limiter took 16 s
-    // where standard took 2.7 s for the same content.
-    retryMode: 'standard',
-    maxAttempts: S3_MAX_ATTEMPTS,
-    forcePathStyle: settings.forcePathStyle,
-    // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
-    requestHandler: requestHandlerOptions(settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT),
-    // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
+/**
+ * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
+ * journaled there), each with the content now behind it, so a retry of the same content is recognised.
+ */
+function invalidationTargets(
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>,
+  settings: Settings,
+): InvalidationTarget[] {
+  const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
+  const deleted = new Set(survey.plan.deletes);
+  const contentOf = (key: string) => {
+    const md5 = md5s.get(key);
+    if (md5 && !settings.teardown) return md5;
+    const object = survey.listing.objects.get(key);
+    return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
+  };
+  return settings.distributionIds.map((distributionId) => {
+    let keys = [...(survey.state.pending.get(distributionId) ?? [])];
+    // A dry run has journaled nothing: what it would invalidate is its own plan's.
+    if (settings.dryRun) keys = [...new Set([...keys, ...survey.plan.invalidate])];
+    if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
+    return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
   });
-  sendPartContentMd5(client);
-  return client;
+}
+
+function logPlan(
+  plan: Plan,
+  facts: { files: number; listing: RemoteListing; inspected: number; target: string; dryRun: boolean },
+): void {
+  const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
+  const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
+  const postponed =
+    plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
+  core.info(
+    `${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+      `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
+      `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`,
+  );
+  const log = facts.dryRun ? core.info : core.debug;
+  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
+  for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
+  for (const key of plan.deletes) log(`delete ${key}`);
+  for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
+}
+
+/**
+ * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
+ * is still taking, so the next deploy does not wait for the lock to expire.
+ */
+function lockUntilCancelled(take: () => Promise<PrefixLock>): { lock: Promise<PrefixLock>; stop: () => void } {
+  let cancelled = false;
+  const lock = take();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cancelled) return; // the runner's SIGTERM after its SIGINT: the release is already under way
+    cancelled = true;
+    core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
+    void lock
+      .then((held) => held.release())
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    lock,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function s3Context(settings: Settings): AwsContext {
+  return { service: 'S3', bucket: settings.bucket };
+}
+
+function createTarget(settings: Settings): S3Target {
+  const client = createS3Client({
+    region: settings.region,
+    forcePathStyle: settings.forcePathStyle,
+    maxSockets: settings.concurrency + EXTRA_REQUESTS_IN_FLIGHT,
+  });
+  return {
+    client,
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    ...(settings.encryption ? { encryption: settings.encryption } : {}),
+  };
 }
 
 /** configure-aws-credentials masks these too; a plain env block in a workflow does not. */

@@ -1,6 +1,6 @@
 /** Lists what is in the bucket under the prefix: one paginated ListObjectsV2, nothing per object. */
 import { type S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { MANIFEST_KEY } from './manifest.js';
+import { RESERVED_NAMES, STATE_NAME } from './state.js';
 
 export interface RemoteObject {
   /** Relative to the prefix, as local keys are. */
@@ -13,14 +13,14 @@ export interface RemoteListing {
   objects: Map<string, RemoteObject>;
   /** ListObjectsV2 requests made (the floor is ceil(objects / 1000)). */
   pages: number;
-  /** The ETag of the action's manifest, when the bucket has one under the prefix. */
-  manifestEtag?: string;
+  /** The ETag of the deploy state, when the prefix has one (see state.ts). */
+  stateEtag?: string;
 }
 
 export async function listRemote(client: S3Client, bucket: string, prefix: string): Promise<RemoteListing> {
   const objects = new Map<string, RemoteObject>();
   let pages = 0;
-  let manifestEtag: string | undefined;
+  let stateEtag: string | undefined;
   const paginator = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
   for await (const page of paginator) {
     pages++;
@@ -29,12 +29,10 @@ export async function listRemote(client: S3Client, bucket: string, prefix: strin
       // Prefix is a string match: 'site/' must not pick up 'site-old/...', and folder markers are not files.
       if (!fullKey.startsWith(prefix) || fullKey.endsWith('/')) continue;
       const key = fullKey.slice(prefix.length);
-      if (key === MANIFEST_KEY) {
-        manifestEtag = object.ETag ?? '';
-        continue;
-      }
+      if (key === STATE_NAME) stateEtag = object.ETag ?? '';
+      if (RESERVED_NAMES.includes(key)) continue;
       objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
     }
   }
-  return manifestEtag === undefined ? { objects, pages } : { objects, pages, manifestEtag };
+  return stateEtag === undefined ? { objects, pages } : { objects, pages, stateEtag };
 }

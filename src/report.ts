@@ -14,6 +14,7 @@ export const Output = {
   uploadedBytes: 'uploaded-bytes',
   updatedCount: 'updated-count',
   invalidations: 'invalidations',
+  keptCount: 'kept-count',
 } as const;
 
 /** What a deploy did, filled in phase by phase so a failed deploy still reports how far it got. */
@@ -30,6 +31,8 @@ export interface DeployReport {
   failedUploads: FailedFile[];
   deletedKeys: string[];
   failedDeletes: FailedFile[];
+  /** Planned writes never attempted because a wave before them failed (pages wait for their assets). */
+  notAttempted: number;
   /** One per distribution, in the order given. */
   invalidations: Invalidation[];
 }
@@ -46,6 +49,7 @@ export function newReport(settings: { bucket: string; prefix: string; dryRun: bo
     failedUploads: [],
     deletedKeys: [],
     failedDeletes: [],
+    notAttempted: 0,
     invalidations: [],
   };
 }
@@ -67,6 +71,7 @@ export function outputsOf(report: DeployReport): Record<string, string> {
     [Output.deletedCount]: String(deleted),
     [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
     [Output.uploadedBytes]: String(bytes),
+    [Output.keptCount]: String(plan?.kept.length ?? 0),
   };
 }
 
@@ -106,6 +111,9 @@ export function summaryMarkdown(report: DeployReport): string {
     `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
     `| Unchanged | ${outputs[Output.unchangedCount]} |`,
   ];
+  if (Number(outputs[Output.keptCount]) > 0)
+    lines.push(`| Removed, kept for their grace period | ${outputs[Output.keptCount]} |`);
+  if (report.notAttempted > 0) lines.push(`| **Not attempted** | ${report.notAttempted} |`);
   if (report.failedUploads.length > 0) lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
   if (report.failedDeletes.length > 0) lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
   for (const { distributionId, id, status, paths, error } of report.invalidations) {

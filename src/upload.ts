@@ -1,32 +1,50 @@
 /**
  * Carries out a plan against S3: uploads and in-place header updates with bounded concurrency, and
- * deletes in batches of 1,000. The order between them is main's; each call here is one wave.
+ * deletes in batches of 1,000. The order between them is main's; each call here is one wave. Every write
+ * carries the Content-MD5 of its body, and reports what it wrote.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { CopyObjectCommand, DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { ActionError, describeAwsError } from './errors.js';
-import { partSizeFor, usesMultipart } from './etag.js';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandInput,
+  type DeleteObjectsCommandOutput,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { BuildMiddleware } from '@smithy/types';
+import { describeAwsError } from './errors.js';
+import { usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
 import { type LocalFile, readFileInto } from './local.js';
 import type { Logger } from './logger.js';
-import { createBufferPool, createLimiter, mapWithLimit } from './pool.js';
+import { MULTIPART_UPLOADS_AT_ONCE, PARTS_IN_FLIGHT, fileChanged, uploadInParts } from './multipart.js';
+import { createBufferPool, mapWithLimit } from './pool.js';
+import { type S3Target, encryptionParams } from './s3.js';
 
-export interface S3Target {
-  client: S3Client;
-  bucket: string;
-  prefix: string;
-}
+export type { S3Target };
 
 export interface FailedFile {
   key: string;
   message: string;
 }
 
+/** What one write left in the bucket, for recognising the object later when its ETag is not an MD5. */
+export interface WrittenObject {
+  /** The file's key, without the prefix. */
+  key: string;
+  /** As S3 answered the write, unquoted ('' if it sent none). */
+  etag: string;
+  /** Hex MD5 of the object's bytes: those sent (checked against the plan), or those copied in place. */
+  md5: string;
+  /** S3's multipart ETag of the parts sent, for files uploaded in parts. */
+  multipartEtag?: string;
+  /** As S3 answered the write (AES256, aws:kms, ...), when it said. */
+  serverSideEncryption?: string;
+}
+
 export interface TransferOutcome {
-  done: LocalFile[];
+  done: WrittenObject[];
   failed: FailedFile[];
   bytes: number;
 }
@@ -37,11 +55,6 @@ export interface TransferOptions {
 }
 
 const PROGRESS_INTERVAL_MS = 5000;
-/** Parts of one multipart upload in flight; each is buffered in memory, so this bounds memory per file. */
-const PARTS_IN_FLIGHT = 4;
-/** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
-const MULTIPART_UPLOADS_AT_ONCE = 2;
-const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /**
  * Files below the multipart threshold are read whole (so the SDK can retry them) into reused buffers; these
  * never total more than this, whatever the concurrency (64 files of 8 MiB would otherwise be 512 MiB).
@@ -52,7 +65,7 @@ const wholeFileBuffers = createBufferPool(WHOLE_FILE_BYTES_AT_ONCE);
 export const EXTRA_REQUESTS_IN_FLIGHT = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
 /** CopyObject's limit; a larger object gets its new headers by being uploaded again. */
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
-/** Errors that no other file will escape either: stop starting transfers and report at once. */
+/** Errors that no other object will escape either: stop starting requests and report at once. */
 const FATAL_ERRORS = new Set([
   'NoSuchBucket',
   'AccessDenied',
@@ -70,10 +83,7 @@ export function uploadFiles(
   target: S3Target,
   options: TransferOptions,
 ): Promise<TransferOutcome> {
-  return transfer(files, target, options, 'uploaded', async (file) => {
-    const etag = await uploadFile(file, target);
-    return etagMatchesUpload(etag, file);
-  });
+  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options.log));
 }
 
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
@@ -83,37 +93,63 @@ export function updateHeaders(
   options: TransferOptions,
 ): Promise<TransferOutcome> {
   return transfer(files, target, options, 'updated headers of', async (file) => {
-    if (file.size > MAX_COPY_SIZE) return etagMatchesUpload(await uploadFile(file, target), file);
+    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target, options.log);
     const Key = target.prefix + file.key;
-    await target.client.send(
+    const response = await target.client.send(
       new CopyObjectCommand({
         Bucket: target.bucket,
         Key,
         CopySource: `${target.bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`,
         MetadataDirective: 'REPLACE',
         ...headerParams(file.headers),
+        ...encryptionParams(target.encryption),
       }),
     );
-    return true;
+    // The plan found these bytes already in place, so the copy holds the file's MD5.
+    return written(file, response.CopyObjectResult?.ETag, response.ServerSideEncryption);
   });
 }
 
 /**
- * Runs one S3 call per file with bounded concurrency, a progress line every few seconds, and every
- * failure collected with its file, so the caller can name exactly what did not make it.
+ * Runs one S3 call per item with bounded concurrency, every failure collected with its key in the user's
+ * terms. After an error no other call would escape (no bucket, bad credentials) the rest are not attempted.
+ */
+export async function eachObject<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  options: { concurrency: number; bucket: string },
+  call: (item: T) => Promise<void>,
+): Promise<FailedFile[]> {
+  const failed: FailedFile[] = [];
+  let fatal = false;
+  await mapWithLimit(items, options.concurrency, async (item) => {
+    if (fatal) {
+      failed.push({ key: keyOf(item), message: 'not attempted after an earlier fatal error' });
+      return;
+    }
+    try {
+      await call(item);
+    } catch (error) {
+      if (FATAL_ERRORS.has((error as { name?: string }).name ?? '')) fatal = true;
+      failed.push({ key: keyOf(item), message: describeAwsError(error, { service: 'S3', bucket: options.bucket }) });
+    }
+  });
+  return failed;
+}
+
+/**
+ * One write per file with a progress line every few seconds, so the caller can name exactly what did not
+ * make it and record what did.
  */
 async function transfer(
   files: readonly LocalFile[],
   target: S3Target,
   options: TransferOptions,
   verb: string,
-  send: (file: LocalFile) => Promise<boolean>,
+  send: (file: LocalFile) => Promise<WrittenObject>,
 ): Promise<TransferOutcome> {
-  const done: LocalFile[] = [];
-  const failed: FailedFile[] = [];
-  const notMd5Etags: string[] = [];
+  const done: WrittenObject[] = [];
   let bytes = 0;
-  let fatal = false;
   const started = Date.now();
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = setInterval(() => {
@@ -124,31 +160,20 @@ async function transfer(
   }, PROGRESS_INTERVAL_MS);
 
   try {
-    await mapWithLimit(files, options.concurrency, async (file) => {
-      if (fatal) {
-        failed.push({ key: file.key, message: 'not attempted after an earlier fatal error' });
-        return;
-      }
-      try {
-        if (!(await send(file))) notMd5Etags.push(file.key);
-        done.push(file);
+    const failed = await eachObject(
+      files,
+      (file) => file.key,
+      { concurrency: options.concurrency, bucket: target.bucket },
+      async (file) => {
+        done.push(await send(file));
         bytes += file.size;
         options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
-      } catch (error) {
-        if (FATAL_ERRORS.has((error as { name?: string }).name ?? '')) fatal = true;
-        failed.push({ key: file.key, message: describeAwsError(error, { service: 'S3', bucket: target.bucket }) });
-      }
-    });
+      },
+    );
+    return { done, failed, bytes };
   } finally {
     clearInterval(progress);
   }
-  if (notMd5Etags.length > 0) {
-    options.log.warning(
-      `S3 returned ETags that are not the MD5 of the bytes for ${notMd5Etags.length} file(s) (e.g. '${notMd5Etags[0]}'); ` +
-        `the bucket probably uses SSE-KMS or SSE-C, so these files cannot be compared by content and will be uploaded on every deploy.`,
-    );
-  }
-  return { done, failed, bytes };
 }
 
 function headerParams(headers: ObjectHeaders): {
@@ -163,64 +188,48 @@ function headerParams(headers: ObjectHeaders): {
   };
 }
 
-async function uploadFile(file: LocalFile, { client, bucket, prefix }: S3Target): Promise<string | undefined> {
+function written(
+  file: LocalFile,
+  etag: string | undefined,
+  serverSideEncryption: string | undefined,
+  multipartEtag?: string,
+): WrittenObject {
+  return {
+    key: file.key,
+    etag: (etag ?? '').replace(/"/g, ''),
+    md5: file.md5,
+    ...(multipartEtag ? { multipartEtag } : {}),
+    ...(serverSideEncryption ? { serverSideEncryption } : {}),
+  };
+}
+
+async function uploadFile(file: LocalFile, target: S3Target, log: Logger): Promise<WrittenObject> {
+  const { client, bucket, prefix } = target;
   const Key = prefix + file.key;
-  if (!usesMultipart(file.size)) {
-    return wholeFileBuffers(file.size, async (buffer) => {
-      // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
-      // The plan read every file moments ago, so this read comes from the page cache.
-      const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
-      const md5 = createHash('md5').update(body).digest();
-      if (md5.toString('hex') !== file.md5)
-        throw new ActionError(`'${file.key}' changed while the deploy was running; run the deploy again.`);
-      const response = await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key,
-          Body: body,
-          ContentLength: body.length,
-          ContentMD5: md5.toString('base64'),
-          ...headerParams(file.headers),
-        }),
-      );
-      return response.ETag;
-    });
+  const params = { ...headerParams(file.headers), ...encryptionParams(target.encryption) };
+  if (usesMultipart(file.size)) {
+    // In parts of the same size the local multipart ETag was computed with.
+    const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log });
+    return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
   }
-  // Streamed in parts of the same size the local multipart ETag was computed with.
-  return multipartSlot(async () => {
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key, Body: createReadStream(file.absolutePath), ...headerParams(file.headers) },
-      partSize: partSizeFor(file.size),
-      queueSize: PARTS_IN_FLIGHT,
-    });
-    const response = await upload.done();
-    return response.ETag;
+  return wholeFileBuffers(file.size, async (buffer) => {
+    // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
+    // The plan read every file moments ago, so this read comes from the page cache.
+    const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
+    const md5 = createHash('md5').update(body).digest();
+    if (md5.toString('hex') !== file.md5) throw fileChanged(file);
+    const response = await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key,
+        Body: body,
+        ContentLength: body.length,
+        ContentMD5: md5.toString('base64'),
+        ...params,
+      }),
+    );
+    return written(file, response.ETag, response.ServerSideEncryption);
   });
-}
-
-/**
- * lib-storage sends each part without a checksum when checksums are only sent where required; this adds
- * Content-MD5 to every UploadPart, so S3 rejects a part corrupted on the way as it does a whole-file PUT.
- * (Added at the build step, after serialising and before signing.)
- */
-export function sendPartContentMd5(client: S3Client): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const request = args.request as { headers?: Record<string, string>; body?: unknown };
-      if (context.commandName === 'UploadPartCommand' && request.headers && request.body instanceof Uint8Array) {
-        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
-      }
-      return next(args);
-    },
-    { step: 'build', name: 'uploadPartContentMd5' },
-  );
-}
-
-/** S3 answers a multipart upload with the multipart ETag; s3rver and some stores with the whole MD5. */
-function etagMatchesUpload(etag: string | undefined, file: LocalFile): boolean {
-  const bare = (etag ?? '').replace(/"/g, '').toLowerCase();
-  return bare === file.md5 || (file.multipartEtag !== undefined && bare === file.multipartEtag);
 }
 
 /** DeleteObjects' limit per request. */
@@ -237,7 +246,7 @@ export async function deleteObjects(keys: readonly string[], target: S3Target): 
   for (let start = 0; start < keys.length; start += DELETE_BATCH) {
     const batch = keys.slice(start, start + DELETE_BATCH);
     const response = await target.client.send(
-      new DeleteObjectsCommand({
+      deleteObjectsCommand({
         Bucket: target.bucket,
         Delete: { Objects: batch.map((key) => ({ Key: target.prefix + key })), Quiet: true },
       }),
@@ -252,4 +261,31 @@ export async function deleteObjects(keys: readonly string[], target: S3Target): 
     deleted.push(...batch.filter((key) => !failedKeys.has(key)));
   }
   return { deleted, failed };
+}
+
+/**
+ * A DeleteObjects request that carries Content-MD5 and no flexible checksum. The SDK sends only
+ * x-amz-checksum-crc32 when checksums are calculated where required, which MinIO, Ceph and other stores
+ * refuse ("Missing required header for this request: Content-MD5", aws-sdk-js-v3 issues 6819 and 6920);
+ * Content-MD5 alone is what S3 has always accepted, and what those stores require.
+ */
+export function deleteObjectsCommand(input: DeleteObjectsCommandInput): DeleteObjectsCommand {
+  const command = new DeleteObjectsCommand(input);
+  const contentMd5Only: BuildMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> =
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (request.headers && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
+        for (const name of Object.keys(request.headers)) {
+          if (/^x-amz-(sdk-)?checksum-/i.test(name)) delete request.headers[name];
+        }
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      }
+      return next(args);
+    };
+  command.middlewareStack.addRelativeTo(contentMd5Only, {
+    relation: 'after',
+    toMiddleware: 'flexibleChecksumsMiddleware',
+    name: 'deleteObjectsContentMd5',
+  });
+  return command;
 }

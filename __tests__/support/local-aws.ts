@@ -1,8 +1,9 @@
 /**
- * The local AWS a test deploys to: s3rver behind a request-counting proxy, the CloudFront API server,
+ * The local AWS a test deploys to: the strict local S3 behind a request-counting proxy, the CloudFront API server,
  * and a `deploy` that runs dist/index.js with the environment a workflow has after
  * configure-aws-credentials, pointed at them.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type LocalCloudFrontServer,
@@ -22,7 +23,11 @@ export interface LocalAws {
   /** A client for looking into the buckets (not through the proxy). */
   bucket: S3Client;
   /** node: the Node.js binary to run the action with (default: the one running the tests). */
-  deploy(inputs: Record<string, string>, env?: Record<string, string>, options?: { node?: string }): Promise<ActionRun>;
+  deploy(
+    inputs: Record<string, string>,
+    env?: Record<string, string>,
+    options?: { node?: string; onStart?: (child: ChildProcess) => void },
+  ): Promise<ActionRun>;
   close(): Promise<void>;
 }
 
@@ -43,9 +48,10 @@ export async function startLocalAws(options: {
     proxy,
     cloudFront,
     bucket: bucketClient(s3.url),
-    deploy: (inputs, env = {}, { node } = {}) =>
+    deploy: (inputs, env = {}, { node, onStart } = {}) =>
       runAction({
         ...(node ? { node } : {}),
+        ...(onStart ? { onStart } : {}),
         inputs: { 'force-path-style': 'true', ...inputs },
         env: {
           AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
@@ -53,6 +59,8 @@ export async function startLocalAws(options: {
           AWS_REGION: 'eu-west-1',
           AWS_ENDPOINT_URL_S3: proxy.url,
           AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_REPOSITORY: 'octo/site',
           GITHUB_RUN_ID: String(Date.now()),
           GITHUB_RUN_ATTEMPT: '1',
           GITHUB_JOB: 'deploy',

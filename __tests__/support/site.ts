@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
 
 export type SiteFiles = Record<string, string | Buffer>;
 
@@ -27,7 +28,7 @@ export function bucketClient(endpoint: string): S3Client {
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: S3_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -52,4 +53,12 @@ export async function getObject(
 
 export async function putObject(client: S3Client, bucket: string, key: string, body: string): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** The action's own objects under a prefix: the deploy state and, while a deploy runs, its lock. */
+export const ACTION_OBJECTS = ['.s3-cloudfront-deploy.json', '.s3-cloudfront-deploy.lock'];
+
+/** The keys a visitor could be served: everything but the action's own objects. */
+export async function siteKeys(client: S3Client, bucket: string): Promise<string[]> {
+  return (await listKeys(client, bucket)).filter((key) => !ACTION_OBJECTS.some((name) => key.endsWith(name)));
 }

@@ -1,0 +1,100 @@
+/**
+ * Carries out a plan in the zero-downtime order: new and changed assets, then entry points (pages, feeds,
+ * sitemaps, manifests), then header updates, then deletes. Each wave starts only when the one before fully
+ * succeeded, so a page never goes live before what it links to.
+ */
+import * as core from '@actions/core';
+import { ActionError } from './errors.js';
+import { formatBytes } from './format.js';
+import type { Logger } from './logger.js';
+import { phase, translateAwsErrors } from './phase.js';
+import { type Plan, uploadWaves } from './plan.js';
+import type { DeployReport } from './report.js';
+import type { S3Target } from './s3.js';
+import {
+  type TransferOutcome,
+  type TransferOptions,
+  type WrittenObject,
+  deleteObjects,
+  updateHeaders,
+  uploadFiles,
+} from './upload.js';
+import type { LocalFile } from './local.js';
+
+export interface Applied {
+  written: WrittenObject[];
+  deleted: string[];
+}
+
+const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug };
+
+/**
+ * Runs the waves; whatever was written before a failure is in `applied` (the caller records it in the deploy
+ * state whether or not this throws). `beforeEachWave` lets the caller stop when its lock was lost.
+ */
+export async function applyPlan(
+  plan: Plan,
+  s3: S3Target,
+  options: { concurrency: number; isEntryPoint: (key: string) => boolean; beforeEachWave: () => void },
+  report: DeployReport,
+  applied: Applied,
+): Promise<void> {
+  const transfer: TransferOptions = { concurrency: options.concurrency, log: coreLogger };
+  const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
+  const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
+    ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
+    ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+    ['Update headers', plan.headerUpdates, updateHeaders],
+  ];
+  const planned = plan.uploads.length + plan.headerUpdates.length;
+  let attempted = 0;
+  for (const [name, files, send] of waves) {
+    if (files.length === 0) continue;
+    options.beforeEachWave();
+    await phase(name, async () => {
+      const outcome = await send(files, s3, transfer);
+      attempted += files.length;
+      applied.written.push(...outcome.done);
+      record(report, outcome, send === updateHeaders);
+      core.info(`${name}: ${outcome.done.length} files (${formatBytes(outcome.bytes)}).`);
+      if (outcome.failed.length > 0) {
+        for (const failure of outcome.failed) core.info(`✗ ${failure.key}: ${failure.message}`);
+        report.notAttempted = planned - attempted;
+        throw new ActionError(
+          `${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
+            `Nothing was deleted; the files already written are recorded for invalidation, and re-running uploads only what is missing.`,
+        );
+      }
+    });
+  }
+
+  if (plan.deletes.length === 0) return;
+  options.beforeEachWave();
+  await phase('Delete', async () => {
+    const outcome = await translateAwsErrors({ service: 'S3', bucket: s3.bucket }, () =>
+      deleteObjects(plan.deletes, s3),
+    );
+    applied.deleted.push(...outcome.deleted);
+    report.deletedKeys = outcome.deleted;
+    report.failedDeletes = outcome.failed;
+    core.info(`Deleted ${outcome.deleted.length} objects.`);
+    if (outcome.failed.length > 0) {
+      const lockedHint = outcome.failed.some((f) => /AccessDenied|WORM|retention|legal hold/i.test(f.message))
+        ? ' Object Lock (a retention period or a legal hold) refuses deletes of protected objects: delete them when their retention ends, or deploy with delete: false.'
+        : '';
+      throw new ActionError(
+        `${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).${lockedHint}`,
+      );
+    }
+  });
+}
+
+function record(report: DeployReport, outcome: TransferOutcome, headersOnly: boolean): void {
+  const keys = outcome.done.map((object) => object.key);
+  if (headersOnly) report.headerUpdatedKeys.push(...keys);
+  else {
+    report.uploadedKeys.push(...keys);
+    report.uploadedBytes += outcome.bytes;
+  }
+  report.failedUploads.push(...outcome.failed);
+}

@@ -1,0 +1,179 @@
+/**
+ * One file up in parts: CreateMultipartUpload, UploadPart with Content-MD5, CompleteMultipartUpload only
+ * once the bytes sent are known to be the bytes planned, AbortMultipartUpload on any failure.
+ *
+ * Written by hand rather than with @aws-sdk/lib-storage, which sends a file that fits in one part (exactly
+ * 8 MiB) as a PutObject without Content-MD5, and completes the upload as soon as the last part is sent, with
+ * no hook to check the bytes first: a file edited during the deploy was committed with its new bytes.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandInput,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ActionError, errorMessage } from './errors.js';
+import { MULTIPART_THRESHOLD, multipartEtag, partSizeFor } from './etag.js';
+import type { LocalFile } from './local.js';
+import type { Logger } from './logger.js';
+import { createLimiter } from './pool.js';
+
+/** Parts of one upload in flight; each is a buffer in memory, so this bounds memory per file. */
+export const PARTS_IN_FLIGHT = 4;
+/** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
+export const MULTIPART_UPLOADS_AT_ONCE = 2;
+const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
+
+/** Part buffers of the usual size, kept for the next upload (at most one per part that can be in flight). */
+const spareParts: Buffer[] = [];
+const MAX_SPARE_PARTS = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
+
+export interface PartsRequest {
+  client: S3Client;
+  bucket: string;
+  /** The object's key, prefix included. */
+  objectKey: string;
+  file: LocalFile;
+  /** Headers and encryption, as sent with CreateMultipartUpload. */
+  params: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
+  log: Logger;
+}
+
+export interface PartsResult {
+  /** As CompleteMultipartUpload answered it, unquoted. */
+  etag: string;
+  /** S3's multipart ETag of the parts sent. */
+  multipartEtag: string;
+  serverSideEncryption?: string;
+}
+
+export function uploadInParts(request: PartsRequest): Promise<PartsResult> {
+  return multipartSlot(async () => {
+    const { client, bucket: Bucket, objectKey: Key } = request;
+    const created = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ...request.params }));
+    const UploadId = created.UploadId;
+    if (!UploadId) throw new Error(`S3 answered CreateMultipartUpload for '${Key}' without an UploadId.`);
+    try {
+      const parts = await sendParts(request, UploadId);
+      const completed = await client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }),
+      );
+      return {
+        etag: (completed.ETag ?? '').replace(/"/g, ''),
+        multipartEtag: parts.multipartEtag,
+        ...(completed.ServerSideEncryption ? { serverSideEncryption: completed.ServerSideEncryption } : {}),
+      };
+    } catch (error) {
+      await abort(request, UploadId);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Reads each part into its own buffer (so the SDK can resend it on a retry), sends it with the Content-MD5
+ * of exactly those bytes, and returns the parts for CompleteMultipartUpload once every part is stored and
+ * their MD5s give the multipart ETag planned: otherwise the file changed since it was hashed, and the
+ * upload must not be completed.
+ *
+ * A part's ETag is not held against its MD5: the store verified the Content-MD5, so an ETag that differs
+ * only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible stores), not that a byte
+ * is wrong; refusing it would fail every large file on such a store.
+ */
+async function sendParts(
+  { client, bucket, objectKey, file }: PartsRequest,
+  UploadId: string,
+): Promise<{ completed: CompletedPart[]; multipartEtag: string }> {
+  if (file.multipartEtag === undefined) throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
+  const partSize = partSizeFor(file.size);
+  const partCount = Math.max(1, Math.ceil(file.size / partSize));
+  const digests = new Array<Buffer>(partCount);
+  const completed = new Array<CompletedPart>(partCount);
+  const inFlight = createLimiter(PARTS_IN_FLIGHT);
+  let stop = false;
+  const handle = await fs.open(file.absolutePath, 'r');
+  try {
+    const sends = Array.from({ length: partCount }, (_, index) =>
+      inFlight(async () => {
+        if (stop) return;
+        const buffer = takePartBuffer(partSize);
+        try {
+          const start = index * partSize;
+          const body = buffer.subarray(0, Math.min(partSize, file.size - start));
+          if ((await readAt(handle, body, start)) < body.length) throw fileChanged(file);
+          const digest = createHash('md5').update(body).digest();
+          digests[index] = digest;
+          const PartNumber = index + 1;
+          const response = await client.send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: objectKey,
+              UploadId,
+              PartNumber,
+              Body: body,
+              ContentLength: body.length,
+              ContentMD5: digest.toString('base64'),
+            }),
+          );
+          completed[index] = { PartNumber, ETag: response.ETag };
+        } catch (error) {
+          stop = true;
+          throw error;
+        } finally {
+          givePartBuffer(buffer);
+        }
+      }),
+    );
+    // Every part settles before anything else happens: an abort with parts still in flight can leave
+    // those parts stored.
+    const failure = (await Promise.allSettled(sends)).find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    // A file that only grew still has its planned parts: its size tells.
+    if ((await handle.stat()).size !== file.size) throw fileChanged(file);
+  } finally {
+    await handle.close();
+  }
+  const sent = multipartEtag(digests);
+  if (sent !== file.multipartEtag) throw fileChanged(file);
+  return { completed, multipartEtag: sent };
+}
+
+/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
+export function fileChanged(file: LocalFile): ActionError {
+  return new ActionError(`'${file.key}' changed while the deploy was running; run the deploy again.`);
+}
+
+async function readAt(handle: fs.FileHandle, into: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < into.length) {
+    const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+/** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */
+async function abort({ client, bucket, objectKey, log }: PartsRequest, UploadId: string): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: objectKey, UploadId }));
+  } catch (error) {
+    log.warning(
+      `Could not abort the unfinished multipart upload of '${objectKey}' (${errorMessage(error)}); its parts stay ` +
+        `stored until a lifecycle rule with AbortIncompleteMultipartUpload removes them.`,
+    );
+  }
+}
+
+function takePartBuffer(partSize: number): Buffer {
+  return (partSize === MULTIPART_THRESHOLD ? spareParts.pop() : undefined) ?? Buffer.allocUnsafeSlow(partSize);
+}
+
+function givePartBuffer(buffer: Buffer): void {
+  if (buffer.length === MULTIPART_THRESHOLD && spareParts.length < MAX_SPARE_PARTS) spareParts.push(buffer);
+}
