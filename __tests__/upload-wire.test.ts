@@ -1,7 +1,9 @@
 /**
  * What the bundled action (dist/index.js) puts on the wire when it writes, seen through the request-recording
- * proxy: every body-carrying write with a Content-MD5 that matches its body, DeleteObjects included, and a
- * large file edited during the deploy aborted instead of committed.
+ * proxy and the strict local S3 (which verifies Content-MD5 and refuses DeleteObjects without it): every
+ * body-carrying write with a Content-MD5 that matches its body, DeleteObjects included, a large file
+ * edited during the deploy aborted instead of committed, and a store whose ETags are not MD5s not taken for
+ * one whose files changed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ const MiB = 1024 * 1024;
 let local: LocalAws;
 
 beforeAll(async () => {
-  local = await startLocalAws({ buckets: ['md5', 'edited'], distributions: [] });
+  local = await startLocalAws({ buckets: ['md5', 'edited', 'kms'], distributions: [] });
   local.proxy.hashBodies(true);
 });
 afterAll(() => local?.close());
@@ -96,6 +98,8 @@ describe('a large file edited during the deploy', () => {
     const created = local.proxy.requests.find((request) => request.operation === 'CreateMultipartUpload');
     const aborted = local.proxy.requests.find((request) => request.operation === 'AbortMultipartUpload');
     expect(aborted?.path).toBe(created?.path);
+    expect(local.s3.multipartUploads('edited')).toEqual([]);
+    expect(run.stdout).not.toMatch(/Could not abort/);
     expect((await getObject(local.bucket, 'edited', 'media/big.bin')).body.equals(v1)).toBe(true);
 
     local.proxy.onRequest(undefined);
@@ -103,5 +107,22 @@ describe('a large file edited during the deploy', () => {
     expect(rerun.errors).toEqual([]);
     expect(rerun.outputs['uploaded-count']).toBe('1');
     expect((await getObject(local.bucket, 'edited', 'media/big.bin')).body.equals(v3)).toBe(true);
+  });
+});
+
+describe('a bucket whose ETags are not MD5s (SSE-KMS)', () => {
+  afterEach(() => local.s3.configure({ etags: 'md5' }));
+
+  it('deploys without calling its files changed or guessing at its encryption', async () => {
+    local.s3.configure({ etags: 'kms' });
+    const big = largeFile(9 * MiB, 17);
+    const source = await writeSite({ 'index.html': '<h1>kms</h1>', 'media/big.bin': big });
+    const run = await local.deploy({ source, bucket: 'kms' });
+
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).not.toMatch(/::warning::/);
+    expect(local.s3.object('kms', 'media/big.bin')?.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+    expect((await getObject(local.bucket, 'kms', 'media/big.bin')).body.equals(big)).toBe(true);
   });
 });
