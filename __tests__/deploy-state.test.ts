@@ -81,7 +81,10 @@ describe('a failure between two steps, then the re-run', () => {
     expect((await getObject(local.bucket, 'partial', 'style.css')).body.toString()).toBe('v2');
     // The page waits for its assets: it still links what the edge and the bucket agree on.
     expect((await getObject(local.bucket, 'partial', 'index.html')).body.toString()).toBe('v1');
-    expect(failed.summary).toMatch(/Not attempted\*\* \| 1 \|/);
+    expect(failed.summary).toMatch(
+      /^### Deploy to `s3:\/\/partial\/` failed during Upload assets\n\n> 1 of 2 files failed/,
+    );
+    expect(failed.summary).toMatch(/\| \*\*Not attempted\*\* \(waiting on a wave that failed\) \| 1 file \|/);
 
     local.proxy.setFaults({});
     const rerun = await local.deploy(auto('partial', source));

@@ -5,10 +5,13 @@ export const modules = {
 /***/ 2648:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   createInvalidations: () => (/* binding */ createInvalidations),
+  describeDistributions: () => (/* binding */ describeDistributions),
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
@@ -109,18 +112,16 @@ async function waitForInvalidation(client, invalidation, until) {
         throw error;
     }
 }
-/**
- * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
- * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
- */
-async function originPrefixFor(client, distributionId, bucket) {
-    const response = await client.send(new dist_cjs/* GetDistributionConfigCommand */.wNI({ Id: distributionId }));
-    const origins = response.DistributionConfig?.Origins?.Items ?? [];
+async function describeDistribution(client, distributionId, bucket) {
+    const response = await client.send(new dist_cjs/* GetDistributionCommand */.seO({ Id: distributionId }));
+    const distribution = response.Distribution;
+    const origins = distribution?.DistributionConfig?.Origins?.Items ?? [];
     const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-    if (!origin)
-        return undefined;
-    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-    return originPath ? `${originPath}/` : '';
+    const originPath = (origin?.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+    return {
+        originPrefix: origin ? (originPath ? `${originPath}/` : '') : undefined,
+        domain: distribution?.DistributionConfig?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+    };
 }
 function toStatus(status) {
     return status === 'Completed' ? 'Completed' : 'InProgress';
@@ -159,7 +160,7 @@ var run = __webpack_require__(9786);
  */
 async function createInvalidations(targets, settings, report, deploy = (0,run/* newDeployId */.B)()) {
     const client = createCloudFrontClient();
-    return (0,phase/* phase */.O)('Invalidate', async () => {
+    return (0,phase/* phase */.Oi)('Invalidate', async () => {
         // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
         // a slow GetDistributionConfig or a big change's collapsing.
         const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
@@ -187,7 +188,7 @@ async function waitForInvalidations(created, settings, report) {
     if (pending.length === 0)
         return;
     const client = createCloudFrontClient();
-    await (0,phase/* phase */.O)('Wait', async () => {
+    await (0,phase/* phase */.Oi)('Wait', async () => {
         const stop = new AbortController();
         await Promise.all(pending.map(async (invalidation) => {
             const until = { deadline: created.deadline, abortSignal: stop.signal };
@@ -264,7 +265,9 @@ async function invalidationPaths(client, target, settings) {
         return settings.paths.map(src_paths/* encodeInvalidationPath */.Ex);
     if (target.changes.length === 0)
         return [];
-    const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
+    const originPrefix = target.originPrefix ??
+        (await describeDistribution(client, target.distributionId, settings.bucket)).originPrefix ??
+        '';
     const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefix, settings.maxInvalidationPaths);
     if (paths.length < urls) {
         core.info(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
@@ -276,22 +279,31 @@ function pathsForKeys(keys, originPrefix, max) {
     const exact = (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix);
     return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, max), urls: exact.length };
 }
-async function readOriginPrefix(client, distributionId, bucket) {
-    try {
-        const prefix = await originPrefixFor(client, distributionId, bucket);
-        if (prefix === undefined) {
-            core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
-            return '';
+/**
+ * Reads every distribution before the deploy writes anything: a wrong id fails the first deploy, not only
+ * the one that first has something to invalidate (with 'paths: auto' and nothing changed, nothing else would
+ * call CloudFront). One GetDistribution each, which 'paths: auto' needs anyway for the origin path.
+ */
+async function describeDistributions(distributionIds, bucket) {
+    const client = createCloudFrontClient();
+    const described = await Promise.all(distributionIds.map(async (distributionId) => {
+        try {
+            const info = await describeDistribution(client, distributionId, bucket);
+            if (info.originPrefix === undefined) {
+                core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+            }
+            return [distributionId, info];
         }
-        return prefix;
-    }
-    catch (error) {
-        const name = error.name;
-        if (name !== 'AccessDenied' && name !== 'AccessDeniedException')
-            throw error;
-        core.warning(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
-        return '';
-    }
+        catch (error) {
+            const name = error.name;
+            if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+                // A role scoped to one distribution answers AccessDenied for any other id, typo included.
+                throw new errors/* ActionError */.lZ(`Could not read CloudFront distribution '${distributionId}': either the id is wrong, or the role lacks cloudfront:GetDistribution on it (see the README's IAM policy). Nothing was changed.`);
+            }
+            throw new errors/* ActionError */.lZ(`${explain(error, distributionId)} Nothing was changed.`);
+        }
+    }));
+    return new Map(described);
 }
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */
 function explain(error, distributionId) {

@@ -64476,8 +64476,9 @@ function listPaths(directory, paths = []) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ translateAwsErrors),
-/* harmony export */   O: () => (/* binding */ phase)
+/* harmony export */   LP: () => (/* binding */ translateAwsErrors),
+/* harmony export */   Oi: () => (/* binding */ phase),
+/* harmony export */   hk: () => (/* binding */ currentPhase)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
@@ -64486,9 +64487,15 @@ function listPaths(directory, paths = []) {
 
 
 
+let current = 'the check of the inputs';
+/** The phase running now, or the last one that ran: where a failed deploy stopped. */
+function currentPhase() {
+    return current;
+}
 /** One log group per phase, with its duration. */
 async function phase(name, body) {
     const started = Date.now();
+    current = name;
     return _actions_core__WEBPACK_IMPORTED_MODULE_0__.group(name, async () => {
         try {
             return await body();
@@ -70545,7 +70552,7 @@ async function applyPlan(plan, s3, options, report, applied) {
         if (files.length === 0)
             continue;
         options.beforeEachWave();
-        await (0,phase/* phase */.O)(name, async () => {
+        await (0,phase/* phase */.Oi)(name, async () => {
             const outcome = await send(files, s3, transfer);
             attempted += files.length;
             applied.written.push(...outcome.done);
@@ -70563,8 +70570,8 @@ async function applyPlan(plan, s3, options, report, applied) {
     if (plan.deletes.length === 0)
         return;
     options.beforeEachWave();
-    await (0,phase/* phase */.O)('Delete', async () => {
-        const outcome = await (0,phase/* translateAwsErrors */.L)({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
+    await (0,phase/* phase */.Oi)('Delete', async () => {
+        const outcome = await (0,phase/* translateAwsErrors */.LP)({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
         applied.deleted.push(...outcome.deleted);
         report.deletedKeys = outcome.deleted;
         report.failedDeletes = outcome.failed;
@@ -71205,6 +71212,8 @@ const Output = {
     updatedCount: 'updated-count',
     invalidations: 'invalidations',
     keptCount: 'kept-count',
+    changes: 'changes',
+    url: 'url',
 };
 function newReport(settings) {
     return {
@@ -71222,6 +71231,51 @@ function newReport(settings) {
         invalidations: [],
     };
 }
+/**
+ * What changed, key by key: in a deploy what was done, in a dry run what would be. Kept files (removed
+ * from the build, still served during their grace period) are listed too, as `kept`.
+ */
+function changesOf(report) {
+    const plan = report.plan;
+    if (!plan)
+        return [];
+    const done = (keys) => (report.dryRun ? undefined : new Set(keys));
+    const uploaded = done(report.uploadedKeys);
+    const updated = done(report.headerUpdatedKeys);
+    const deleted = done(report.deletedKeys);
+    const kinds = [
+        ...plan.uploads
+            .filter((u) => !uploaded || uploaded.has(u.file.key))
+            .map((u) => [u.file.key, u.reason]),
+        ...plan.headerUpdates
+            .filter((f) => !updated || updated.has(f.key))
+            .map((f) => [f.key, 'headers']),
+        ...plan.deletes
+            .filter((key) => !deleted || deleted.has(key))
+            .map((key) => [key, 'deleted']),
+        ...plan.newlyRemoved.map((key) => [key, 'kept']),
+    ];
+    return kinds.map(([key, change]) => {
+        const url = urlOf(report, key);
+        return url ? { key, change, url } : { key, change };
+    });
+}
+/** A key's URL at the distribution; undefined without a distribution, or for a key it does not serve. */
+function urlOf(report, key) {
+    if (!report.site?.domain)
+        return undefined;
+    const fullKey = report.prefix + key;
+    if (!fullKey.startsWith(report.site.originPrefix))
+        return undefined;
+    const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
+    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it.
+    return new URL(`https://${report.site.domain}/${path.replace(/[%?#]/g, encodeURIComponent)}`).href;
+}
+/**
+ * The outputs' limit is 1 MiB per job; a change list past this many entries is cut (the counts stay whole)
+ * and the job summary says so.
+ */
+const MAX_CHANGES_IN_OUTPUT = 5000;
 /** The step's outputs. In a dry run the counts are what the deploy would do. */
 function outputsOf(report) {
     const plan = report.plan;
@@ -71240,6 +71294,8 @@ function outputsOf(report) {
         [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
         [Output.uploadedBytes]: String(bytes),
         [Output.keptCount]: String(plan?.kept.length ?? 0),
+        [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
+        [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
     };
 }
 async function publishReport(report) {
@@ -71248,83 +71304,95 @@ async function publishReport(report) {
     if (process.env.GITHUB_STEP_SUMMARY)
         await core.summary.addRaw(summaryMarkdown(report)).write();
 }
+/** "1 file", "2 files". */
+function count(n, noun, plural = `${noun}s`) {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}
 /** The one-line result, for a notice annotation. */
 function resultLine(report) {
     const o = outputsOf(report);
     const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
-    const invalidations = report.invalidations
-        .map((i) => i.id
-        ? `invalidation ${i.id} on ${i.distributionId} ${i.status}`
-        : `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation'}`)
-        .join(', ');
+    const files = (name) => count(Number(o[name]), 'file');
+    const invalidations = report.invalidations.map((i) => {
+        if (report.dryRun) {
+            return i.paths.length > 0
+                ? `would invalidate ${count(i.paths.length, 'path')} on ${i.distributionId}`
+                : `${i.distributionId}: no invalidation needed`;
+        }
+        if (i.id)
+            return `invalidation ${i.id} on ${i.distributionId} ${i.status}`;
+        return `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation needed'}`;
+    });
     const changes = report.dryRun
-        ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
-        : `Uploaded ${o[Output.uploadedCount]} files (${bytes}), updated headers of ${o[Output.updatedCount]}, deleted ${o[Output.deletedCount]}, ${o[Output.unchangedCount]} unchanged`;
-    return invalidations ? `${changes}; ${invalidations}.` : `${changes}.`;
+        ? `Dry run: would upload ${files(Output.uploadedCount)} (${bytes}), update the headers of ${files(Output.updatedCount)}, delete ${files(Output.deletedCount)}; nothing was changed`
+        : `Uploaded ${files(Output.uploadedCount)} (${bytes}), updated the headers of ${files(Output.updatedCount)}, deleted ${files(Output.deletedCount)}, ${files(Output.unchangedCount)} unchanged`;
+    return invalidations.length > 0 ? `${changes}; ${invalidations.join(', ')}.` : `${changes}.`;
 }
-/** The job summary as Markdown: a table of what changed, the invalidation, and the files in a fold. */
+/**
+ * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
+ * done by then; then a table of what changed, each invalidation, and the files in a fold.
+ */
 function summaryMarkdown(report) {
     const outputs = outputsOf(report);
     const target = `s3://${report.bucket}/${report.prefix}`;
-    const lines = [
-        `### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``,
-        '',
-        '| | |',
-        '|---|---|',
-        `| ${report.dryRun ? 'Would upload' : 'Uploaded'} | ${outputs[Output.uploadedCount]} (${(0,format/* formatBytes */.z)(Number(outputs[Output.uploadedBytes]))}) |`,
-        `| ${report.dryRun ? 'Would update headers' : 'Headers updated'} | ${outputs[Output.updatedCount]} |`,
-        `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
-        `| Unchanged | ${outputs[Output.unchangedCount]} |`,
-    ];
-    if (Number(outputs[Output.keptCount]) > 0)
-        lines.push(`| Removed, kept for their grace period | ${outputs[Output.keptCount]} |`);
-    if (report.notAttempted > 0)
-        lines.push(`| **Not attempted** | ${report.notAttempted} |`);
-    if (report.failedUploads.length > 0)
-        lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
-    if (report.failedDeletes.length > 0)
-        lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-    for (const { distributionId, id, status, paths, error } of report.invalidations) {
-        const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
-        const shown = paths
-            .slice(0, 10)
-            .map((p) => `\`${p}\``)
-            .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
-        const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
-        const why = error ? ` (${escapeMarkdown(error)})` : '';
-        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
+    const n = (name) => Number(outputs[name]);
+    const lines = [];
+    if (report.failure) {
+        lines.push(`### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`, '', `> ${escapeMarkdown(report.failure.message)}`, '', 'What it did before it stopped:', '');
     }
-    lines.push(`| Time | ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)} |`, '');
+    else {
+        lines.push(`### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``, '');
+    }
+    const would = report.dryRun;
+    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
+    if (n(Output.keptCount) > 0)
+        lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
+    if (report.notAttempted > 0)
+        lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
+    if (report.failedUploads.length > 0)
+        lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
+    if (report.failedDeletes.length > 0)
+        lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
+    lines.push('');
+    if (report.invalidations.length > 0) {
+        lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
+        for (const { distributionId, id, status, paths, error } of report.invalidations) {
+            const shown = paths
+                .slice(0, 10)
+                .map((p) => `\`${p}\``)
+                .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+            const state = would
+                ? paths.length > 0
+                    ? `would invalidate ${count(paths.length, 'path')}`
+                    : 'none needed'
+                : `${id ? `\`${id}\` ` : ''}**${status}**${error ? ` (${escapeMarkdown(error)})` : ''}`;
+            lines.push(`| \`${distributionId}\` | ${state} | ${shown || '-'} |`);
+        }
+        lines.push('');
+    }
+    if (outputs[Output.url])
+        lines.push(`Site: ${outputs[Output.url]}`, '');
+    lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
     if (failures.length > 0) {
         lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
     }
     const changes = fileChanges(report);
     if (changes.length > 0) {
-        lines.push(`<details><summary>${changes.length} changed file(s)</summary>`, '', ...changes, '', '</details>', '');
+        lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
     }
     return lines.join('\n');
 }
 const MAX_LISTED_FILES = 1000;
 function fileChanges(report) {
-    const plan = report.plan;
-    if (!plan)
-        return [];
-    const uploaded = report.dryRun ? undefined : new Set(report.uploadedKeys);
-    const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
-    const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
-    const lines = [
-        ...plan.uploads.filter((u) => !uploaded || uploaded.has(u.file.key)).map((u) => `- \`${u.file.key}\` ${u.reason}`),
-        ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
-        ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
-    ];
+    const lines = changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`);
     // The summary is capped at 1 MiB per step.
     return lines.length > MAX_LISTED_FILES
         ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
         : lines;
 }
 function escapeMarkdown(text) {
-    return text.replace(/[|<>]/g, (c) => `\\${c}`);
+    return text.replace(/[|<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }
 
 // EXTERNAL MODULE: ./src/run.ts
@@ -71366,6 +71434,9 @@ async function main_run() {
     }
     catch (error) {
         core.setFailed((0,errors/* errorMessage */.gJ)(error));
+        // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+        report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+        report.failure = { message: (0,errors/* errorMessage */.gJ)(error), stage: (0,phase/* currentPhase */.hk)() };
         if (!(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
             core.debug(error.stack);
     }
@@ -71378,8 +71449,12 @@ async function deploy(settings, report) {
     const s3 = createTarget(settings);
     const store = new StateStore(s3, core.warning);
     const entryPoint = (key) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
-    let survey = await (0,phase/* phase */.O)('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+    let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
     report.plan = survey.plan;
+    const first = settings.distributionIds[0];
+    const described = first === undefined ? undefined : survey.distributions.get(first);
+    if (described)
+        report.site = { domain: described.domain, originPrefix: described.originPrefix ?? '' };
     if (settings.dryRun) {
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
@@ -71396,12 +71471,12 @@ async function deploy(settings, report) {
         }
     }
     else {
-        const guarded = lockUntilCancelled(() => (0,phase/* phase */.O)('Lock', () => (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => acquireLock(s3, { run: (0,run/* currentRun */.x)(), waitSeconds: settings.lockTimeoutSeconds, log: core }))));
+        const guarded = lockUntilCancelled(() => (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, { run: (0,run/* currentRun */.x)(), waitSeconds: settings.lockTimeoutSeconds, log: core }))));
         try {
             const lock = await guarded.lock;
             try {
                 // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-                survey = await (0,phase/* phase */.O)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+                survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
                 report.plan = survey.plan;
                 invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
             }
@@ -71433,7 +71508,7 @@ async function write(survey, context, report) {
         if (!stateChanged(saved, next) && !(etag === undefined && !settings.teardown))
             return;
         lock.assertHeld();
-        etag = await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
+        etag = await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
         saved = next;
     };
     // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
@@ -71482,7 +71557,7 @@ async function write(survey, context, report) {
     });
     if (settings.teardown && invalidationError === undefined) {
         lock.assertHeld();
-        await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.remove());
+        await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.remove());
         core.info(`Removed the deploy state of s3://${s3.bucket}/${s3.prefix}.`);
     }
     else {
@@ -71498,12 +71573,19 @@ async function write(survey, context, report) {
  */
 async function surveyDeploy(settings, s3, store, entryPoint, previous) {
     const target = `s3://${settings.bucket}/${settings.prefix}`;
-    const list = () => (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+    const list = () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+    // Read alongside the listing, once: a wrong distribution id fails before anything is written.
+    const describe = () => previous
+        ? Promise.resolve(previous.distributions)
+        : settings.distributionIds.length === 0
+            ? Promise.resolve(new Map())
+            : Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648)).then((cloudFront) => cloudFront.describeDistributions(settings.distributionIds, settings.bucket));
     let files;
     let listing;
+    let distributions;
     if (previous || settings.teardown) {
         files = previous?.files ?? [];
-        listing = await list();
+        [listing, distributions] = await Promise.all([list(), describe()]);
     }
     else {
         const { found, warnings } = await findFiles(settings.source, settings);
@@ -71513,14 +71595,14 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         if (empty)
             core.warning(empty);
         // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-        [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+        [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
     }
     if (settings.teardown && listing.stateEtag === undefined) {
         throw new errors/* ActionError */.lZ(`Nothing was deployed under ${target} by this action (it holds no deploy state), so 'teardown' refuses to delete anything there.`);
     }
     const state = previous && previous.listing.stateEtag === listing.stateEtag
         ? previous.state
-        : (await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
+        : (await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
             .state;
     const input = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
     const inspected = await inspect(input, settings, s3, previous);
@@ -71545,7 +71627,7 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         }, settings.maxDeleteShare, target);
     }
     logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-    return { files, listing, state, inspected, plan };
+    return { files, listing, state, inspected, plan, distributions };
 }
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
 async function inspect(input, settings, s3, previous) {
@@ -71624,7 +71706,9 @@ function invalidationTargets(survey, settings) {
             keys = [...new Set([...keys, ...survey.plan.invalidate])];
         if (keys.includes(EVERYTHING))
             keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-        return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
+        const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
+        const described = survey.distributions.get(distributionId);
+        return { distributionId, changes, ...(described ? { originPrefix: described.originPrefix ?? '' } : {}) };
     });
 }
 function logPlan(plan, facts) {

@@ -4,6 +4,10 @@ export interface LocalDistribution {
   bucketDomain?: string;
   /** The origin path, '' by default. */
   originPath?: string;
+  /** Its cloudfront.net domain, 'd<id in lower case>.cloudfront.net' by default. */
+  domainName?: string;
+  /** Alternate domain names (CNAMEs); none by default. */
+  aliases?: string[];
   /** The server's completeAfterMs for this distribution's invalidations, unless set here. */
   completeAfterMs?: number;
 }
@@ -28,7 +32,8 @@ export interface RecordedRequest {
   /** When it arrived, ms since the epoch. */
   at: number;
 }
-export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'GetDistributionConfig' | 'ListInvalidations';
+export type Operation =
+  'CreateInvalidation' | 'GetInvalidation' | 'GetDistribution' | 'GetDistributionConfig' | 'ListInvalidations';
 export interface LocalCloudFrontServer {
   url: string;
   port: number;

@@ -1,5 +1,5 @@
 // A wire-level CloudFront API server (REST-XML, API version 2020-05-31) for tests and the demo: the
-// invalidation operations and GetDistributionConfig, as the JS SDK v3 and the AWS CLI speak them.
+// invalidation operations, GetDistribution and GetDistributionConfig, as the JS SDK v3 and the AWS CLI speak them.
 // Run alone: node local/cloudfront-server.mjs [--port N] [--complete-after-ms N]
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -68,7 +68,8 @@ const newInvalidationId = () => `I${Array.from(randomBytes(13), (byte) => ID_ALP
 
 /**
  * @param {{ port?: number, host?: string, completeAfterMs?: number, quiet?: boolean,
- *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string, completeAfterMs?: number }> }} [options]
+ *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string, domainName?: string,
+ *     aliases?: string[], completeAfterMs?: number }> }} [options]
  */
 export async function startCloudFrontServer({
   port = 0,
@@ -85,6 +86,8 @@ export async function startCloudFrontServer({
         id: d.id,
         bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com',
         originPath: d.originPath ?? '',
+        domainName: d.domainName ?? `d${d.id.toLowerCase().slice(0, 13)}.cloudfront.net`,
+        aliases: d.aliases ?? [],
         completeAfterMs: d.completeAfterMs ?? completeAfterMs,
         invalidations: [],
       },
@@ -191,7 +194,13 @@ export async function startCloudFrontServer({
     return (
       `<?xml version="1.0" encoding="UTF-8"?>\n<DistributionConfig xmlns="${NAMESPACE}">` +
       element('CallerReference', `local-${target.id}`) +
-      element('Aliases', element('Quantity', 0)) +
+      element(
+        'Aliases',
+        element('Quantity', target.aliases.length) +
+          (target.aliases.length
+            ? element('Items', target.aliases.map((alias) => element('CNAME', escape(alias))).join(''))
+            : ''),
+      ) +
       element('DefaultRootObject', 'index.html') +
       element('Origins', element('Quantity', 1) + element('Items', element('Origin', origin))) +
       element(
@@ -256,6 +265,30 @@ export async function startCloudFrontServer({
           const invalidation = target.invalidations.find((i) => i.id === decodeSegment(match[2]));
           if (!invalidation) throw new ApiError('NoSuchInvalidation', 'The specified invalidation does not exist.');
           return { status: 200, body: invalidationXml(invalidation) };
+        },
+      ];
+    }
+    if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)$/.exec(path))) {
+      return [
+        'GetDistribution',
+        () => {
+          const target = distribution(decodeSegment(match[1]));
+          const config = distributionConfigXml(target)
+            .replace(/^<\?xml[^>]*>\n/, '')
+            .replace(` xmlns="${NAMESPACE}"`, '');
+          const inProgress = target.invalidations.filter((i) => statusOf(i) === 'InProgress').length;
+          const body =
+            `<?xml version="1.0" encoding="UTF-8"?>\n<Distribution xmlns="${NAMESPACE}">` +
+            element('Id', target.id) +
+            element('ARN', `arn:aws:cloudfront::000000000000:distribution/${target.id}`) +
+            element('Status', 'Deployed') +
+            element('LastModifiedTime', new Date(0).toISOString()) +
+            element('InProgressInvalidationBatches', inProgress) +
+            element('DomainName', escape(target.domainName)) +
+            element('ActiveTrustedSigners', element('Enabled', 'false') + element('Quantity', 0)) +
+            config +
+            '</Distribution>';
+          return { status: 200, body, headers: { ETag: `E${target.id.slice(1, 13)}CFG` } };
         },
       ];
     }

@@ -4,7 +4,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import {
   type CloudFrontClient,
   CreateInvalidationCommand,
-  GetDistributionConfigCommand,
+  GetDistributionCommand,
   GetInvalidationCommand,
 } from '@aws-sdk/client-cloudfront';
 
@@ -150,21 +150,31 @@ export async function waitForInvalidation(
   }
 }
 
-/**
- * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
- * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
- */
-export async function originPrefixFor(
+/** What a deploy needs to know of a distribution, from one GetDistribution. */
+export interface DistributionInfo {
+  /**
+   * The key prefix the distribution maps to '/': the OriginPath of the origin serving this bucket (its
+   * domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
+   */
+  originPrefix: string | undefined;
+  /** Where visitors reach it: its first alternate domain name, else its cloudfront.net domain. */
+  domain: string;
+}
+
+export async function describeDistribution(
   client: CloudFrontClient,
   distributionId: string,
   bucket: string,
-): Promise<string | undefined> {
-  const response = await client.send(new GetDistributionConfigCommand({ Id: distributionId }));
-  const origins = response.DistributionConfig?.Origins?.Items ?? [];
+): Promise<DistributionInfo> {
+  const response = await client.send(new GetDistributionCommand({ Id: distributionId }));
+  const distribution = response.Distribution;
+  const origins = distribution?.DistributionConfig?.Origins?.Items ?? [];
   const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-  if (!origin) return undefined;
-  const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-  return originPath ? `${originPath}/` : '';
+  const originPath = (origin?.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+  return {
+    originPrefix: origin ? (originPath ? `${originPath}/` : '') : undefined,
+    domain: distribution?.DistributionConfig?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+  };
 }
 
 function toStatus(status: string | undefined): InvalidationStatus {

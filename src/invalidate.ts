@@ -9,9 +9,10 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   type ContentChange,
   type Invalidation,
+  type DistributionInfo,
   callerReference,
   createInvalidation,
-  originPrefixFor,
+  describeDistribution,
   waitForInvalidation,
 } from './cloudfront.js';
 import { ActionError, describeAwsError } from './errors.js';
@@ -31,6 +32,8 @@ export interface InvalidationTarget {
    * invalidates the named paths once, a retry within it gets the same invalidation back.
    */
   changes: ReadonlyArray<ContentChange>;
+  /** The key prefix the distribution serves at '/', when already read (see describeDistributions). */
+  originPrefix?: string;
 }
 
 export interface CreatedInvalidations {
@@ -181,7 +184,10 @@ async function invalidationPaths(
 ): Promise<string[]> {
   if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
   if (target.changes.length === 0) return [];
-  const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
+  const originPrefix =
+    target.originPrefix ??
+    (await describeDistribution(client, target.distributionId, settings.bucket)).originPrefix ??
+    '';
   const { paths, urls } = pathsForKeys(
     target.changes.map((change) => settings.prefix + change.key),
     originPrefix,
@@ -201,24 +207,39 @@ function pathsForKeys(keys: readonly string[], originPrefix: string, max: number
   return { paths: collapsePaths(exact, max), urls: exact.length };
 }
 
-async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {
-  try {
-    const prefix = await originPrefixFor(client, distributionId, bucket);
-    if (prefix === undefined) {
-      core.warning(
-        `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
-      );
-      return '';
-    }
-    return prefix;
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw error;
-    core.warning(
-      `Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`,
-    );
-    return '';
-  }
+/**
+ * Reads every distribution before the deploy writes anything: a wrong id fails the first deploy, not only
+ * the one that first has something to invalidate (with 'paths: auto' and nothing changed, nothing else would
+ * call CloudFront). One GetDistribution each, which 'paths: auto' needs anyway for the origin path.
+ */
+export async function describeDistributions(
+  distributionIds: readonly string[],
+  bucket: string,
+): Promise<Map<string, DistributionInfo>> {
+  const client = createCloudFrontClient();
+  const described = await Promise.all(
+    distributionIds.map(async (distributionId) => {
+      try {
+        const info = await describeDistribution(client, distributionId, bucket);
+        if (info.originPrefix === undefined) {
+          core.warning(
+            `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
+          );
+        }
+        return [distributionId, info] as const;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+          // A role scoped to one distribution answers AccessDenied for any other id, typo included.
+          throw new ActionError(
+            `Could not read CloudFront distribution '${distributionId}': either the id is wrong, or the role lacks cloudfront:GetDistribution on it (see the README's IAM policy). Nothing was changed.`,
+          );
+        }
+        throw new ActionError(`${explain(error, distributionId)} Nothing was changed.`);
+      }
+    }),
+  );
+  return new Map(described);
 }
 
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */

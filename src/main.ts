@@ -13,10 +13,11 @@ import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.j
 import { type ObjectHeaders, headersFor } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvme, headObjects } from './inspect.js';
+import type { DistributionInfo } from './cloudfront.js';
 import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
 import { type PrefixLock, acquireLock } from './lock.js';
-import { phase, translateAwsErrors } from './phase.js';
+import { currentPhase, phase, translateAwsErrors } from './phase.js';
 import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
 import { type RemoteListing, listRemote } from './remote.js';
 import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
@@ -45,6 +46,9 @@ export async function run(): Promise<void> {
     core.notice(resultLine(report));
   } catch (error) {
     core.setFailed(errorMessage(error));
+    // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+    report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+    report.failure = { message: errorMessage(error), stage: currentPhase() };
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
   } finally {
     if (report)
@@ -61,6 +65,8 @@ interface Survey {
   state: DeployState;
   inspected: Map<string, InspectedObject>;
   plan: Plan;
+  /** Each distribution as GetDistribution describes it, read once before anything is written. */
+  distributions: Map<string, DistributionInfo>;
 }
 
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
@@ -70,6 +76,9 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
 
   let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
   report.plan = survey.plan;
+  const first = settings.distributionIds[0];
+  const described = first === undefined ? undefined : survey.distributions.get(first);
+  if (described) report.site = { domain: described.domain, originPrefix: described.originPrefix ?? '' };
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
@@ -219,18 +228,28 @@ async function surveyDeploy(
 ): Promise<Survey> {
   const target = `s3://${settings.bucket}/${settings.prefix}`;
   const list = () => translateAwsErrors(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+  // Read alongside the listing, once: a wrong distribution id fails before anything is written.
+  const describe = (): Promise<Map<string, DistributionInfo>> =>
+    previous
+      ? Promise.resolve(previous.distributions)
+      : settings.distributionIds.length === 0
+        ? Promise.resolve(new Map())
+        : import('./invalidate.js').then((cloudFront) =>
+            cloudFront.describeDistributions(settings.distributionIds, settings.bucket),
+          );
   let files: LocalFile[];
   let listing: RemoteListing;
+  let distributions: Map<string, DistributionInfo>;
   if (previous || settings.teardown) {
     files = previous?.files ?? [];
-    listing = await list();
+    [listing, distributions] = await Promise.all([list(), describe()]);
   } else {
     const { found, warnings } = await findFiles(settings.source, settings);
     for (const warning of warnings) core.warning(warning);
     const empty = checkEmptySource(found.length, settings, target);
     if (empty) core.warning(empty);
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-    [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+    [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
   }
   if (settings.teardown && listing.stateEtag === undefined) {
     throw new ActionError(
@@ -274,7 +293,7 @@ async function surveyDeploy(
     );
   }
   logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-  return { files, listing, state, inspected, plan };
+  return { files, listing, state, inspected, plan, distributions };
 }
 
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
@@ -343,7 +362,7 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
  * journaled there), each with the content now behind it, so a retry of the same content is recognised.
  */
 function invalidationTargets(
-  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>,
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'distributions'>,
   settings: Settings,
 ): InvalidationTarget[] {
   const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
@@ -359,7 +378,9 @@ function invalidationTargets(
     // A dry run has journaled nothing: what it would invalidate is its own plan's.
     if (settings.dryRun) keys = [...new Set([...keys, ...survey.plan.invalidate])];
     if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-    return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
+    const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
+    const described = survey.distributions.get(distributionId);
+    return { distributionId, changes, ...(described ? { originPrefix: described.originPrefix ?? '' } : {}) };
   });
 }
 
