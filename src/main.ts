@@ -233,7 +233,7 @@ async function surveyDeploy(
     previous
       ? Promise.resolve(previous.distributions)
       : settings.distributionIds.length === 0
-        ? Promise.resolve(new Map())
+        ? Promise.resolve(new Map<string, DistributionInfo>())
         : import('./invalidate.js').then((cloudFront) =>
             cloudFront.describeDistributions(settings.distributionIds, settings.bucket),
           );
