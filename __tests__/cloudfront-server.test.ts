@@ -72,7 +72,7 @@ describe('with the AWS CLI', () => {
       DISTRIBUTION,
       '--paths',
       '/index.html',
-      '/docs/my page.html',
+      '/docs/my%20page.html',
       '/assets/*',
     );
     expect(created.code).toBe(0);
@@ -80,13 +80,13 @@ describe('with the AWS CLI', () => {
     const invalidation = output.Invalidation;
     expect(invalidation.Id).toMatch(/^I[A-Z0-9]{13}$/);
     expect(invalidation.Status).toBe('InProgress');
-    expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my page.html', '/assets/*']);
+    expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my%20page.html', '/assets/*']);
     expect(output.Location).toBe(
       `${server.url}/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${invalidation.Id}`,
     );
     expect(server.invalidations(DISTRIBUTION).find((i) => i.id === invalidation.Id)?.paths).toEqual([
       '/index.html',
-      '/docs/my page.html',
+      '/docs/my%20page.html',
       '/assets/*',
     ]);
 

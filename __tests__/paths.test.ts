@@ -235,7 +235,7 @@ describe('autoInvalidationPaths', () => {
     ['assets/app.js', ['/assets/app.js']],
     ['faq?.html', ['/faq%3F.html']],
     ['100%41.html', ['/100%2541.html']],
-    ['my page.html', ['/my%20page.html']],
+    ['my page.html', ['/my%20page.html', '/my+page.html']], // '+': S3 reads a raw '+' as a space
     ['café/menu.html', ['/caf%C3%A9/menu.html']],
     ['c++/intro.html', ['/c%2B%2B/intro.html', '/c++/intro.html']],
     // A name CloudFront cannot name exactly is covered by the narrowest wildcard: the path up to that character.

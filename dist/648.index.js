@@ -12,6 +12,7 @@ __webpack_require__.r(__webpack_exports__);
 __webpack_require__.d(__webpack_exports__, {
   createInvalidations: () => (/* binding */ createInvalidations),
   describeDistributions: () => (/* binding */ describeDistributions),
+  rootWhenNone: () => (/* binding */ rootWhenNone),
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
@@ -116,10 +117,14 @@ async function describeDistribution(client, distributionId, bucket) {
     const response = await client.send(new dist_cjs/* GetDistributionCommand */.seO({ Id: distributionId }));
     const distribution = response.Distribution;
     const origins = distribution?.DistributionConfig?.Origins?.Items ?? [];
-    const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-    const originPath = (origin?.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+    const prefixes = origins
+        .filter((origin) => origin.DomainName?.startsWith(`${bucket}.s3`))
+        .map((origin) => {
+        const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+        return originPath ? `${originPath}/` : '';
+    });
     return {
-        originPrefix: origin ? (originPath ? `${originPath}/` : '') : undefined,
+        originPrefixes: [...new Set(prefixes)],
         domain: distribution?.DistributionConfig?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
     };
 }
@@ -237,26 +242,40 @@ async function invalidate(client, target, computed, options) {
         core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
-    try {
+    const create = async (sent) => {
         const reference = callerReference({
             deploy: options.deploy,
             distributionId,
             deployed: `s3://${settings.bucket}/${settings.prefix}`,
-            paths,
+            paths: sent,
             changes: target.changes,
         });
         const created = await createInvalidation(client, {
             distributionId,
-            paths,
+            paths: sent,
             callerReference: reference,
             deadline: options.deadline,
             onRetry: core.info,
         });
         core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
         return created;
+    };
+    try {
+        return await create(paths);
     }
     catch (error) {
-        return failed(error, paths);
+        // Auto paths follow CloudFront's documented rules; should it still refuse one, a wider set of the
+        // plainest paths covers the same URLs, rather than leaving every later deploy stuck on the same batch.
+        if (settings.paths !== 'auto' || error.name !== 'InvalidArgument')
+            return failed(error, paths);
+        const wider = (0,src_paths/* collapsePaths */.Mq)((0,src_paths/* plainestPaths */.dD)(paths), settings.maxInvalidationPaths);
+        core.warning(`${distributionId} refused the invalidation paths (${explain(error, distributionId)}); invalidating wider ones instead: ${wider.join(' ')}.`);
+        try {
+            return await create(wider);
+        }
+        catch (retryError) {
+            return failed(retryError, wider);
+        }
     }
 }
 /** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path. */
@@ -265,18 +284,18 @@ async function invalidationPaths(client, target, settings) {
         return settings.paths.map(src_paths/* encodeInvalidationPath */.Ex);
     if (target.changes.length === 0)
         return [];
-    const originPrefix = target.originPrefix ??
-        (await describeDistribution(client, target.distributionId, settings.bucket)).originPrefix ??
-        '';
-    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefix, settings.maxInvalidationPaths);
+    const originPrefixes = target.originPrefixes ??
+        rootWhenNone((await describeDistribution(client, target.distributionId, settings.bucket)).originPrefixes);
+    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefixes, settings.maxInvalidationPaths);
     if (paths.length < urls) {
         core.info(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
 }
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys, originPrefix, max) {
-    const exact = (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix);
+function pathsForKeys(keys, originPrefixes, max) {
+    // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
+    const exact = [...new Set(originPrefixes.flatMap((originPrefix) => (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix)))];
     return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, max), urls: exact.length };
 }
 /**
@@ -289,7 +308,7 @@ async function describeDistributions(distributionIds, bucket) {
     const described = await Promise.all(distributionIds.map(async (distributionId) => {
         try {
             const info = await describeDistribution(client, distributionId, bucket);
-            if (info.originPrefix === undefined) {
+            if (info.originPrefixes.length === 0) {
                 core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
             }
             return [distributionId, info];
@@ -304,6 +323,10 @@ async function describeDistributions(distributionIds, bucket) {
         }
     }));
     return new Map(described);
+}
+/** The bucket root when no origin serves the bucket (a warning said so). */
+function rootWhenNone(originPrefixes) {
+    return originPrefixes.length > 0 ? originPrefixes : [''];
 }
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */
 function explain(error, distributionId) {

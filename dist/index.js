@@ -64046,7 +64046,7 @@ function describeAwsError(error, context) {
         case 'InvalidArgument':
             return context.service === 'S3'
                 ? describeS3InvalidArgument(error, target, original)
-                : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+                : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input (with 'paths: auto', report it: the paths come from the file names).`;
         case 'ECONNREFUSED':
         case 'ENOTFOUND':
         case 'EAI_AGAIN':
@@ -64197,6 +64197,7 @@ function requestHandlerOptions(maxSockets) {
 /* harmony export */   Ex: () => (/* binding */ encodeInvalidationPath),
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
 /* harmony export */   UK: () => (/* binding */ autoInvalidationPaths),
+/* harmony export */   dD: () => (/* binding */ plainestPaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
 /* unused harmony exports MAX_WILDCARD_PATHS, urlPathsForKey */
@@ -64292,9 +64293,10 @@ const PLAIN = /^[\w./-]*$/;
  * The invalidation paths for changed keys: every spelling of their URLs that a visitor's request can carry,
  * encoded, deduplicated, sorted, each one a path CloudFront accepts. Beyond CloudFront's documented form
  * (non-ASCII and RFC 1738 unsafe characters encoded), a key's '%' is always '%25' and '?' is '%3F' (a bare
- * '?' starts the query string); a '+' gives two paths, raw and '%2B' (S3 may read a raw '+' as a space, so
- * links encode it); a name that cannot be spelled exactly is covered by the narrowest wildcard (see CUT),
- * and so is a URL longer than CloudFront's 4,000 characters. `originPrefix` as for `urlPathsForKey`.
+ * '?' starts the query string); a name with a reserved character ('+', '@', '&', ...) or a space gets every
+ * spelling a link can give it (see spellings); a name that cannot be spelled exactly is covered by the
+ * narrowest wildcard (see CUT), and so is a URL longer than CloudFront's 4,000 characters. `originPrefix`
+ * as for `urlPathsForKey`.
  */
 function autoInvalidationPaths(keys, originPrefix) {
     const paths = new Set();
@@ -64309,18 +64311,34 @@ function autoInvalidationPaths(keys, originPrefix) {
     }
     return [...paths].sort();
 }
+/**
+ * Characters a link may carry raw (as written, or encodeURI) or encoded (encodeURIComponent), which CloudFront
+ * keeps apart as two cache keys.
+ */
+const RESERVED = new Set(['@', '$', '&', ',', ';', '=', ':', '+']);
+/**
+ * The spellings of one URL a request can carry: as written (RFC 1738 unsafe characters encoded, the
+ * reserved ones raw); with the reserved ones encoded, as encodeURIComponent writes them (so a '+' is '%2B');
+ * and, for a name with a space, as a form encodes it: '+' for the space (S3 reads a raw '+' as a space),
+ * '%2B' for a '+'.
+ */
 function spellings(url) {
-    const tokens = []; // one per character of the URL, encoded
+    const chars = [];
     let cut = false;
     for (const char of url) {
         if (CUT.has(char)) {
             cut = true;
             break;
         }
-        tokens.push(char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char);
+        chars.push(char);
     }
-    const variants = tokens.includes('+') ? [tokens, tokens.map((token) => (token === '+' ? '%2B' : token))] : [tokens];
-    return variants.map((variant) => fit(variant, cut));
+    const spell = (encode) => fit(chars.map((char) => encode(char) ?? (char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char)), cut);
+    const variants = new Set([spell(() => undefined)]);
+    if (chars.some((char) => RESERVED.has(char)))
+        variants.add(spell((char) => (RESERVED.has(char) ? encodeUtf8(char) : undefined)));
+    if (chars.includes(' '))
+        variants.add(spell((char) => (char === ' ' ? '+' : char === '+' ? '%2B' : undefined)));
+    return [...variants];
 }
 /** Joins encoded characters into a path CloudFront accepts: too long, the longest prefix that fits + '*'. */
 function fit(tokens, cut) {
@@ -64336,6 +64354,19 @@ function fit(tokens, cut) {
         prefix += token;
     }
     return `${prefix}*`;
+}
+/**
+ * The same paths with only the plainest characters: each path with anything but letters, digits, '.', '_',
+ * '-', '/', a %-escape or a final '*' is cut before it and ends in '*'. For a retry after CloudFront refused
+ * a path it documents as valid: wider, never missing a URL.
+ */
+function plainestPaths(paths) {
+    return [
+        ...new Set(paths.map((path) => {
+            const unusual = /[^\w./%*-]|%(?![0-9A-F]{2})/.exec(path);
+            return unusual ? `${path.slice(0, unusual.index)}*` : path;
+        })),
+    ].sort();
 }
 /**
  * Shrinks encoded paths to at most `max` (and at most 15 wildcards, CloudFront's limit in progress).
@@ -64391,10 +64422,11 @@ function directoryTree(paths) {
         path,
         parent,
         children: new Map(),
-        files: [],
+        files: new Set(),
         entries: 0,
         wildcards: 0,
         collapsed: false,
+        folded: false,
     });
     const root = directory('/', undefined);
     const levels = [[root]];
@@ -64419,7 +64451,7 @@ function directoryTree(paths) {
             counted = parent.parent;
         }
         else {
-            parent.files.push(path);
+            parent.files.add(path);
         }
         for (; counted; counted = counted.parent) {
             counted.entries++;
@@ -64449,9 +64481,13 @@ function mergeDeepestFirst(levels, count, done) {
 }
 function collapse(directory) {
     // Everything under it becomes one wildcard: the counts above drop by what it held, less that one.
-    const entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
+    let entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
     const wildcards = directory.wildcards + (directory.collapsed ? 1 : 0) - 1;
-    Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true });
+    const bare = directory.path.slice(0, -1);
+    const folded = directory.parent?.files.delete(bare) ?? false;
+    if (folded)
+        entries++;
+    Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true, folded });
     for (let above = directory.parent; above; above = above.parent) {
         above.entries -= entries;
         above.wildcards -= wildcards;
@@ -64459,7 +64495,7 @@ function collapse(directory) {
 }
 function listPaths(directory, paths = []) {
     if (directory.collapsed) {
-        paths.push(`${directory.path}*`);
+        paths.push(directory.folded ? `${directory.path.slice(0, -1)}*` : `${directory.path}*`);
         return paths;
     }
     for (const file of directory.files)
@@ -70231,14 +70267,14 @@ function uploadInParts(request) {
  * only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible stores), not that a byte
  * is wrong; refusing it would fail every large file on such a store.
  */
-async function sendParts({ client, bucket, objectKey, file }, UploadId) {
+async function sendParts({ client, bucket, objectKey, file, concurrency }, UploadId) {
     if (file.multipartEtag === undefined)
         throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
     const partSize = partSizeFor(file.size);
     const partCount = Math.max(1, Math.ceil(file.size / partSize));
     const digests = new Array(partCount);
     const completed = new Array(partCount);
-    const inFlight = createLimiter(PARTS_IN_FLIGHT);
+    const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
     let stop = false;
     const handle = await promises_default().open(file.absolutePath, 'r');
     try {
@@ -70278,8 +70314,10 @@ async function sendParts({ client, bucket, objectKey, file }, UploadId) {
         const failure = (await Promise.allSettled(sends)).find((result) => result.status === 'rejected');
         if (failure)
             throw failure.reason;
-        // A file that only grew still has its planned parts: its size tells.
-        if ((await handle.stat()).size !== file.size)
+        // A file that only grew still has its planned parts: its size tells. A new version renamed over the path
+        // (as many builds write) leaves this handle on the old file: the path must still name the same one.
+        const [opened, named] = await Promise.all([handle.stat(), promises_default().stat(file.absolutePath).catch(() => undefined)]);
+        if (opened.size !== file.size || !named || named.ino !== opened.ino || named.dev !== opened.dev)
             throw fileChanged(file);
     }
     finally {
@@ -70361,13 +70399,13 @@ const FATAL_ERRORS = new Set([
 ]);
 /** Uploads the files' bytes with their headers. */
 function uploadFiles(files, target, options) {
-    return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options.log));
+    return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options));
 }
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
 function updateHeaders(files, target, options) {
     return transfer(files, target, options, 'updated headers of', async (file) => {
         if (file.size > MAX_COPY_SIZE)
-            return uploadFile(file, target, options.log);
+            return uploadFile(file, target, options);
         const Key = target.prefix + file.key;
         const response = await target.client.send(new dist_cjs/* CopyObjectCommand */.s9Z({
             Bucket: target.bucket,
@@ -70445,13 +70483,13 @@ function written(file, etag, serverSideEncryption, multipartEtag) {
         ...(serverSideEncryption ? { serverSideEncryption } : {}),
     };
 }
-async function uploadFile(file, target, log) {
+async function uploadFile(file, target, { log, concurrency }) {
     const { client, bucket, prefix } = target;
     const Key = prefix + file.key;
     const params = { ...headerParams(file.headers), ...encryptionParams(target.encryption) };
     if (usesMultipart(file.size)) {
         // In parts of the same size the local multipart ETag was computed with.
-        const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log });
+        const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log, concurrency });
         return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
     }
     return wholeFileBuffers(file.size, async (buffer) => {
@@ -70647,6 +70685,17 @@ function checkBrokenBuild(input, maxShare, target) {
     throw new errors/* ActionError */.lZ(`This build lacks ${missing} of the ${site} pages and other files (names without a content hash) under ${target}, ` +
         `${Math.round((missing * 100) / site)}% (e.g. '${example}'), more than 'max-delete-share' (${maxShare}%). ` +
         `A build that went wrong usually looks like this, so nothing was changed. If the site really shrank, raise 'max-delete-share' (100% turns this check off).`);
+}
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+/** A name S3 would refuse fails the deploy before any write, rather than after the other uploads. */
+function checkKeyLengths(keys, prefix) {
+    for (const key of keys) {
+        const bytes = Buffer.byteLength(prefix + key);
+        if (bytes <= MAX_KEY_BYTES)
+            continue;
+        throw new errors/* ActionError */.lZ(`'${key.slice(0, 80)}…' would be a key of ${bytes} bytes (with the prefix); S3 allows ${MAX_KEY_BYTES}. Rename it, or leave it out with 'exclude'. Nothing was changed.`);
+    }
 }
 
 // EXTERNAL MODULE: ./src/paths.ts
@@ -71454,7 +71503,7 @@ async function deploy(settings, report) {
     const first = settings.distributionIds[0];
     const described = first === undefined ? undefined : survey.distributions.get(first);
     if (described)
-        report.site = { domain: described.domain, originPrefix: described.originPrefix ?? '' };
+        report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
     if (settings.dryRun) {
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
@@ -71548,7 +71597,10 @@ async function write(survey, context, report) {
         }
     }
     // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
-    const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
+    // 'Skipped': the keys map to no URL this distribution serves, so nothing of it can be stale either.
+    const created = report.invalidations
+        .filter((i) => i.id !== '' || i.status === 'Skipped')
+        .map((i) => i.distributionId);
     state = complete(clearPending(state, created), {
         rules: settings.headerRules,
         removals: plan.removals,
@@ -71594,6 +71646,7 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         const empty = checkEmptySource(found.length, settings, target);
         if (empty)
             core.warning(empty);
+        checkKeyLengths(found.map((file) => file.key), settings.prefix);
         // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
         [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
     }
@@ -71708,7 +71761,8 @@ function invalidationTargets(survey, settings) {
             keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
         const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
         const described = survey.distributions.get(distributionId);
-        return { distributionId, changes, ...(described ? { originPrefix: described.originPrefix ?? '' } : {}) };
+        const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
+        return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
     });
 }
 function logPlan(plan, facts) {

@@ -13,6 +13,13 @@ const MAX_PATHS_PER_REQUEST = 3000;
 const MAX_FILE_PATHS_IN_PROGRESS = 3000;
 const MAX_WILDCARDS_IN_PROGRESS = 15;
 const MAX_PATH_LENGTH = 4000;
+/**
+ * Characters CloudFront refuses raw in an invalidation path ("invalid invalidation paths"): RFC 1738's unsafe
+ * characters and controls, which it documents must be URL-encoded ('~': aws/aws-sdk#525; '[' and a space:
+ * middleman-cloudfront PR 15). (Raw non-ASCII is documented as "encode it", not as refused: let through.)
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it must refuse
+const REFUSED_RAW = /[\s"<>#{}|\\^~[\]`\u0000-\u001f\u007f]/;
 
 /** HTTP status of each error code the server can answer with, as CloudFront sends them. */
 const ERROR_STATUS = {
@@ -145,7 +152,12 @@ export async function startCloudFrontServer({
     }
     for (const path of paths) {
       const star = path.indexOf('*');
-      if (!path.startsWith('/') || (star !== -1 && star !== path.length - 1) || path.length > MAX_PATH_LENGTH) {
+      if (
+        !path.startsWith('/') ||
+        (star !== -1 && star !== path.length - 1) ||
+        path.length > MAX_PATH_LENGTH ||
+        REFUSED_RAW.test(path)
+      ) {
         throw new ApiError('InvalidArgument', `Your request contains one or more invalid invalidation paths: ${path}`);
       }
     }

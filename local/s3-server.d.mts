@@ -6,6 +6,11 @@ export interface S3ServerOptions {
   buckets?: string[];
   port?: number;
   host?: string;
+  /**
+   * The region every bucket is in ('us-east-1' by default). In strict mode a request signed for another
+   * region answers 301 PermanentRedirect with x-amz-bucket-region, as S3's regional endpoints do.
+   */
+  region?: string;
   /** Kept for compatibility; the server prints nothing. */
   silent?: boolean;
   /**

@@ -153,10 +153,10 @@ export async function waitForInvalidation(
 /** What a deploy needs to know of a distribution, from one GetDistribution. */
 export interface DistributionInfo {
   /**
-   * The key prefix the distribution maps to '/': the OriginPath of the origin serving this bucket (its
-   * domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
+   * The key prefixes the distribution maps to '/': the OriginPath of each origin serving this bucket (its
+   * domain starts with '<bucket>.s3', REST or website endpoint), most often one. Empty when none serves it.
    */
-  originPrefix: string | undefined;
+  originPrefixes: string[];
   /** Where visitors reach it: its first alternate domain name, else its cloudfront.net domain. */
   domain: string;
 }
@@ -169,10 +169,14 @@ export async function describeDistribution(
   const response = await client.send(new GetDistributionCommand({ Id: distributionId }));
   const distribution = response.Distribution;
   const origins = distribution?.DistributionConfig?.Origins?.Items ?? [];
-  const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-  const originPath = (origin?.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+  const prefixes = origins
+    .filter((origin) => origin.DomainName?.startsWith(`${bucket}.s3`))
+    .map((origin) => {
+      const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+      return originPath ? `${originPath}/` : '';
+    });
   return {
-    originPrefix: origin ? (originPath ? `${originPath}/` : '') : undefined,
+    originPrefixes: [...new Set(prefixes)],
     domain: distribution?.DistributionConfig?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
   };
 }

@@ -115,7 +115,7 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
     case 'InvalidArgument':
       return context.service === 'S3'
         ? describeS3InvalidArgument(error, target, original)
-        : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+        : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input (with 'paths: auto', report it: the paths come from the file names).`;
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

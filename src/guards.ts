@@ -63,3 +63,17 @@ export function checkBrokenBuild(
       `A build that went wrong usually looks like this, so nothing was changed. If the site really shrank, raise 'max-delete-share' (100% turns this check off).`,
   );
 }
+
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+/** A name S3 would refuse fails the deploy before any write, rather than after the other uploads. */
+export function checkKeyLengths(keys: Iterable<string>, prefix: string): void {
+  for (const key of keys) {
+    const bytes = Buffer.byteLength(prefix + key);
+    if (bytes <= MAX_KEY_BYTES) continue;
+    throw new ActionError(
+      `'${key.slice(0, 80)}…' would be a key of ${bytes} bytes (with the prefix); S3 allows ${MAX_KEY_BYTES}. Rename it, or leave it out with 'exclude'. Nothing was changed.`,
+    );
+  }
+}

@@ -19,7 +19,7 @@ import { ActionError, describeAwsError } from './errors.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase } from './phase.js';
-import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
+import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath, plainestPaths } from './paths.js';
 import type { DeployReport } from './report.js';
 import { newDeployId } from './run.js';
 
@@ -32,8 +32,8 @@ export interface InvalidationTarget {
    * invalidates the named paths once, a retry within it gets the same invalidation back.
    */
   changes: ReadonlyArray<ContentChange>;
-  /** The key prefix the distribution serves at '/', when already read (see describeDistributions). */
-  originPrefix?: string;
+  /** The key prefixes the distribution serves at '/' (one per origin on the bucket), when already read. */
+  originPrefixes?: readonly string[];
 }
 
 export interface CreatedInvalidations {
@@ -154,25 +154,40 @@ async function invalidate(
     core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
     return { distributionId, id: '', status: 'Skipped', paths };
   }
-  try {
+  const create = async (sent: string[]) => {
     const reference = callerReference({
       deploy: options.deploy,
       distributionId,
       deployed: `s3://${settings.bucket}/${settings.prefix}`,
-      paths,
+      paths: sent,
       changes: target.changes,
     });
     const created = await createInvalidation(client, {
       distributionId,
-      paths,
+      paths: sent,
       callerReference: reference,
       deadline: options.deadline,
       onRetry: core.info,
     });
     core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
     return created;
+  };
+  try {
+    return await create(paths);
   } catch (error) {
-    return failed(error, paths);
+    // Auto paths follow CloudFront's documented rules; should it still refuse one, a wider set of the
+    // plainest paths covers the same URLs, rather than leaving every later deploy stuck on the same batch.
+    if (settings.paths !== 'auto' || (error as { name?: string }).name !== 'InvalidArgument')
+      return failed(error, paths);
+    const wider = collapsePaths(plainestPaths(paths), settings.maxInvalidationPaths);
+    core.warning(
+      `${distributionId} refused the invalidation paths (${explain(error, distributionId)}); invalidating wider ones instead: ${wider.join(' ')}.`,
+    );
+    try {
+      return await create(wider);
+    } catch (retryError) {
+      return failed(retryError, wider);
+    }
   }
 }
 
@@ -184,13 +199,12 @@ async function invalidationPaths(
 ): Promise<string[]> {
   if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
   if (target.changes.length === 0) return [];
-  const originPrefix =
-    target.originPrefix ??
-    (await describeDistribution(client, target.distributionId, settings.bucket)).originPrefix ??
-    '';
+  const originPrefixes =
+    target.originPrefixes ??
+    rootWhenNone((await describeDistribution(client, target.distributionId, settings.bucket)).originPrefixes);
   const { paths, urls } = pathsForKeys(
     target.changes.map((change) => settings.prefix + change.key),
-    originPrefix,
+    originPrefixes,
     settings.maxInvalidationPaths,
   );
   if (paths.length < urls) {
@@ -202,8 +216,13 @@ async function invalidationPaths(
 }
 
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys: readonly string[], originPrefix: string, max: number): { paths: string[]; urls: number } {
-  const exact = autoInvalidationPaths(keys, originPrefix);
+function pathsForKeys(
+  keys: readonly string[],
+  originPrefixes: readonly string[],
+  max: number,
+): { paths: string[]; urls: number } {
+  // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
+  const exact = [...new Set(originPrefixes.flatMap((originPrefix) => autoInvalidationPaths(keys, originPrefix)))];
   return { paths: collapsePaths(exact, max), urls: exact.length };
 }
 
@@ -221,7 +240,7 @@ export async function describeDistributions(
     distributionIds.map(async (distributionId) => {
       try {
         const info = await describeDistribution(client, distributionId, bucket);
-        if (info.originPrefix === undefined) {
+        if (info.originPrefixes.length === 0) {
           core.warning(
             `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
           );
@@ -240,6 +259,11 @@ export async function describeDistributions(
     }),
   );
   return new Map(described);
+}
+
+/** The bucket root when no origin serves the bucket (a warning said so). */
+export function rootWhenNone(originPrefixes: readonly string[]): readonly string[] {
+  return originPrefixes.length > 0 ? originPrefixes : [''];
 }
 
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */

@@ -9,7 +9,7 @@ import { type Applied, applyPlan } from './apply.js';
 import { isEntryPoint } from './classify.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
-import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
+import { checkBrokenBuild, checkDeleteCount, checkEmptySource, checkKeyLengths } from './guards.js';
 import { type ObjectHeaders, headersFor } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvme, headObjects } from './inspect.js';
@@ -78,7 +78,7 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   report.plan = survey.plan;
   const first = settings.distributionIds[0];
   const described = first === undefined ? undefined : survey.distributions.get(first);
-  if (described) report.site = { domain: described.domain, originPrefix: described.originPrefix ?? '' };
+  if (described) report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
@@ -197,7 +197,10 @@ async function write(
     }
   }
   // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
-  const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
+  // 'Skipped': the keys map to no URL this distribution serves, so nothing of it can be stale either.
+  const created = report.invalidations
+    .filter((i) => i.id !== '' || i.status === 'Skipped')
+    .map((i) => i.distributionId);
   state = complete(clearPending(state, created), {
     rules: settings.headerRules,
     removals: plan.removals,
@@ -248,6 +251,10 @@ async function surveyDeploy(
     for (const warning of warnings) core.warning(warning);
     const empty = checkEmptySource(found.length, settings, target);
     if (empty) core.warning(empty);
+    checkKeyLengths(
+      found.map((file) => file.key),
+      settings.prefix,
+    );
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
     [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
   }
@@ -380,7 +387,8 @@ function invalidationTargets(
     if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
     const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
     const described = survey.distributions.get(distributionId);
-    return { distributionId, changes, ...(described ? { originPrefix: described.originPrefix ?? '' } : {}) };
+    const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
+    return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
   });
 }
 

@@ -83,7 +83,7 @@ export function uploadFiles(
   target: S3Target,
   options: TransferOptions,
 ): Promise<TransferOutcome> {
-  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options.log));
+  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options));
 }
 
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
@@ -93,7 +93,7 @@ export function updateHeaders(
   options: TransferOptions,
 ): Promise<TransferOutcome> {
   return transfer(files, target, options, 'updated headers of', async (file) => {
-    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target, options.log);
+    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target, options);
     const Key = target.prefix + file.key;
     const response = await target.client.send(
       new CopyObjectCommand({
@@ -203,13 +203,17 @@ function written(
   };
 }
 
-async function uploadFile(file: LocalFile, target: S3Target, log: Logger): Promise<WrittenObject> {
+async function uploadFile(
+  file: LocalFile,
+  target: S3Target,
+  { log, concurrency }: TransferOptions,
+): Promise<WrittenObject> {
   const { client, bucket, prefix } = target;
   const Key = prefix + file.key;
   const params = { ...headerParams(file.headers), ...encryptionParams(target.encryption) };
   if (usesMultipart(file.size)) {
     // In parts of the same size the local multipart ETag was computed with.
-    const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log });
+    const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log, concurrency });
     return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
   }
   return wholeFileBuffers(file.size, async (buffer) => {
