@@ -44,7 +44,7 @@ export function newestOfMajor(tags, version) {
 }
 
 function git(...args) {
-  return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trimEnd();
 }
 const gitOk = (...args) => spawnSync('git', args, { stdio: 'ignore' }).status === 0;
 const commitOf = (ref) =>
