@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fragmentShape, lintMarkdown, wrapFragment, yamlBlocks } from '../scripts/lint-workflows.mjs';
+import { fragmentShape, lintMarkdown, outdatedRefs, wrapFragment, yamlBlocks } from '../scripts/lint-workflows.mjs';
 
 const SCRIPT = path.resolve('scripts/lint-workflows.mjs');
 
@@ -86,6 +86,26 @@ describe('README examples', () => {
   });
 });
 
+describe('action versions in README examples', () => {
+  const workflow = 'jobs:\n  a:\n    steps:\n      - uses: actions/checkout@v7\n      - uses: ./\n';
+
+  it("fails an example naming another major than this repository's workflows", () => {
+    const markdown = readme('- uses: actions/checkout@v5\n- uses: s3-cloudfront-deploy/s3-cloudfront-deploy@v1');
+    expect(outdatedRefs(markdown, [workflow])).toEqual([
+      {
+        line: FIRST_LINE,
+        column: 9,
+        kind: 'action-version',
+        message: "actions/checkout@v5: this repository's workflows use @v7, which Dependabot keeps current",
+      },
+    ]);
+  });
+
+  it('passes the same major, and actions the workflows do not use', () => {
+    expect(outdatedRefs(readme('- uses: actions/checkout@v7\n- uses: actions/cache@v4'), [workflow])).toEqual([]);
+  });
+});
+
 describe('fragment shapes', () => {
   it.each([
     ['on: push\njobs: {}', 'workflow'],
@@ -107,7 +127,8 @@ describe('fragment shapes', () => {
   });
 
   it('finds each yaml block and the line it starts on', () => {
-    const markdown = '# x\n```yaml\na: 1\n```\n```bash\nls\n```\n~~~yml\nb: 2\n~~~\n';
+    const markdown =
+      '# x\n```yaml\na: 1\n```\n```bash\nls\n```\n~~~yml\nb: 2\n~~~\n```yaml not-a-workflow\nc: 3\n```\n';
     expect(yamlBlocks(markdown)).toEqual([
       { line: 3, text: 'a: 1' },
       { line: 9, text: 'b: 2' },

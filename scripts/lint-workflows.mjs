@@ -18,18 +18,22 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OWN_ACTION = 's3-cloudfront-deploy/s3-cloudfront-deploy@v1';
 const isOwnAction = (uses) => /^\.\/?$/.test(uses) || uses.startsWith('s3-cloudfront-deploy/s3-cloudfront-deploy@');
 
-/** The ```yaml blocks of a Markdown text, each with the line number (1-based) of its first line. */
+/**
+ * The ```yaml blocks of a Markdown text, each with the line number (1-based) of its first line. A block
+ * whose info string says `not-a-workflow` (```yaml not-a-workflow) is left out: YAML that is not a workflow.
+ */
 export function yamlBlocks(markdown) {
   const blocks = [];
   const lines = markdown.split('\n');
   for (let index = 0; index < lines.length; index++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*ya?ml\b/.exec(lines[index] ?? '');
+    const open = /^(\s*)(`{3,}|~{3,})\s*ya?ml\b(.*)$/.exec(lines[index] ?? '');
     if (!open) continue;
+    const skip = /\bnot-a-workflow\b/.test(open[3] ?? '');
     const fence = open[2] ?? '```';
     const start = index + 1;
     let end = start;
     while (end < lines.length && !(lines[end] ?? '').trim().startsWith(fence)) end++;
-    blocks.push({ line: start + 1, text: lines.slice(start, end).join('\n') });
+    if (!skip) blocks.push({ line: start + 1, text: lines.slice(start, end).join('\n') });
     index = end;
   }
   return blocks;
