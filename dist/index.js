@@ -69425,7 +69425,12 @@ function contentVerdict(file, object, input) {
     if (written && written.etag === etag)
         return written.md5 === file.md5 ? 'same' : 'changed';
     const comparison = compareEtag(etag, file);
-    return comparison === 'same' ? 'same' : comparison === 'different' ? 'changed' : 'unknown';
+    if (comparison === 'same')
+        return 'same';
+    // On a store whose ETags are not MD5s (SSE-KMS: 32 hex digits all the same), a differing ETag says nothing;
+    // nor does it on a prefix this action has no record of yet (it may be such a store): S3's checksum decides.
+    const opaque = input.state.opaqueEtags || !input.state.headersKnown;
+    return comparison === 'different' && !opaque ? 'changed' : 'unknown';
 }
 function headersKnownFor(file, state) {
     if (!state.headersKnown)
@@ -69508,8 +69513,9 @@ function planDeploy(input, options) {
 function removedKeys(input, options) {
     const localKeys = new Set(input.local.map((file) => file.key));
     const selected = options.isSelected ?? (() => true);
+    // A teardown removes the whole prefix: include/exclude select what a deploy writes, not what a teardown leaves.
     const gone = options.teardown
-        ? [...input.remote.keys()].filter(selected).sort()
+        ? [...input.remote.keys()].sort()
         : [...input.remote.keys()].filter((key) => !localKeys.has(key) && selected(key)).sort();
     const result = {
         deletes: [],
@@ -69753,9 +69759,10 @@ function createS3Client(options) {
  * - For objects whose ETag is not the MD5 of their bytes (SSE-KMS, other stores), the ETag as listed and the
  *   MD5 as written, so an unchanged file is never uploaded again.
  *
- * The distribution serves this object like any other. It names nothing: keys are salted digests, and the
- * keys waiting for an invalidation are sealed (AES-256-GCM) under a key derived from the distribution id,
- * which CloudFront never shows a visitor.
+ * The distribution serves this object like any other. It names nothing, not even a distribution: keys and
+ * distribution ids appear only as digests salted with the bucket and prefix. A deploy finds the names again
+ * among the keys it knows (the build and the listing); a pending key it cannot name (a page deleted by a run
+ * whose invalidation failed) is covered by a wildcard of the whole prefix.
  */
 
 
@@ -69778,7 +69785,14 @@ const FORMAT = 2;
 /** Past this many rule sets in transition, the headers are treated as unknown. */
 const MAX_RULE_SETS = 8;
 function emptyState() {
-    return { headersKnown: false, ruleSets: [], written: new Map(), pending: new Map(), removals: new Map() };
+    return {
+        headersKnown: false,
+        ruleSets: [],
+        opaqueEtags: false,
+        written: new Map(),
+        pending: new Map(),
+        removals: new Map(),
+    };
 }
 /** The state of a prefix whose every object carries `rules` and that has nothing else to remember. */
 function cleanState(rules) {
@@ -69792,10 +69806,13 @@ const stripQuotes = (etag) => etag.replace(/"/g, '');
 class StateStore {
     target;
     onWarning;
+    distributionIds;
     salt;
-    constructor(target, onWarning) {
+    /** `distributionIds`: the deploy's, to know their entries among the digests. */
+    constructor(target, onWarning, distributionIds = []) {
         this.target = target;
         this.onWarning = onWarning;
+        this.distributionIds = distributionIds;
         this.salt = `${target.bucket}/${target.prefix}`;
     }
     get key() {
@@ -69845,10 +69862,29 @@ class StateStore {
         }
         catch (error) {
             if (error.name === 'PreconditionFailed') {
+                // The SDK retries a write whose answer was lost; the retry's condition then fails on our own write.
+                const current = await this.readBody();
+                if (current?.text === body)
+                    return current.etag;
                 throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was changed by another deploy while this one held the lock (the store may not honour conditional writes). Nothing more was changed; run the deploy again.`);
             }
             throw error;
         }
+    }
+    async readBody() {
+        try {
+            const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
+            return { text: (await response.Body?.transformToString()) ?? '', etag: response.ETag ?? '' };
+        }
+        catch (error) {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw error;
+        }
+    }
+    /** A distribution's name in the state. */
+    distributionDigest(distributionId) {
+        return this.digest(`distribution ${distributionId}`);
     }
     async remove() {
         await this.target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.target.bucket, Key: this.key }));
@@ -69859,10 +69895,12 @@ class StateStore {
             format: FORMAT,
             headers: state.headersKnown ? HEADER_VERSION : 0,
             rules: state.ruleSets,
+            ...(state.opaqueEtags ? { etags: 'opaque' } : {}),
             written: Object.fromEntries(sorted(state.written).map(([digest, w]) => [digest, [w.etag, w.md5]])),
-            pending: Object.fromEntries(sorted(state.pending)
+            pending: Object.fromEntries([...state.pending]
                 .filter(([, keys]) => keys.size > 0)
-                .map(([distributionId, keys]) => [distributionId, this.seal(distributionId, [...keys].sort())])),
+                .map(([id, keys]) => [id.startsWith('#') ? id.slice(1) : this.distributionDigest(id), [...keys].sort()])
+                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
             removed: Object.fromEntries(sorted(state.removals)),
             ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
         };
@@ -69874,63 +69912,55 @@ class StateStore {
             parsed = JSON.parse(text);
         }
         catch {
-            this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} is not valid JSON; starting afresh.`);
-            return emptyState();
+            parsed = undefined;
         }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            return this.unreadable('is not valid');
+        const fields = parsed;
         // Version 1 was the rules manifest: its objects carry rules under the first header version.
-        if (parsed.version === 1)
+        if (fields.version === 1)
             return emptyState();
-        if (parsed.format !== FORMAT) {
-            this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} has format ${String(parsed.format)}, written by another version of this action; starting afresh.`);
-            return emptyState();
+        if (typeof fields.format === 'number' && fields.format > FORMAT) {
+            throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was written by a newer version of this action (format ${fields.format}); this one would lose what it records. Deploy with that version or a newer one.`);
         }
-        const rules = Array.isArray(parsed.rules) ? parsed.rules : [];
+        if (fields.format !== FORMAT)
+            return this.unreadable(`has format ${String(fields.format)}`);
+        const rules = Array.isArray(fields.rules) ? fields.rules : [];
         const state = {
-            headersKnown: parsed.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
+            headersKnown: fields.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
             ruleSets: rules,
+            opaqueEtags: fields.etags === 'opaque',
             written: new Map(),
             pending: new Map(),
             removals: new Map(),
-            ...(typeof parsed.deploy === 'string' ? { deployId: parsed.deploy } : {}),
+            ...(typeof fields.deploy === 'string' ? { deployId: fields.deploy } : {}),
         };
-        for (const [digest, value] of Object.entries((parsed.written ?? {}))) {
+        for (const [digest, value] of entriesOf(fields.written)) {
             if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
                 state.written.set(digest, { etag: value[0], md5: value[1] });
         }
-        for (const [digest, started] of Object.entries((parsed.removed ?? {}))) {
+        for (const [digest, started] of entriesOf(fields.removed)) {
             if (typeof started === 'number')
                 state.removals.set(digest, started);
         }
-        for (const [distributionId, sealed] of Object.entries((parsed.pending ?? {}))) {
-            const keys = typeof sealed === 'string' ? this.unseal(distributionId, sealed) : undefined;
-            // Unreadable: invalidating everything under the prefix is the only safe answer.
-            state.pending.set(distributionId, new Set(keys ?? [EVERYTHING]));
+        const ids = new Map(this.distributionIds.map((id) => [this.distributionDigest(id), id]));
+        for (const [digest, keys] of entriesOf(fields.pending)) {
+            const known = Array.isArray(keys) ? keys.filter((key) => typeof key === 'string') : [EVERYTHING];
+            state.pending.set(ids.get(digest) ?? `#${digest}`, new Set(known));
         }
         return state;
     }
-    sealKey(distributionId) {
-        return (0,external_node_crypto_.createHash)('sha256').update(`s3-cloudfront-deploy pending\0${distributionId}\0${this.salt}`).digest();
+    /**
+     * A state this version cannot read: what it held is lost, so every key under the prefix counts as pending
+     * (the deploy invalidates the whole prefix once) and the objects' headers as unknown (read once by HEAD).
+     */
+    unreadable(why) {
+        this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} ${why}; starting afresh, with the whole prefix invalidated once.`);
+        return { ...emptyState(), pending: new Map(this.distributionIds.map((id) => [id, new Set([EVERYTHING])])) };
     }
-    seal(distributionId, keys) {
-        const iv = (0,external_node_crypto_.randomBytes)(12);
-        const cipher = (0,external_node_crypto_.createCipheriv)('aes-256-gcm', this.sealKey(distributionId), iv);
-        const data = Buffer.concat([cipher.update(JSON.stringify(keys), 'utf8'), cipher.final()]);
-        return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
-    }
-    unseal(distributionId, sealed) {
-        try {
-            const bytes = Buffer.from(sealed, 'base64');
-            const decipher = (0,external_node_crypto_.createDecipheriv)('aes-256-gcm', this.sealKey(distributionId), bytes.subarray(0, 12));
-            decipher.setAuthTag(bytes.subarray(12, 28));
-            const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
-            const keys = JSON.parse(text);
-            return Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
-        }
-        catch {
-            this.onWarning(`The keys waiting for an invalidation on ${distributionId} could not be read back; everything under the prefix will be invalidated.`);
-            return undefined;
-        }
-    }
+}
+function entriesOf(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
 }
 /** A pending entry that stands for every key under the prefix. */
 const EVERYTHING = '*';
@@ -69948,7 +69978,7 @@ function journal(state, change) {
     for (const id of change.distributionIds) {
         const keys = pending.get(id) ?? new Set();
         for (const key of change.keys)
-            keys.add(key);
+            keys.add(change.digest(key));
         pending.set(id, keys);
     }
     const same = (a) => JSON.stringify(a) === JSON.stringify(change.rules);
@@ -69965,17 +69995,20 @@ function journal(state, change) {
 /** After writes: the catalog follows what was written (and forgets what was deleted). */
 function recordWrites(state, digest, writes) {
     const written = new Map(state.written);
+    let opaqueEtags = state.opaqueEtags;
     for (const object of writes.written) {
         const etag = stripQuotes(object.etag);
         // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
         if (compareEtag(etag, object) === 'same')
             written.delete(digest(object.key));
-        else
+        else {
             written.set(digest(object.key), { etag, md5: object.md5 });
+            opaqueEtags = true;
+        }
     }
     for (const key of writes.deleted)
         written.delete(digest(key));
-    return { ...state, written };
+    return { ...state, written, opaqueEtags };
 }
 /** After CreateInvalidation succeeded on these distributions: their pending keys are covered. */
 function clearPending(state, distributionIds) {
@@ -70000,12 +70033,15 @@ function stateChanged(before, after) {
     const canonical = (state) => JSON.stringify([
         state.headersKnown,
         state.ruleSets,
+        state.opaqueEtags,
         [...state.written].sort(),
         [...state.removals].sort(),
         [...state.pending]
             .filter(([, keys]) => keys.size > 0)
             .map(([id, keys]) => [id, [...keys].sort()])
             .sort(),
+        // The deploy that wrote the pending keys decides which invalidation a retry gets back.
+        hasPending(state) ? (state.deployId ?? '') : '',
     ]);
     return canonical(before) !== canonical(after);
 }
@@ -70427,8 +70463,9 @@ async function eachObject(items, keyOf, options, call) {
     const failed = [];
     let fatal = false;
     await mapWithLimit(items, options.concurrency, async (item) => {
-        if (fatal) {
-            failed.push({ key: keyOf(item), message: 'not attempted after an earlier fatal error' });
+        if (fatal || options.signal?.aborted) {
+            const why = fatal ? 'after an earlier fatal error' : 'the run was cancelled';
+            failed.push({ key: keyOf(item), message: `not attempted: ${why}` });
             return;
         }
         try {
@@ -70456,7 +70493,7 @@ async function transfer(files, target, options, verb, send) {
         options.log.info(`… ${done.length}/${files.length} files, ${(0,format/* formatBytes */.z)(bytes)} of ${(0,format/* formatBytes */.z)(totalBytes)} (${(0,format/* formatBytes */.z)(bytes / seconds)}/s)`);
     }, PROGRESS_INTERVAL_MS);
     try {
-        const failed = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket }, async (file) => {
+        const failed = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal }, async (file) => {
             done.push(await send(file));
             bytes += file.size;
             options.log.debug(`${verb} ${file.key} (${(0,format/* formatBytes */.z)(file.size)})`);
@@ -70577,7 +70614,11 @@ const coreLogger = { info: core.info, warning: core.warning, debug: core.debug }
  * state whether or not this throws). `beforeEachWave` lets the caller stop when its lock was lost.
  */
 async function applyPlan(plan, s3, options, report, applied) {
-    const transfer = { concurrency: options.concurrency, log: coreLogger };
+    const transfer = {
+        concurrency: options.concurrency,
+        log: coreLogger,
+        ...(options.signal ? { signal: options.signal } : {}),
+    };
     const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
     const waves = [
         ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
@@ -71047,13 +71088,19 @@ async function crc64nvme(absolutePath) {
 /**
  * One deploy at a time per prefix, whatever workflow started it. The lock is an object under the prefix
  * created with a conditional write (If-None-Match: *), as Terraform's S3 backend locks its state since 1.10:
- * it names its holder (the run) and an expiry that the holder pushes forward while it works, so the lock of
- * a runner that vanished frees itself. A stale lock is taken over only by compare-and-swap (If-Match on its
- * ETag), and released by a conditional delete, so a deploy never removes a lock it does not hold.
+ * it names its holder (the run) and carries a nonce that only its holder knows; the holder rewrites it every
+ * LEASE_MS / 3 while it works, so the lock of a runner that vanished frees itself. Expiry is judged by S3's
+ * clock (the lock's Last-Modified against the answer's Date), never by a runner's. A stale lock is taken over
+ * only by compare-and-swap (If-Match on its ETag), and released by a conditional delete, so a deploy never
+ * removes a lock it does not hold.
+ *
+ * An answer can be lost after S3 applied the write; the SDK's retry then meets its own lock (412). The nonce
+ * tells: a lock that carries ours is ours.
  *
  * Not every S3-compatible store honours conditional writes: right after taking the lock the deploy repeats
- * the conditional create, which such a store answers 200 instead of 412. There the lock is best-effort, and
- * the deploy says so.
+ * the conditional create, which such a store answers 200 instead of 412. There the lock is best-effort (a
+ * lock the listing showed is read before writing, and only a lock with our nonce is released), and the
+ * deploy says so.
  */
 
 
@@ -71067,6 +71114,7 @@ const POLL_MS = 2000;
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorName = (error) => error.name ?? '';
 const errorStatus = (error) => error.$metadata?.httpStatusCode;
+const isConflict = (error) => errorName(error) === 'PreconditionFailed' || errorName(error) === 'ConditionalRequestConflict';
 /** A store that does not implement a conditional header says so with 501, or refuses the header outright. */
 function refusesConditions(error) {
     return errorName(error) === 'NotImplemented' || errorStatus(error) === 501;
@@ -71076,7 +71124,8 @@ async function acquireLock(target, options) {
     const where = `s3://${target.bucket}/${key}`;
     const sleep = options.sleep ?? defaultSleep;
     const startedAt = new Date().toISOString();
-    const body = () => `${JSON.stringify({ run: options.run, startedAt, expiresAt: new Date(Date.now() + LEASE_MS).toISOString() })}\n`;
+    const nonce = (0,external_node_crypto_.randomBytes)(12).toString('base64url');
+    const body = () => `${JSON.stringify({ run: options.run, startedAt, expiresAt: new Date(Date.now() + LEASE_MS).toISOString(), nonce })}\n`;
     const put = async (condition) => {
         const text = body();
         const response = await target.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
@@ -71091,12 +71140,49 @@ async function acquireLock(target, options) {
         }));
         return response.ETag ?? '';
     };
+    /** The lock as it is now, when it is ours (a write of ours whose answer was lost). */
+    const ours = async () => {
+        const current = await readLock(target, key);
+        return current?.holder.nonce === nonce ? current : undefined;
+    };
     const deadline = Date.now() + options.waitSeconds * 1000;
     let announced = false;
+    let look = options.listed === true;
     for (;;) {
+        // A lock the listing (or a refused create) showed: read it first; it may be live, ours, or expired.
+        const current = look ? await readLock(target, key) : undefined;
+        look = true;
+        if (current?.holder.nonce === nonce)
+            return holding(current.etag);
+        if (current && current.ageMs > LEASE_MS) {
+            try {
+                const etag = await put({ IfMatch: current.etag });
+                options.log.warning(`Took over the lock on ${where} left by ${current.holder.run} (started ${current.holder.startedAt}, not renewed for ${Math.round(current.ageMs / 1000)} s): that deploy stopped without releasing it.`);
+                return holding(etag);
+            }
+            catch (error) {
+                const mine = isConflict(error) ? await ours() : undefined;
+                if (mine)
+                    return holding(mine.etag);
+                if (isConflict(error))
+                    continue;
+                throw error;
+            }
+        }
+        if (current) {
+            if (Date.now() >= deadline) {
+                throw new errors/* ActionError */.lZ(`Another deploy is writing to s3://${target.bucket}/${target.prefix}: ${current.holder.run}, started ${current.holder.startedAt}. ` +
+                    `Waited ${options.waitSeconds} s ('lock-timeout') for it to finish; nothing was changed. Run again when it is done (its lock expires by itself ${LEASE_MS / 1000} s after that deploy stops renewing it).`);
+            }
+            if (!announced) {
+                options.log.info(`Waiting for another deploy to s3://${target.bucket}/${target.prefix} to finish: ${current.holder.run}, started ${current.holder.startedAt} (up to ${options.waitSeconds} s, 'lock-timeout').`);
+                announced = true;
+            }
+            await sleep(Math.max(50, Math.min(POLL_MS, deadline - Date.now())));
+            continue;
+        }
         try {
-            const etag = await put({ IfNoneMatch: '*' });
-            return holding(etag, await probe(etag));
+            return holding(await put({ IfNoneMatch: '*' }));
         }
         catch (error) {
             if (refusesConditions(error))
@@ -71107,70 +71193,32 @@ async function acquireLock(target, options) {
             }
             if (errorName(error) !== 'PreconditionFailed')
                 throw error;
+            // Someone's lock, or ours (the SDK retried a create whose answer was lost): read it next round.
         }
-        const current = await readLock();
-        if (!current)
-            continue; // released in the meantime
-        if (Date.parse(current.holder.expiresAt) <= Date.now()) {
+    }
+    /**
+     * Holds the lock: proves the store honours conditions (a second conditional create must be refused),
+     * renews it, and releases it. A failed probe releases the lock it has just taken before failing.
+     */
+    async function holding(firstEtag, probe = true) {
+        let etag = firstEtag;
+        let conditional = false;
+        if (probe) {
             try {
-                const etag = await put({ IfMatch: current.etag });
-                options.log.warning(`Took over the lock on ${where} left by ${current.holder.run} (started ${current.holder.startedAt}, expired ${current.holder.expiresAt}): that deploy stopped without releasing it.`);
-                return holding(etag, true);
+                etag = await put({ IfNoneMatch: '*' });
             }
             catch (error) {
-                if (errorName(error) === 'PreconditionFailed' || errorName(error) === 'ConditionalRequestConflict')
-                    continue;
-                throw error;
+                if (errorName(error) === 'PreconditionFailed')
+                    conditional = true;
+                else if (!refusesConditions(error)) {
+                    await remove(etag, true).catch(() => undefined);
+                    throw error;
+                }
             }
         }
-        if (Date.now() >= deadline) {
-            throw new errors/* ActionError */.lZ(`Another deploy is writing to s3://${target.bucket}/${target.prefix}: ${current.holder.run}, started ${current.holder.startedAt}. ` +
-                `Waited ${options.waitSeconds} s ('lock-timeout') for it to finish; nothing was changed. Run again when it is done (its lock expires by itself ${LEASE_MS / 1000} s after that deploy stops renewing it).`);
-        }
-        if (!announced) {
-            options.log.info(`Waiting for another deploy to s3://${target.bucket}/${target.prefix} to finish: ${current.holder.run}, started ${current.holder.startedAt} (up to ${options.waitSeconds} s, 'lock-timeout').`);
-            announced = true;
-        }
-        await sleep(Math.max(50, Math.min(POLL_MS, deadline - Date.now())));
-    }
-    /** Repeats the create: a store that honours conditions refuses it; one that ignores them accepts it. */
-    async function probe(etag) {
-        try {
-            return { etag: await put({ IfNoneMatch: '*' }), conditional: false };
-        }
-        catch (error) {
-            if (errorName(error) === 'PreconditionFailed')
-                return { etag, conditional: true };
-            if (refusesConditions(error))
-                return { etag, conditional: false };
-            throw error;
-        }
-    }
-    async function readLock() {
-        try {
-            const response = await target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: target.bucket, Key: key }));
-            const text = (await response.Body?.transformToString()) ?? '';
-            let holder;
-            try {
-                holder = JSON.parse(text);
-            }
-            catch {
-                holder = { run: 'an unknown deploy (unreadable lock)', startedAt: '?', expiresAt: new Date(0).toISOString() };
-            }
-            return { holder, etag: response.ETag ?? '' };
-        }
-        catch (error) {
-            if (errorName(error) === 'NoSuchKey')
-                return undefined;
-            throw error;
-        }
-    }
-    function holding(firstEtag, probed) {
-        const conditional = typeof probed === 'boolean' ? probed : probed.conditional;
-        let etag = typeof probed === 'boolean' ? firstEtag : probed.etag;
         let lost;
         if (!conditional) {
-            options.log.warning(`The S3 store does not honour conditional writes (If-None-Match), so the lock on ${where} is best-effort: two deploys started at the same moment are not kept apart. Use a workflow 'concurrency' group as well.`);
+            options.log.warning(`The S3 store does not honour conditional writes (If-None-Match), so the lock on ${where} is best-effort: two deploys that start at the same moment are not kept apart. Use a workflow 'concurrency' group as well.`);
         }
         // Renewals chain on one promise so a release never races a renewal in flight.
         let renewal = Promise.resolve();
@@ -71182,7 +71230,10 @@ async function acquireLock(target, options) {
                     etag = await put(conditional ? { IfMatch: etag } : {});
                 }
                 catch (error) {
-                    if (errorName(error) === 'PreconditionFailed') {
+                    const mine = isConflict(error) ? await ours().catch(() => undefined) : undefined;
+                    if (mine)
+                        etag = mine.etag;
+                    else if (errorName(error) === 'PreconditionFailed') {
                         lost = `another deploy took over the lock on ${where}`;
                         options.log.warning(`Lost the lock: ${lost}.`);
                     }
@@ -71202,21 +71253,65 @@ async function acquireLock(target, options) {
             async release() {
                 clearInterval(timer);
                 await renewal;
-                if (lost)
-                    return;
-                try {
-                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, ...(conditional ? { IfMatch: etag } : {}) }));
-                }
-                catch (error) {
-                    // Already taken over: that lock is someone else's now.
-                    if (errorName(error) === 'PreconditionFailed' || errorName(error) === 'NoSuchKey')
-                        return;
-                    if (!refusesConditions(error))
-                        throw error;
-                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
-                }
+                if (!lost)
+                    await remove(etag, conditional);
             },
         };
+    }
+    /** Deletes the lock only while it is ours: by If-Match where the store honours it, else by its nonce. */
+    async function remove(etag, conditional) {
+        if (!conditional) {
+            if (await ours())
+                await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
+            return;
+        }
+        try {
+            await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, IfMatch: etag }));
+        }
+        catch (error) {
+            if (errorName(error) === 'NoSuchKey')
+                return;
+            if (errorName(error) === 'PreconditionFailed') {
+                // Our delete may have been applied with its answer lost; or the lock is someone else's now.
+                const mine = await ours();
+                if (mine)
+                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, IfMatch: mine.etag }));
+                return;
+            }
+            if (!refusesConditions(error))
+                throw error;
+            if (await ours())
+                await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
+        }
+    }
+}
+/** The lock, with its age by S3's clock (the answer's Date against the object's Last-Modified). */
+async function readLock(target, key) {
+    const command = new dist_cjs/* GetObjectCommand */.jLs({ Bucket: target.bucket, Key: key });
+    let serverDate;
+    command.middlewareStack.add((next) => async (args) => {
+        const result = await next(args);
+        serverDate = result.response.headers?.date;
+        return result;
+    }, { step: 'deserialize', name: 'lockServerDate' });
+    try {
+        const response = await target.client.send(command);
+        const text = (await response.Body?.transformToString()) ?? '';
+        let holder;
+        try {
+            holder = JSON.parse(text);
+        }
+        catch {
+            holder = { run: 'an unknown deploy (unreadable lock)', startedAt: '?', expiresAt: '?', nonce: '' };
+        }
+        const now = serverDate ? Date.parse(serverDate) : Date.now();
+        const written = response.LastModified?.getTime() ?? now;
+        return { holder, etag: response.ETag ?? '', ageMs: now - written };
+    }
+    catch (error) {
+        if (errorName(error) === 'NoSuchKey')
+            return undefined;
+        throw error;
     }
 }
 
@@ -71228,6 +71323,7 @@ async function listRemote(client, bucket, prefix) {
     const objects = new Map();
     let pages = 0;
     let stateEtag;
+    let lockListed = false;
     const paginator = (0,dist_cjs/* paginateListObjectsV2 */.OqA)({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
     for await (const page of paginator) {
         pages++;
@@ -71239,12 +71335,14 @@ async function listRemote(client, bucket, prefix) {
             const key = fullKey.slice(prefix.length);
             if (key === STATE_NAME)
                 stateEtag = object.ETag ?? '';
+            if (key === LOCK_NAME)
+                lockListed = true;
             if (RESERVED_NAMES.includes(key))
                 continue;
             objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
         }
     }
-    return stateEtag === undefined ? { objects, pages } : { objects, pages, stateEtag };
+    return stateEtag === undefined ? { objects, pages, lockListed } : { objects, pages, stateEtag, lockListed };
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -71496,7 +71594,7 @@ async function main_run() {
 }
 async function deploy(settings, report) {
     const s3 = createTarget(settings);
-    const store = new StateStore(s3, core.warning);
+    const store = new StateStore(s3, core.warning, settings.distributionIds);
     const entryPoint = (key) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
     let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
     report.plan = survey.plan;
@@ -71507,7 +71605,7 @@ async function deploy(settings, report) {
     if (settings.dryRun) {
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-            await createInvalidations(invalidationTargets(survey, settings), settings, report);
+            await createInvalidations(invalidationTargets(survey, settings, (key) => store.digest(key)), settings, report);
         }
         return;
     }
@@ -71516,18 +71614,24 @@ async function deploy(settings, report) {
         // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-            invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
+            invalidations = await createInvalidations(invalidationTargets(survey, settings, (key) => store.digest(key)), settings, report);
         }
     }
     else {
-        const guarded = lockUntilCancelled(() => (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, { run: (0,run/* currentRun */.x)(), waitSeconds: settings.lockTimeoutSeconds, log: core }))));
+        const cancellation = new AbortController();
+        const guarded = lockUntilCancelled(() => (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, {
+            run: (0,run/* currentRun */.x)(),
+            waitSeconds: settings.lockTimeoutSeconds,
+            listed: survey.listing.lockListed,
+            log: core,
+        }))), cancellation);
         try {
             const lock = await guarded.lock;
             try {
                 // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
                 survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
                 report.plan = survey.plan;
-                invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+                invalidations = await write(survey, { settings, s3, store, lock, entryPoint, signal: cancellation.signal }, report);
             }
             finally {
                 await lock.release().catch((error) => core.warning(`Could not release the lock: ${(0,errors/* errorMessage */.gJ)(error)}`));
@@ -71547,7 +71651,6 @@ async function write(survey, context, report) {
     const { settings, s3, store, lock } = context;
     const { plan } = survey;
     const digest = (key) => store.digest(key);
-    const auto = settings.paths === 'auto';
     // `saved` is what the bucket holds; `state` is what this deploy knows so far.
     let saved = survey.state;
     let state = saved;
@@ -71563,8 +71666,11 @@ async function write(survey, context, report) {
     // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
     // A deploy that writes no object has nothing to journal: its one write is the state's final record.
     const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+    // Every distribution, whatever 'paths' says: a removed asset's grace period waits for the invalidation of
+    // the pages that linked it, explicit '/*' included.
     const journaled = journal(state, {
-        distributionIds: auto ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
+        digest,
         keys: plan.invalidate,
         rules: settings.headerRules,
         deployId: (0,run/* newDeployId */.B)(),
@@ -71576,7 +71682,16 @@ async function write(survey, context, report) {
         state = journaled;
     const applied = { written: [], deleted: [] };
     try {
-        await applyPlan(plan, s3, { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() }, report, applied);
+        await applyPlan(plan, s3, {
+            concurrency: settings.concurrency,
+            isEntryPoint: context.entryPoint,
+            signal: context.signal,
+            beforeEachWave: () => {
+                lock.assertHeld();
+                if (context.signal.aborted)
+                    throw new errors/* ActionError */.lZ('Cancelled: the writes already made are recorded.');
+            },
+        }, report, applied);
     }
     catch (error) {
         // What was written is still recorded, so the next deploy compares it and invalidates it.
@@ -71586,10 +71701,11 @@ async function write(survey, context, report) {
     state = recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted });
     let invalidations;
     let invalidationError;
+    // Cancelled after its writes: still invalidated (seconds), so the next deploy has less to catch up on.
     if (settings.distributionIds.length > 0) {
         const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
         try {
-            const targets = invalidationTargets({ ...survey, state }, settings);
+            const targets = invalidationTargets({ ...survey, state }, settings, digest);
             invalidations = await createInvalidations(targets, settings, report, state.deployId ?? (0,run/* newDeployId */.B)());
         }
         catch (error) {
@@ -71653,10 +71769,13 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
     if (settings.teardown && listing.stateEtag === undefined) {
         throw new errors/* ActionError */.lZ(`Nothing was deployed under ${target} by this action (it holds no deploy state), so 'teardown' refuses to delete anything there.`);
     }
-    const state = previous && previous.listing.stateEtag === listing.stateEtag
+    const read = previous && previous.listing.stateEtag === listing.stateEtag
         ? previous.state
         : (await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
             .state;
+    // Under SSE-KMS no ETag is an MD5, from the first deploy on.
+    const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
+    const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
     const input = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
     const inspected = await inspect(input, settings, s3, previous);
     const plan = planDeploy({ ...input, inspected }, {
@@ -71666,7 +71785,7 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         isEntryPoint: entryPoint,
         deleteAfterMs: settings.deleteAfterMs,
         maxDeletes: settings.maxDeletes,
-        distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
         now: Date.now(),
         teardown: settings.teardown,
     });
@@ -71725,41 +71844,49 @@ function mustWrite(survey, settings) {
         return true;
     if (settings.teardown || survey.listing.stateEtag === undefined)
         return true;
-    const auto = settings.paths === 'auto';
-    if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0))
-        return true;
-    if (!auto && settings.distributionIds.length > 0 && hasPending(state))
+    // Keys pending on a distribution of this deploy: invalidated now, whatever else it has to do.
+    if (settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0))
         return true;
     const after = complete(recordWrites(state, (key) => key, { written: [], deleted: [] }), {
         rules: settings.headerRules,
         removals: plan.removals,
-        distributionIds: auto ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
         now: Date.now(),
     });
     return plan.learned.length > 0 || stateChanged(state, after);
 }
 /**
- * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
- * journaled there), each with the content now behind it, so a retry of the same content is recognised.
+ * Per distribution: every key its state says is pending (this deploy's changes were journaled there), each
+ * with the content now behind it, so a retry of the same content is recognised. With explicit paths the keys
+ * only go into the CallerReference.
  */
-function invalidationTargets(survey, settings) {
+function invalidationTargets(survey, settings, digest) {
     const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
     const deleted = new Set(survey.plan.deletes);
     const contentOf = (key) => {
+        if (key === EVERYTHING)
+            return 'everything';
         const md5 = md5s.get(key);
         if (md5 && !settings.teardown)
             return md5;
         const object = survey.listing.objects.get(key);
         return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
     };
+    // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+    const names = new Map();
+    for (const key of [...md5s.keys(), ...survey.listing.objects.keys()])
+        names.set(digest(key), key);
     return settings.distributionIds.map((distributionId) => {
-        let keys = [...(survey.state.pending.get(distributionId) ?? [])];
+        const keys = new Set();
+        for (const pending of survey.state.pending.get(distributionId) ?? []) {
+            // A key no one can name any more (deleted by a run whose invalidation failed): the whole prefix.
+            keys.add(names.get(pending) ?? EVERYTHING);
+        }
         // A dry run has journaled nothing: what it would invalidate is its own plan's.
         if (settings.dryRun)
-            keys = [...new Set([...keys, ...survey.plan.invalidate])];
-        if (keys.includes(EVERYTHING))
-            keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-        const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
+            for (const key of survey.plan.invalidate)
+                keys.add(key);
+        const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
         const described = survey.distributions.get(distributionId);
         const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
         return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
@@ -71782,22 +71909,27 @@ function logPlan(plan, facts) {
     for (const key of plan.newlyRemoved)
         log(`keep ${key} for its grace period ('delete-after')`);
 }
+/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
+const CANCEL_GRACE_MS = 6000;
 /**
- * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
- * is still taking, so the next deploy does not wait for the lock to expire.
+ * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
+ * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
+ * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
+ * lock still be in the taking, the lock is released and the process ends.
  */
-function lockUntilCancelled(take) {
-    let cancelled = false;
+function lockUntilCancelled(take, cancellation) {
     const lock = take();
     const onSignal = (signal) => {
-        if (cancelled)
-            return; // the runner's SIGTERM after its SIGINT: the release is already under way
-        cancelled = true;
-        core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
-        void lock
-            .then((held) => held.release())
-            .catch(() => undefined)
-            .finally(() => process.exit(1));
+        if (cancellation.signal.aborted)
+            return; // the runner's SIGTERM after its SIGINT: already stopping
+        core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
+        cancellation.abort();
+        setTimeout(() => {
+            void lock
+                .then((held) => held.release())
+                .catch(() => undefined)
+                .finally(() => process.exit(1));
+        }, CANCEL_GRACE_MS);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -329,6 +329,11 @@ export async function startS3Server({
         initiated,
         parts: parts.size,
       })),
+    /** Moves an object's Last-Modified (a lock left long ago, say). */
+    setLastModified(bucket, key, date) {
+      const found = bucketOf(bucket)?.objects.get(key);
+      if (found) found.lastModified = date;
+    },
     conflictNextConditionalWrite(bucket, key, times = 1) {
       state.conflicts.set(`${bucket}/${key}`, times);
     },

@@ -35,11 +35,20 @@ const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core
 export async function applyPlan(
   plan: Plan,
   s3: S3Target,
-  options: { concurrency: number; isEntryPoint: (key: string) => boolean; beforeEachWave: () => void },
+  options: {
+    concurrency: number;
+    isEntryPoint: (key: string) => boolean;
+    beforeEachWave: () => void;
+    signal?: AbortSignal;
+  },
   report: DeployReport,
   applied: Applied,
 ): Promise<void> {
-  const transfer: TransferOptions = { concurrency: options.concurrency, log: coreLogger };
+  const transfer: TransferOptions = {
+    concurrency: options.concurrency,
+    log: coreLogger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
   const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
     ['Upload assets', assets.map((upload) => upload.file), uploadFiles],

@@ -29,7 +29,6 @@ import {
   StateStore,
   clearPending,
   complete,
-  hasPending,
   journal,
   recordWrites,
   stateChanged,
@@ -71,7 +70,7 @@ interface Survey {
 
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
   const s3 = createTarget(settings);
-  const store = new StateStore(s3, core.warning);
+  const store = new StateStore(s3, core.warning, settings.distributionIds);
   const entryPoint = (key: string) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
 
   let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
@@ -82,7 +81,11 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
-      await createInvalidations(invalidationTargets(survey, settings), settings, report);
+      await createInvalidations(
+        invalidationTargets(survey, settings, (key) => store.digest(key)),
+        settings,
+        report,
+      );
     }
     return;
   }
@@ -92,15 +95,27 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
     // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
-      invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
+      invalidations = await createInvalidations(
+        invalidationTargets(survey, settings, (key) => store.digest(key)),
+        settings,
+        report,
+      );
     }
   } else {
-    const guarded = lockUntilCancelled(() =>
-      phase('Lock', () =>
-        translateAwsErrors(s3Context(settings), () =>
-          acquireLock(s3, { run: currentRun(), waitSeconds: settings.lockTimeoutSeconds, log: core }),
+    const cancellation = new AbortController();
+    const guarded = lockUntilCancelled(
+      () =>
+        phase('Lock', () =>
+          translateAwsErrors(s3Context(settings), () =>
+            acquireLock(s3, {
+              run: currentRun(),
+              waitSeconds: settings.lockTimeoutSeconds,
+              listed: survey.listing.lockListed,
+              log: core,
+            }),
+          ),
         ),
-      ),
+      cancellation,
     );
     try {
       const lock = await guarded.lock;
@@ -108,7 +123,11 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
         // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
         survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
         report.plan = survey.plan;
-        invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+        invalidations = await write(
+          survey,
+          { settings, s3, store, lock, entryPoint, signal: cancellation.signal },
+          report,
+        );
       } finally {
         await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
       }
@@ -131,13 +150,13 @@ async function write(
     store: StateStore;
     lock: PrefixLock;
     entryPoint: (key: string) => boolean;
+    signal: AbortSignal;
   },
   report: DeployReport,
 ): Promise<CreatedInvalidations | undefined> {
   const { settings, s3, store, lock } = context;
   const { plan } = survey;
   const digest = (key: string) => store.digest(key);
-  const auto = settings.paths === 'auto';
   // `saved` is what the bucket holds; `state` is what this deploy knows so far.
   let saved = survey.state;
   let state = saved;
@@ -155,8 +174,11 @@ async function write(
   // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
   // A deploy that writes no object has nothing to journal: its one write is the state's final record.
   const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+  // Every distribution, whatever 'paths' says: a removed asset's grace period waits for the invalidation of
+  // the pages that linked it, explicit '/*' included.
   const journaled = journal(state, {
-    distributionIds: auto ? settings.distributionIds : [],
+    distributionIds: settings.distributionIds,
+    digest,
     keys: plan.invalidate,
     rules: settings.headerRules,
     deployId: newDeployId(),
@@ -170,7 +192,15 @@ async function write(
     await applyPlan(
       plan,
       s3,
-      { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() },
+      {
+        concurrency: settings.concurrency,
+        isEntryPoint: context.entryPoint,
+        signal: context.signal,
+        beforeEachWave: () => {
+          lock.assertHeld();
+          if (context.signal.aborted) throw new ActionError('Cancelled: the writes already made are recorded.');
+        },
+      },
       report,
       applied,
     );
@@ -187,10 +217,11 @@ async function write(
 
   let invalidations: CreatedInvalidations | undefined;
   let invalidationError: Error | undefined;
+  // Cancelled after its writes: still invalidated (seconds), so the next deploy has less to catch up on.
   if (settings.distributionIds.length > 0) {
     const { createInvalidations } = await import('./invalidate.js');
     try {
-      const targets = invalidationTargets({ ...survey, state }, settings);
+      const targets = invalidationTargets({ ...survey, state }, settings, digest);
       invalidations = await createInvalidations(targets, settings, report, state.deployId ?? newDeployId());
     } catch (error) {
       invalidationError = error instanceof Error ? error : new ActionError(errorMessage(error));
@@ -264,11 +295,14 @@ async function surveyDeploy(
     );
   }
 
-  const state =
+  const read =
     previous && previous.listing.stateEtag === listing.stateEtag
       ? previous.state
       : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
           .state;
+  // Under SSE-KMS no ETag is an MD5, from the first deploy on.
+  const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
+  const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
   const input: PlanInput = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
 
   const inspected = await inspect(input, settings, s3, previous);
@@ -281,7 +315,7 @@ async function surveyDeploy(
       isEntryPoint: entryPoint,
       deleteAfterMs: settings.deleteAfterMs,
       maxDeletes: settings.maxDeletes,
-      distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
+      distributionIds: settings.distributionIds,
       now: Date.now(),
       teardown: settings.teardown,
     },
@@ -349,15 +383,14 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
   const { plan, state } = survey;
   if (plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0) return true;
   if (settings.teardown || survey.listing.stateEtag === undefined) return true;
-  const auto = settings.paths === 'auto';
-  if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
-  if (!auto && settings.distributionIds.length > 0 && hasPending(state)) return true;
+  // Keys pending on a distribution of this deploy: invalidated now, whatever else it has to do.
+  if (settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
   const after = complete(
     recordWrites(state, (key) => key, { written: [], deleted: [] }),
     {
       rules: settings.headerRules,
       removals: plan.removals,
-      distributionIds: auto ? settings.distributionIds : [],
+      distributionIds: settings.distributionIds,
       now: Date.now(),
     },
   );
@@ -365,27 +398,36 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
 }
 
 /**
- * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
- * journaled there), each with the content now behind it, so a retry of the same content is recognised.
+ * Per distribution: every key its state says is pending (this deploy's changes were journaled there), each
+ * with the content now behind it, so a retry of the same content is recognised. With explicit paths the keys
+ * only go into the CallerReference.
  */
 function invalidationTargets(
   survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'distributions'>,
   settings: Settings,
+  digest: (key: string) => string,
 ): InvalidationTarget[] {
   const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
   const deleted = new Set(survey.plan.deletes);
   const contentOf = (key: string) => {
+    if (key === EVERYTHING) return 'everything';
     const md5 = md5s.get(key);
     if (md5 && !settings.teardown) return md5;
     const object = survey.listing.objects.get(key);
     return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
   };
+  // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+  const names = new Map<string, string>();
+  for (const key of [...md5s.keys(), ...survey.listing.objects.keys()]) names.set(digest(key), key);
   return settings.distributionIds.map((distributionId) => {
-    let keys = [...(survey.state.pending.get(distributionId) ?? [])];
+    const keys = new Set<string>();
+    for (const pending of survey.state.pending.get(distributionId) ?? []) {
+      // A key no one can name any more (deleted by a run whose invalidation failed): the whole prefix.
+      keys.add(names.get(pending) ?? EVERYTHING);
+    }
     // A dry run has journaled nothing: what it would invalidate is its own plan's.
-    if (settings.dryRun) keys = [...new Set([...keys, ...survey.plan.invalidate])];
-    if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-    const changes = keys.sort().map((key) => ({ key, content: contentOf(key) }));
+    if (settings.dryRun) for (const key of survey.plan.invalidate) keys.add(key);
+    const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
     const described = survey.distributions.get(distributionId);
     const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
     return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
@@ -412,21 +454,30 @@ function logPlan(
   for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
 }
 
+/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
+const CANCEL_GRACE_MS = 6000;
+
 /**
- * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
- * is still taking, so the next deploy does not wait for the lock to expire.
+ * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
+ * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
+ * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
+ * lock still be in the taking, the lock is released and the process ends.
  */
-function lockUntilCancelled(take: () => Promise<PrefixLock>): { lock: Promise<PrefixLock>; stop: () => void } {
-  let cancelled = false;
+function lockUntilCancelled(
+  take: () => Promise<PrefixLock>,
+  cancellation: AbortController,
+): { lock: Promise<PrefixLock>; stop: () => void } {
   const lock = take();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (cancelled) return; // the runner's SIGTERM after its SIGINT: the release is already under way
-    cancelled = true;
-    core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
-    void lock
-      .then((held) => held.release())
-      .catch(() => undefined)
-      .finally(() => process.exit(1));
+    if (cancellation.signal.aborted) return; // the runner's SIGTERM after its SIGINT: already stopping
+    core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
+    cancellation.abort();
+    setTimeout(() => {
+      void lock
+        .then((held) => held.release())
+        .catch(() => undefined)
+        .finally(() => process.exit(1));
+    }, CANCEL_GRACE_MS);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -83,7 +83,11 @@ function contentVerdict(file: LocalFile, object: RemoteObject, input: PlanInput)
   const written = input.state.written.size > 0 ? input.state.written.get(input.digest(file.key)) : undefined;
   if (written && written.etag === etag) return written.md5 === file.md5 ? 'same' : 'changed';
   const comparison = compareEtag(etag, file);
-  return comparison === 'same' ? 'same' : comparison === 'different' ? 'changed' : 'unknown';
+  if (comparison === 'same') return 'same';
+  // On a store whose ETags are not MD5s (SSE-KMS: 32 hex digits all the same), a differing ETag says nothing;
+  // nor does it on a prefix this action has no record of yet (it may be such a store): S3's checksum decides.
+  const opaque = input.state.opaqueEtags || !input.state.headersKnown;
+  return comparison === 'different' && !opaque ? 'changed' : 'unknown';
 }
 
 function headersKnownFor(file: LocalFile, state: DeployState): boolean | undefined {
@@ -172,8 +176,9 @@ function removedKeys(
 ): Pick<Plan, 'deletes' | 'expired' | 'kept' | 'newlyRemoved' | 'postponed' | 'removals'> {
   const localKeys = new Set(input.local.map((file) => file.key));
   const selected = options.isSelected ?? (() => true);
+  // A teardown removes the whole prefix: include/exclude select what a deploy writes, not what a teardown leaves.
   const gone = options.teardown
-    ? [...input.remote.keys()].filter(selected).sort()
+    ? [...input.remote.keys()].sort()
     : [...input.remote.keys()].filter((key) => !localKeys.has(key) && selected(key)).sort();
   const result = {
     deletes: [] as string[],

@@ -52,6 +52,8 @@ export interface TransferOutcome {
 export interface TransferOptions {
   concurrency: number;
   log: Logger;
+  /** Aborted when the run is cancelled: nothing new starts; what is in flight finishes. */
+  signal?: AbortSignal;
 }
 
 const PROGRESS_INTERVAL_MS = 5000;
@@ -117,14 +119,15 @@ export function updateHeaders(
 export async function eachObject<T>(
   items: readonly T[],
   keyOf: (item: T) => string,
-  options: { concurrency: number; bucket: string },
+  options: { concurrency: number; bucket: string; signal?: AbortSignal | undefined },
   call: (item: T) => Promise<void>,
 ): Promise<FailedFile[]> {
   const failed: FailedFile[] = [];
   let fatal = false;
   await mapWithLimit(items, options.concurrency, async (item) => {
-    if (fatal) {
-      failed.push({ key: keyOf(item), message: 'not attempted after an earlier fatal error' });
+    if (fatal || options.signal?.aborted) {
+      const why = fatal ? 'after an earlier fatal error' : 'the run was cancelled';
+      failed.push({ key: keyOf(item), message: `not attempted: ${why}` });
       return;
     }
     try {
@@ -163,7 +166,7 @@ async function transfer(
     const failed = await eachObject(
       files,
       (file) => file.key,
-      { concurrency: options.concurrency, bucket: target.bucket },
+      { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal },
       async (file) => {
         done.push(await send(file));
         bytes += file.size;
