@@ -378,17 +378,17 @@ describe('a store whose ETags are not the MD5 of the bytes', () => {
   });
 });
 
-describe('versioned buckets and Object Lock', () => {
+describe('a bucket that refuses deletes', () => {
   afterEach(() => local.s3.configure({ objectLock: false }));
 
-  it('fails clearly where Object Lock refuses a delete, and keeps the rest of the deploy', async () => {
+  it('fails clearly where a delete is refused (a bucket policy, MFA delete), and keeps the rest of the deploy', async () => {
     const source = await writeSite({ 'index.html': 'x', 'old.html': 'old' });
     expect((await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' })).exitCode).toBe(0);
     await fs.rm(path.join(source, 'old.html'));
     local.s3.configure({ objectLock: (_bucket, key) => key.endsWith('old.html') });
     const run = await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' });
     expect(run.exitCode).toBe(1);
-    expect(run.errors).toEqual([expect.stringMatching(/could not be deleted .*'old.html'.*Object Lock/)]);
+    expect(run.errors).toEqual([expect.stringMatching(/could not be deleted .*'old.html'.*refuses these deletes/)]);
   });
 });
 

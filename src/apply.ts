@@ -89,7 +89,7 @@ export async function applyPlan(
     core.info(`Deleted ${outcome.deleted.length} objects.`);
     if (outcome.failed.length > 0) {
       const lockedHint = outcome.failed.some((f) => /AccessDenied|WORM|retention|legal hold/i.test(f.message))
-        ? ' Object Lock (a retention period or a legal hold) refuses deletes of protected objects: delete them when their retention ends, or deploy with delete: false.'
+        ? ' Something refuses these deletes (a bucket policy denying s3:DeleteObject, MFA delete, a retention rule): allow them, or deploy with delete: false until it changes.'
         : '';
       throw new ActionError(
         `${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).${lockedHint}`,
