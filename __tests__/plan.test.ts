@@ -1,5 +1,4 @@
-import { isEntryPoint } from '../src/classify.js';
-import { type HeaderRules, NO_HEADER_RULES, headersFor } from '../src/headers.js';
+import { type HeaderRules, NO_HEADER_RULES, headersFor, rulesForBuild } from '../src/headers.js';
 import type { LocalFile } from '../src/local.js';
 import { type PlanInput, type PlanOptions, keysToInspect, planDeploy, removalsDecided } from '../src/plan.js';
 import type { RemoteObject } from '../src/remote.js';
@@ -20,7 +19,7 @@ const NOW = 1_800_000_000_000;
 const options = (more: Partial<PlanOptions> = {}): PlanOptions => ({
   delete: false,
   force: false,
-  isEntryPoint: (key) => isEntryPoint(key, headersFor(key, NO_HEADER_RULES).contentType),
+  classify: rulesForBuild(NO_HEADER_RULES, []).classify,
   deleteAfterMs: 7 * DAY,
   maxDeletes: 1000,
   distributionIds: [],

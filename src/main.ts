@@ -6,11 +6,11 @@
  */
 import * as core from '@actions/core';
 import { type Applied, applyPlan } from './apply.js';
-import { isEntryPoint } from './classify.js';
+import { type Classification, type Classify, countClasses } from './classify.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
 import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
-import { type ObjectHeaders, headersFor } from './headers.js';
+import { type HeaderRules, type ObjectHeaders, rulesForBuild } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvme, headObjects } from './inspect.js';
 import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
@@ -19,7 +19,7 @@ import { type PrefixLock, acquireLock } from './lock.js';
 import { phase, translateAwsErrors } from './phase.js';
 import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
 import { type RemoteListing, listRemote } from './remote.js';
-import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { type DeployReport, classesLine, newReport, publishReport, resultLine } from './report.js';
 import { currentRun, newDeployId } from './run.js';
 import { type S3Target, createS3Client } from './s3.js';
 import {
@@ -57,6 +57,9 @@ export async function run(): Promise<void> {
 /** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */
 interface Survey {
   files: LocalFile[];
+  /** The header rules for this build (with what `auto` learned from it), and the one classifier. */
+  rules: HeaderRules;
+  classify: Classify;
   listing: RemoteListing;
   state: DeployState;
   inspected: Map<string, InspectedObject>;
@@ -66,10 +69,10 @@ interface Survey {
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
   const s3 = createTarget(settings);
   const store = new StateStore(s3, core.warning);
-  const entryPoint = (key: string) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
 
-  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store));
   report.plan = survey.plan;
+  report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
@@ -97,9 +100,9 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       const lock = await guarded.lock;
       try {
         // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
         report.plan = survey.plan;
-        invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+        invalidations = await write(survey, { settings, s3, store, lock }, report);
       } finally {
         await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
       }
@@ -121,7 +124,6 @@ async function write(
     s3: S3Target;
     store: StateStore;
     lock: PrefixLock;
-    entryPoint: (key: string) => boolean;
   },
   report: DeployReport,
 ): Promise<CreatedInvalidations | undefined> {
@@ -149,7 +151,7 @@ async function write(
   const journaled = journal(state, {
     distributionIds: auto ? settings.distributionIds : [],
     keys: plan.invalidate,
-    rules: settings.headerRules,
+    rules: survey.rules,
     deployId: newDeployId(),
     writesObjects,
   });
@@ -161,7 +163,7 @@ async function write(
     await applyPlan(
       plan,
       s3,
-      { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() },
+      { concurrency: settings.concurrency, classify: survey.classify, beforeEachWave: () => lock.assertHeld() },
       report,
       applied,
     );
@@ -190,7 +192,7 @@ async function write(
   // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
   const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
   state = complete(clearPending(state, created), {
-    rules: settings.headerRules,
+    rules: survey.rules,
     removals: plan.removals,
     distributionIds: settings.distributionIds,
     now: Date.now(),
@@ -210,27 +212,27 @@ async function write(
  * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
  * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function surveyDeploy(
-  settings: Settings,
-  s3: S3Target,
-  store: StateStore,
-  entryPoint: (key: string) => boolean,
-  previous?: Survey,
-): Promise<Survey> {
+async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore, previous?: Survey): Promise<Survey> {
   const target = `s3://${settings.bucket}/${settings.prefix}`;
   const list = () => translateAwsErrors(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
   let files: LocalFile[];
   let listing: RemoteListing;
+  let build: { rules: HeaderRules; classify: Classify };
   if (previous || settings.teardown) {
     files = previous?.files ?? [];
+    build = previous ?? rulesForBuild(settings.headerRules, []);
     listing = await list();
   } else {
     const { found, warnings } = await findFiles(settings.source, settings);
     for (const warning of warnings) core.warning(warning);
     const empty = checkEmptySource(found.length, settings, target);
     if (empty) core.warning(empty);
+    build = rulesForBuild(
+      settings.headerRules,
+      found.map((file) => file.key),
+    );
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-    [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+    [listing, files] = await Promise.all([list(), hashFiles(found, { headerRules: build.rules })]);
   }
   if (settings.teardown && listing.stateEtag === undefined) {
     throw new ActionError(
@@ -241,8 +243,7 @@ async function surveyDeploy(
   const state =
     previous && previous.listing.stateEtag === listing.stateEtag
       ? previous.state
-      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
-          .state;
+      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, build.rules))).state;
   const input: PlanInput = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
 
   const inspected = await inspect(input, settings, s3, previous);
@@ -252,7 +253,7 @@ async function surveyDeploy(
       delete: settings.delete,
       force: settings.force,
       isSelected: keySelector(settings),
-      isEntryPoint: entryPoint,
+      classify: build.classify,
       deleteAfterMs: settings.deleteAfterMs,
       maxDeletes: settings.maxDeletes,
       distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
@@ -268,13 +269,21 @@ async function surveyDeploy(
         localKeys: new Set(files.map((file) => file.key)),
         remoteKeys: [...listing.objects.keys()].filter(selected),
         alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+        classify: build.classify,
       },
       settings.maxDeleteShare,
       target,
     );
   }
-  logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-  return { files, listing, state, inspected, plan };
+  logPlan(plan, {
+    files,
+    listing,
+    inspected: inspected.size,
+    target,
+    dryRun: settings.dryRun,
+    classify: build.classify,
+  });
+  return { files, ...build, listing, state, inspected, plan };
 }
 
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
@@ -329,7 +338,7 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
   const after = complete(
     recordWrites(state, (key) => key, { written: [], deleted: [] }),
     {
-      rules: settings.headerRules,
+      rules: survey.rules,
       removals: plan.removals,
       distributionIds: auto ? settings.distributionIds : [],
       now: Date.now(),
@@ -365,22 +374,41 @@ function invalidationTargets(
 
 function logPlan(
   plan: Plan,
-  facts: { files: number; listing: RemoteListing; inspected: number; target: string; dryRun: boolean },
+  facts: {
+    files: readonly LocalFile[];
+    listing: RemoteListing;
+    inspected: number;
+    target: string;
+    dryRun: boolean;
+    classify: Classify;
+  },
 ): void {
   const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
   const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
   const postponed =
     plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
+  const classes = facts.files.map((file) => facts.classify(file.key));
   core.info(
-    `${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+    `${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
       `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
       `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`,
   );
   const log = facts.dryRun ? core.info : core.debug;
-  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
-  for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
-  for (const key of plan.deletes) log(`delete ${key}`);
+  const tag = (key: string) => {
+    const { fileClass, why } = facts.classify(key);
+    return `${fileClass}: ${why}`;
+  };
+  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason}; ${tag(upload.file.key)})`);
+  for (const file of plan.headerUpdates) log(`update headers of ${file.key} (${tag(file.key)})`);
+  for (const key of plan.deletes) log(`delete ${key} (${tag(key)})`);
   for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
+  // Every file's class and why: a dry run shows them (folded), the debug log always has them.
+  if (facts.dryRun) core.startGroup(`Classes of the ${facts.files.length} local files`);
+  facts.files.forEach((file, index) => {
+    const { fileClass, why } = classes[index] as Classification;
+    log(`${fileClass} ${file.key} (${why})`);
+  });
+  if (facts.dryRun) core.endGroup();
 }
 
 /**
