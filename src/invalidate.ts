@@ -31,6 +31,11 @@ export interface InvalidationTarget {
    * invalidates the named paths once, a retry within it gets the same invalidation back.
    */
   changes: ReadonlyArray<ContentChange>;
+  /**
+   * Keys (relative to the prefix) whose edge copies never go stale: fingerprinted files. With 'paths: auto',
+   * wildcards avoid the directories that hold them as long as narrower ones will do.
+   */
+  spare?: readonly string[];
 }
 
 export interface CreatedInvalidations {
@@ -185,7 +190,7 @@ async function invalidationPaths(
   const { paths, urls } = pathsForKeys(
     target.changes.map((change) => settings.prefix + change.key),
     originPrefix,
-    settings.maxInvalidationPaths,
+    { max: settings.maxInvalidationPaths, spare: (target.spare ?? []).map((key) => settings.prefix + key) },
   );
   if (paths.length < urls) {
     core.info(
@@ -196,9 +201,14 @@ async function invalidationPaths(
 }
 
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys: readonly string[], originPrefix: string, max: number): { paths: string[]; urls: number } {
+function pathsForKeys(
+  keys: readonly string[],
+  originPrefix: string,
+  collapse: { max: number; spare: readonly string[] },
+): { paths: string[]; urls: number } {
   const exact = autoInvalidationPaths(keys, originPrefix);
-  return { paths: collapsePaths(exact, max), urls: exact.length };
+  const spare = autoInvalidationPaths(collapse.spare, originPrefix);
+  return { paths: collapsePaths(exact, collapse.max, spare), urls: exact.length };
 }
 
 async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {

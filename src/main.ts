@@ -352,7 +352,7 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
  * journaled there), each with the content now behind it, so a retry of the same content is recognised.
  */
 function invalidationTargets(
-  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>,
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'classify'>,
   settings: Settings,
 ): InvalidationTarget[] {
   const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
@@ -363,12 +363,15 @@ function invalidationTargets(
     const object = survey.listing.objects.get(key);
     return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
   };
+  const spare = survey.files
+    .map((file) => file.key)
+    .filter((key) => survey.classify(key).fileClass === 'fingerprinted');
   return settings.distributionIds.map((distributionId) => {
     let keys = [...(survey.state.pending.get(distributionId) ?? [])];
     // A dry run has journaled nothing: what it would invalidate is its own plan's.
     if (settings.dryRun) keys = [...new Set([...keys, ...survey.plan.invalidate])];
     if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-    return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
+    return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })), spare };
   });
 }
 
