@@ -9,11 +9,13 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   type ContentChange,
   type Invalidation,
+  behavioursServing,
   callerReference,
   createInvalidation,
   originPrefixFor,
   waitForInvalidation,
 } from './cloudfront.js';
+import type { EdgePolicies } from './edge-cache.js';
 import { ActionError, describeAwsError } from './errors.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
@@ -229,6 +231,24 @@ async function readOriginPrefix(client: CloudFrontClient, distributionId: string
     );
     return '';
   }
+}
+
+/**
+ * With 'cache-control: auto': what each distribution's cache behaviours do with the bucket's headers (see
+ * edge-cache.ts). Never rejects: what cannot be read is returned with its error.
+ */
+export function readEdgePolicies(settings: Settings): Promise<EdgePolicies[]> {
+  const client = createCloudFrontClient();
+  return Promise.all(
+    settings.distributionIds.map(async (distributionId): Promise<EdgePolicies> => {
+      try {
+        const behaviours = await behavioursServing(client, distributionId, settings.bucket);
+        return behaviours ? { distributionId, behaviours } : { distributionId };
+      } catch (error) {
+        return { distributionId, error };
+      }
+    }),
+  );
 }
 
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */

@@ -7,6 +7,7 @@
 import * as core from '@actions/core';
 import { type Applied, applyPlan } from './apply.js';
 import { type Classification, type Classify, countClasses } from './classify.js';
+import { edgePolicyReport } from './edge-cache.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
 import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
@@ -69,10 +70,20 @@ interface Survey {
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
   const s3 = createTarget(settings);
   const store = new StateStore(s3, core.warning);
+  // With 'cache-control: auto', the distributions' cache policies are read while planning (see edge-cache.ts).
+  const auto = settings.headerRules.cacheControlAuto;
+  const policies =
+    auto && settings.distributionIds.length > 0 && !settings.teardown
+      ? import('./invalidate.js').then(({ readEdgePolicies }) => readEdgePolicies(settings))
+      : undefined;
 
   let survey = await phase('Plan', () => surveyDeploy(settings, s3, store));
   report.plan = survey.plan;
   report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
+  if (auto && policies) {
+    for (const { level, message } of edgePolicyReport(await policies, auto.values, report.classes))
+      core[level](message);
+  }
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
