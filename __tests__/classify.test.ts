@@ -1,29 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type FileClass,
-  classify,
-  fingerprintOf,
-  isEntryPoint,
-  isFingerprinted,
-  learnHashShapes,
-} from '../src/classify.js';
+import { classify, fingerprintOf, isEntryPoint, isFingerprinted, learnHashShapes } from '../src/classify.js';
 import { NO_HEADER_RULES, contentTypeFor, rulesForBuild } from '../src/headers.js';
-
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'generators');
-
-/** A generator's output as listed in the fixture: the class each file has by the generator's naming scheme. */
-export function readFixture(name: string): Array<{ expected: FileClass; md5: string; size: number; key: string }> {
-  return fs
-    .readFileSync(path.join(FIXTURES, `${name}.tsv`), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [expected, md5, size, key] = line.split('\t') as [FileClass, string, string, string];
-      return { expected, md5, size: Number(size), key };
-    });
-}
+import { readFixture } from './support/fixtures.js';
 
 describe('the classifier on real generator output', () => {
   it.each(['vite', 'vite-rebuild', 'astro', 'docusaurus', 'esbuild', 'hugo-like'])(
