@@ -178,8 +178,7 @@ export function headersFor(key: string, rules: HeaderRules): ObjectHeaders {
   const headers: ObjectHeaders = { contentType };
   const auto = rules.cacheControlAuto;
   const cacheControl =
-    firstMatch(rules.cacheControl, key) ??
-    (auto ? auto.values[classify(key, contentType, shapeSet(auto)).fileClass] : undefined);
+    firstMatch(rules.cacheControl, key) ?? (auto ? auto.values[classOf(auto, key, contentType)] : undefined);
   if (cacheControl) headers.cacheControl = cacheControl;
   if (encoding) headers.contentEncoding = encoding;
   return headers;
@@ -195,15 +194,29 @@ function typeAndEncoding(key: string, rules: HeaderRules): { contentType: string
   return { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom), encoding };
 }
 
-const shapeSets = new WeakMap<AutoCacheControl, ReadonlySet<string>>();
+/** Per `auto` rule set: its shapes, and the classes worked out so far (shared with rulesForBuild's classifier). */
+const classifiers = new WeakMap<
+  AutoCacheControl,
+  { shapes: ReadonlySet<string>; classes: Map<string, Classification> }
+>();
 
-function shapeSet(auto: AutoCacheControl): ReadonlySet<string> {
-  let shapes = shapeSets.get(auto);
-  if (!shapes) {
-    shapes = new Set(auto.shapes);
-    shapeSets.set(auto, shapes);
+function classifierFor(auto: AutoCacheControl): { shapes: ReadonlySet<string>; classes: Map<string, Classification> } {
+  let classifier = classifiers.get(auto);
+  if (!classifier) {
+    classifier = { shapes: new Set(auto.shapes), classes: new Map() };
+    classifiers.set(auto, classifier);
   }
-  return shapes;
+  return classifier;
+}
+
+function classOf(auto: AutoCacheControl, key: string, contentType: string): FileClass {
+  const { shapes, classes } = classifierFor(auto);
+  let found = classes.get(key);
+  if (!found) {
+    found = classify(key, contentType, shapes);
+    classes.set(key, found);
+  }
+  return found.fileClass;
 }
 
 /**
@@ -216,9 +229,10 @@ export function rulesForBuild(rules: HeaderRules, keys: readonly string[]): { ru
   const built: HeaderRules = rules.cacheControlAuto
     ? { ...rules, cacheControlAuto: { ...rules.cacheControlAuto, shapes } }
     : rules;
-  const known: ReadonlySet<string> = new Set(shapes);
-  // Every step asks about the same keys: the upload order, the deletes, the guard, the logs.
-  const classes = new Map<string, Classification>();
+  // Every step asks about the same keys (headers, upload order, deletes, the guard, the logs): one answer each.
+  const { shapes: known, classes } = built.cacheControlAuto
+    ? classifierFor(built.cacheControlAuto)
+    : { shapes: new Set(shapes), classes: new Map<string, Classification>() };
   const classifyKey: Classify = (key) => {
     let found = classes.get(key);
     if (!found) {
