@@ -231,7 +231,7 @@ async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore,
   let build: { rules: HeaderRules; classify: Classify };
   if (previous || settings.teardown) {
     files = previous?.files ?? [];
-    build = previous ?? rulesForBuild(settings.headerRules, []);
+    build = previous ? { rules: previous.rules, classify: previous.classify } : rulesForBuild(settings.headerRules, []);
     listing = await list();
   } else {
     const { found, warnings } = await findFiles(settings.source, settings);
@@ -294,7 +294,7 @@ async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore,
     dryRun: settings.dryRun,
     classify: build.classify,
   });
-  return { files, ...build, listing, state, inspected, plan };
+  return { files, rules: build.rules, classify: build.classify, listing, state, inspected, plan };
 }
 
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
