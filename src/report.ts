@@ -130,7 +130,8 @@ export function summaryMarkdown(report: DeployReport): string {
     const why = error ? ` (${escapeMarkdown(error)})` : '';
     lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
   }
-  if (report.classes) lines.push(`| Files by class | ${classesLine(report.classes)} |`);
+  if (report.classes && Object.values(report.classes).some((count) => count > 0))
+    lines.push(`| Files by class | ${classesLine(report.classes)} |`);
   lines.push(`| Time | ${formatSeconds(Date.now() - report.startedAt)} |`, '');
 
   const failures = [...report.failedUploads, ...report.failedDeletes];
