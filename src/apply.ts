@@ -1,9 +1,11 @@
 /**
  * Carries out a plan in the zero-downtime order: new and changed assets, then entry points (pages, feeds,
- * sitemaps, manifests), then header updates, then deletes. Each wave starts only when the one before fully
- * succeeded, so a page never goes live before what it links to.
+ * sitemaps, manifests), then service workers, then header updates, then deletes. Each wave starts only when
+ * the one before fully succeeded, so a page never goes live before what it links to, nor a service worker
+ * before what it precaches.
  */
 import * as core from '@actions/core';
+import type { Classify } from './classify.js';
 import { ActionError } from './errors.js';
 import { formatBytes } from './format.js';
 import type { Logger } from './logger.js';
@@ -37,7 +39,7 @@ export async function applyPlan(
   s3: S3Target,
   options: {
     concurrency: number;
-    isEntryPoint: (key: string) => boolean;
+    classify: Classify;
     beforeEachWave: () => void;
     signal?: AbortSignal;
   },
@@ -49,10 +51,11 @@ export async function applyPlan(
     log: coreLogger,
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
+  const [assets, entryPoints, serviceWorkers] = uploadWaves(plan.uploads, options.classify);
   const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
     ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
     ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+    ['Upload service workers', serviceWorkers.map((upload) => upload.file), uploadFiles],
     ['Update headers', plan.headerUpdates, updateHeaders],
   ];
   const planned = plan.uploads.length + plan.headerUpdates.length;

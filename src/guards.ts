@@ -2,7 +2,7 @@
  * Pure: the checks that stop a deploy before it changes anything, when what it would do is almost surely
  * not what the user wants. Each throws one ActionError naming the input that allows it.
  */
-import { isFingerprinted } from './classify.js';
+import type { Classify } from './classify.js';
 import { ActionError } from './errors.js';
 import { type Plan, removalsDecided } from './plan.js';
 
@@ -40,7 +40,12 @@ export function checkDeleteCount(plan: Plan, maxDeletes: number, target: string)
  * out (a dependency bump renames every chunk), and so are files already removed by an earlier deploy.
  */
 export function checkBrokenBuild(
-  input: { localKeys: ReadonlySet<string>; remoteKeys: Iterable<string>; alreadyRemoved: (key: string) => boolean },
+  input: {
+    localKeys: ReadonlySet<string>;
+    remoteKeys: Iterable<string>;
+    alreadyRemoved: (key: string) => boolean;
+    classify: Classify;
+  },
   maxShare: number,
   target: string,
 ): void {
@@ -49,7 +54,7 @@ export function checkBrokenBuild(
   let missing = 0;
   let example: string | undefined;
   for (const key of input.remoteKeys) {
-    if (isFingerprinted(key) || input.alreadyRemoved(key)) continue;
+    if (input.classify(key).fileClass === 'fingerprinted' || input.alreadyRemoved(key)) continue;
     site++;
     if (!input.localKeys.has(key)) {
       missing++;

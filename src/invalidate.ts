@@ -10,11 +10,13 @@ import {
   type ContentChange,
   type Invalidation,
   type DistributionInfo,
+  behavioursServing,
   callerReference,
   createInvalidation,
   describeDistribution,
   waitForInvalidation,
 } from './cloudfront.js';
+import type { EdgePolicies } from './edge-cache.js';
 import { ActionError, describeAwsError } from './errors.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
@@ -34,6 +36,11 @@ export interface InvalidationTarget {
   changes: ReadonlyArray<ContentChange>;
   /** The key prefixes the distribution serves at '/' (one per origin on the bucket), when already read. */
   originPrefixes?: readonly string[];
+  /**
+   * Keys (relative to the prefix) whose edge copies never go stale: fingerprinted files. With 'paths: auto',
+   * wildcards avoid the directories that hold them as long as narrower ones will do.
+   */
+  spare?: readonly string[];
 }
 
 export interface CreatedInvalidations {
@@ -205,7 +212,7 @@ async function invalidationPaths(
   const { paths, urls } = pathsForKeys(
     target.changes.map((change) => settings.prefix + change.key),
     originPrefixes,
-    settings.maxInvalidationPaths,
+    { max: settings.maxInvalidationPaths, spare: (target.spare ?? []).map((key) => settings.prefix + key) },
   );
   if (paths.length < urls) {
     core.info(
@@ -219,11 +226,14 @@ async function invalidationPaths(
 function pathsForKeys(
   keys: readonly string[],
   originPrefixes: readonly string[],
-  max: number,
+  collapse: { max: number; spare: readonly string[] },
 ): { paths: string[]; urls: number } {
   // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
-  const exact = [...new Set(originPrefixes.flatMap((originPrefix) => autoInvalidationPaths(keys, originPrefix)))];
-  return { paths: collapsePaths(exact, max), urls: exact.length };
+  const urlsOf = (of: readonly string[]) => [
+    ...new Set(originPrefixes.flatMap((originPrefix) => autoInvalidationPaths(of, originPrefix))),
+  ];
+  const exact = urlsOf(keys);
+  return { paths: collapsePaths(exact, collapse.max, urlsOf(collapse.spare)), urls: exact.length };
 }
 
 /**
@@ -264,6 +274,28 @@ export async function describeDistributions(
 /** The bucket root when no origin serves the bucket (a warning said so). */
 export function rootWhenNone(originPrefixes: readonly string[]): readonly string[] {
   return originPrefixes.length > 0 ? originPrefixes : [''];
+}
+
+/**
+ * With 'cache-control: auto': what each distribution's cache behaviours do with the bucket's headers (see
+ * edge-cache.ts). Never rejects: what cannot be read is returned with its error.
+ */
+export function readEdgePolicies(
+  settings: Settings,
+  distributions: ReadonlyMap<string, DistributionInfo>,
+): Promise<EdgePolicies[]> {
+  const client = createCloudFrontClient();
+  return Promise.all(
+    settings.distributionIds.map(async (distributionId): Promise<EdgePolicies> => {
+      try {
+        const config = distributions.get(distributionId)?.config;
+        const behaviours = await behavioursServing(client, config, settings.bucket);
+        return behaviours ? { distributionId, behaviours } : { distributionId };
+      } catch (error) {
+        return { distributionId, error };
+      }
+    }),
+  );
 }
 
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */

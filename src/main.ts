@@ -6,11 +6,12 @@
  */
 import * as core from '@actions/core';
 import { type Applied, applyPlan } from './apply.js';
-import { isEntryPoint } from './classify.js';
+import { type Classification, type Classify, countClasses } from './classify.js';
+import { edgePolicyReport } from './edge-cache.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
 import { checkBrokenBuild, checkDeleteCount, checkEmptySource, checkKeyLengths } from './guards.js';
-import { type ObjectHeaders, headersFor } from './headers.js';
+import { type HeaderRules, type ObjectHeaders, rulesForBuild } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvme, headObjects } from './inspect.js';
 import type { DistributionInfo } from './cloudfront.js';
@@ -20,7 +21,7 @@ import { type PrefixLock, acquireLock } from './lock.js';
 import { currentPhase, phase, translateAwsErrors } from './phase.js';
 import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
 import { type RemoteListing, listRemote } from './remote.js';
-import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { type DeployReport, classesLine, newReport, publishReport, resultLine } from './report.js';
 import { currentRun, newDeployId } from './run.js';
 import { type S3Target, createS3Client } from './s3.js';
 import {
@@ -60,6 +61,9 @@ export async function run(): Promise<void> {
 /** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */
 interface Survey {
   files: LocalFile[];
+  /** The header rules for this build (with what `auto` learned from it), and the one classifier. */
+  rules: HeaderRules;
+  classify: Classify;
   listing: RemoteListing;
   state: DeployState;
   inspected: Map<string, InspectedObject>;
@@ -71,10 +75,16 @@ interface Survey {
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
   const s3 = createTarget(settings);
   const store = new StateStore(s3, core.warning, settings.distributionIds);
-  const entryPoint = (key: string) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
-
-  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store));
   report.plan = survey.plan;
+  report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
+  // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
+  const auto = settings.headerRules.cacheControlAuto;
+  if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
+    const { readEdgePolicies } = await import('./invalidate.js');
+    const policies = await readEdgePolicies(settings, survey.distributions);
+    for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes)) core[level](message);
+  }
   const first = settings.distributionIds[0];
   const described = first === undefined ? undefined : survey.distributions.get(first);
   if (described) report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
@@ -121,13 +131,9 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       const lock = await guarded.lock;
       try {
         // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
         report.plan = survey.plan;
-        invalidations = await write(
-          survey,
-          { settings, s3, store, lock, entryPoint, signal: cancellation.signal },
-          report,
-        );
+        invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
       } finally {
         await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
       }
@@ -149,7 +155,6 @@ async function write(
     s3: S3Target;
     store: StateStore;
     lock: PrefixLock;
-    entryPoint: (key: string) => boolean;
     signal: AbortSignal;
   },
   report: DeployReport,
@@ -180,7 +185,7 @@ async function write(
     distributionIds: settings.distributionIds,
     digest,
     keys: plan.invalidate,
-    rules: settings.headerRules,
+    rules: survey.rules,
     deployId: newDeployId(),
     writesObjects,
   });
@@ -194,7 +199,7 @@ async function write(
       s3,
       {
         concurrency: settings.concurrency,
-        isEntryPoint: context.entryPoint,
+        classify: survey.classify,
         signal: context.signal,
         beforeEachWave: () => {
           lock.assertHeld();
@@ -233,7 +238,7 @@ async function write(
     .filter((i) => i.id !== '' || i.status === 'Skipped')
     .map((i) => i.distributionId);
   state = complete(clearPending(state, created), {
-    rules: settings.headerRules,
+    rules: survey.rules,
     removals: plan.removals,
     distributionIds: settings.distributionIds,
     now: Date.now(),
@@ -253,13 +258,7 @@ async function write(
  * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
  * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function surveyDeploy(
-  settings: Settings,
-  s3: S3Target,
-  store: StateStore,
-  entryPoint: (key: string) => boolean,
-  previous?: Survey,
-): Promise<Survey> {
+async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore, previous?: Survey): Promise<Survey> {
   const target = `s3://${settings.bucket}/${settings.prefix}`;
   const list = () => translateAwsErrors(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
   // Read alongside the listing, once: a wrong distribution id fails before anything is written.
@@ -274,8 +273,10 @@ async function surveyDeploy(
   let files: LocalFile[];
   let listing: RemoteListing;
   let distributions: Map<string, DistributionInfo>;
+  let build: { rules: HeaderRules; classify: Classify };
   if (previous || settings.teardown) {
     files = previous?.files ?? [];
+    build = previous ? { rules: previous.rules, classify: previous.classify } : rulesForBuild(settings.headerRules, []);
     [listing, distributions] = await Promise.all([list(), describe()]);
   } else {
     const { found, warnings } = await findFiles(settings.source, settings);
@@ -286,8 +287,16 @@ async function surveyDeploy(
       found.map((file) => file.key),
       settings.prefix,
     );
+    build = rulesForBuild(
+      settings.headerRules,
+      found.map((file) => file.key),
+    );
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-    [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
+    [listing, files, distributions] = await Promise.all([
+      list(),
+      hashFiles(found, { headerRules: build.rules }),
+      describe(),
+    ]);
   }
   if (settings.teardown && listing.stateEtag === undefined) {
     throw new ActionError(
@@ -298,8 +307,7 @@ async function surveyDeploy(
   const read =
     previous && previous.listing.stateEtag === listing.stateEtag
       ? previous.state
-      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
-          .state;
+      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, build.rules))).state;
   // Under SSE-KMS no ETag is an MD5, from the first deploy on.
   const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
   const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
@@ -312,7 +320,7 @@ async function surveyDeploy(
       delete: settings.delete,
       force: settings.force,
       isSelected: keySelector(settings),
-      isEntryPoint: entryPoint,
+      classify: build.classify,
       deleteAfterMs: settings.deleteAfterMs,
       maxDeletes: settings.maxDeletes,
       distributionIds: settings.distributionIds,
@@ -328,13 +336,21 @@ async function surveyDeploy(
         localKeys: new Set(files.map((file) => file.key)),
         remoteKeys: [...listing.objects.keys()].filter(selected),
         alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+        classify: build.classify,
       },
       settings.maxDeleteShare,
       target,
     );
   }
-  logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-  return { files, listing, state, inspected, plan, distributions };
+  logPlan(plan, {
+    files,
+    listing,
+    inspected: inspected.size,
+    target,
+    dryRun: settings.dryRun,
+    classify: build.classify,
+  });
+  return { files, rules: build.rules, classify: build.classify, listing, state, inspected, plan, distributions };
 }
 
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
@@ -388,7 +404,7 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
   const after = complete(
     recordWrites(state, (key) => key, { written: [], deleted: [] }),
     {
-      rules: settings.headerRules,
+      rules: survey.rules,
       removals: plan.removals,
       distributionIds: settings.distributionIds,
       now: Date.now(),
@@ -403,7 +419,7 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
  * only go into the CallerReference.
  */
 function invalidationTargets(
-  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'distributions'>,
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'distributions' | 'classify'>,
   settings: Settings,
   digest: (key: string) => string,
 ): InvalidationTarget[] {
@@ -417,6 +433,10 @@ function invalidationTargets(
     return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
   };
   // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+  // Fingerprinted files never go stale at the edges: collapsing keeps wildcards away from their folders.
+  const spare = survey.files
+    .map((file) => file.key)
+    .filter((key) => survey.classify(key).fileClass === 'fingerprinted');
   const names = new Map<string, string>();
   for (const key of [...md5s.keys(), ...survey.listing.objects.keys()]) names.set(digest(key), key);
   return settings.distributionIds.map((distributionId) => {
@@ -430,28 +450,47 @@ function invalidationTargets(
     const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
     const described = survey.distributions.get(distributionId);
     const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
-    return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
+    return { distributionId, changes, spare, ...(originPrefixes ? { originPrefixes } : {}) };
   });
 }
 
 function logPlan(
   plan: Plan,
-  facts: { files: number; listing: RemoteListing; inspected: number; target: string; dryRun: boolean },
+  facts: {
+    files: readonly LocalFile[];
+    listing: RemoteListing;
+    inspected: number;
+    target: string;
+    dryRun: boolean;
+    classify: Classify;
+  },
 ): void {
   const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
   const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
   const postponed =
     plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
+  const classes = facts.files.map((file) => facts.classify(file.key));
   core.info(
-    `${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+    `${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
       `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
       `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`,
   );
   const log = facts.dryRun ? core.info : core.debug;
-  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
-  for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
-  for (const key of plan.deletes) log(`delete ${key}`);
+  const tag = (key: string) => {
+    const { fileClass, why } = facts.classify(key);
+    return `${fileClass}: ${why}`;
+  };
+  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason}; ${tag(upload.file.key)})`);
+  for (const file of plan.headerUpdates) log(`update headers of ${file.key} (${tag(file.key)})`);
+  for (const key of plan.deletes) log(`delete ${key} (${tag(key)})`);
   for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
+  // Every file's class and why: a dry run shows them (folded), the debug log always has them.
+  if (facts.dryRun) core.startGroup(`Classes of the ${facts.files.length} local files`);
+  facts.files.forEach((file, index) => {
+    const { fileClass, why } = classes[index] as Classification;
+    log(`${fileClass} ${file.key} (${why})`);
+  });
+  if (facts.dryRun) core.endGroup();
 }
 
 /** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */

@@ -204,16 +204,38 @@ interface Directory {
  * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
  * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
  * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ * `spare` (encoded paths, e.g. of fingerprinted files, whose edge copies never go stale) makes every
+ * directory that holds none of them go first, at any depth: a wildcard over them would only send every
+ * edge back to S3 for files that did not change.
  */
-export function collapsePaths(paths: readonly string[], max: number): string[] {
+export function collapsePaths(paths: readonly string[], max: number, spare: readonly string[] = []): string[] {
   const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
   const total = (count: 'entries' | 'wildcards') => root[count] + (root.collapsed ? 1 : 0);
-  mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
-  mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+  const crowded = directoriesOf(spare);
+  const clean = (directory: Directory) => !crowded.has(directory.path);
+  const fits = { entries: () => total('entries') <= max, wildcards: () => total('wildcards') <= MAX_WILDCARD_PATHS };
+  for (const count of ['entries', 'wildcards'] as const) {
+    if (crowded.size > 0) mergeDeepestFirst(levels, count, fits[count], clean);
+    mergeDeepestFirst(levels, count, fits[count]);
+  }
   if (total('entries') > max) return ['/*'];
   const collapsed = listPaths(root).sort();
   // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
   return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+
+/** Every directory ('/a/', '/a/b/') that holds one of the paths, at any depth. */
+function directoriesOf(paths: readonly string[]): Set<string> {
+  const directories = new Set<string>();
+  for (const path of paths) {
+    for (let slash = path.lastIndexOf('/'); slash >= 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const directory = path.slice(0, slash + 1);
+      if (directories.has(directory)) break;
+      directories.add(directory);
+      if (slash === 0) break;
+    }
+  }
+  return directories;
 }
 
 /** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
@@ -288,13 +310,19 @@ function directoryTree(paths: readonly string[]): { root: Directory; levels: Dir
 
 /**
  * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
- * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify, and that
+ * `allowed` allows.
  */
-function mergeDeepestFirst(levels: readonly Directory[][], count: 'entries' | 'wildcards', done: () => boolean): void {
+function mergeDeepestFirst(
+  levels: readonly Directory[][],
+  count: 'entries' | 'wildcards',
+  done: () => boolean,
+  allowed: (directory: Directory) => boolean = () => true,
+): void {
   for (let depth = levels.length - 1; depth >= 0; depth--) {
     if (done()) return;
     const candidates = (levels[depth] ?? [])
-      .filter((directory) => directory[count] >= 2)
+      .filter((directory) => directory[count] >= 2 && allowed(directory))
       .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
     for (const directory of candidates) {
       if (done()) return;

@@ -1,5 +1,6 @@
 /** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
 import * as core from '@actions/core';
+import type { FileClass } from './classify.js';
 import type { Invalidation } from './cloudfront.js';
 import { formatBytes, formatSeconds } from './format.js';
 import type { Plan } from './plan.js';
@@ -34,6 +35,8 @@ export interface DeployReport {
   dryRun: boolean;
   startedAt: number;
   plan?: Plan;
+  /** How many local files fell in each class (classify.ts). */
+  classes?: Record<FileClass, number>;
   uploadedKeys: string[];
   uploadedBytes: number;
   /** Objects whose headers were rewritten in place. */
@@ -212,6 +215,8 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
   if (report.failedDeletes.length > 0)
     lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
+  if (report.classes && Object.values(report.classes).some((n) => n > 0))
+    lines.push(`| Files by class | ${classesLine(report.classes)} |`);
   lines.push('');
 
   if (report.invalidations.length > 0) {
@@ -260,6 +265,21 @@ function fileChanges(report: DeployReport): string[] {
   return lines.length > MAX_LISTED_FILES
     ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
     : lines;
+}
+
+const CLASS_NAMES: Record<FileClass, [string, string]> = {
+  fingerprinted: ['fingerprinted', 'fingerprinted'],
+  'entry-point': ['entry point', 'entry points'],
+  'service-worker': ['service worker', 'service workers'],
+  other: ['other', 'other'],
+};
+
+/** '120 fingerprinted, 14 entry points, 1 service worker, 9 other' (classes with no file left out). */
+export function classesLine(counts: Record<FileClass, number>): string {
+  const parts = (Object.keys(CLASS_NAMES) as FileClass[])
+    .filter((fileClass) => counts[fileClass] > 0)
+    .map((fileClass) => `${counts[fileClass]} ${CLASS_NAMES[fileClass][counts[fileClass] === 1 ? 0 : 1]}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 function escapeMarkdown(text: string): string {

@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  type LocalCachePolicy,
   type LocalCloudFrontServer,
   type LocalDistribution,
   startCloudFrontServer,
@@ -37,6 +38,7 @@ export interface LocalAws {
 export async function startLocalAws(options: {
   buckets: string[];
   distributions: LocalDistribution[];
+  cachePolicies?: LocalCachePolicy[];
   completeAfterMs?: number;
   faults?: Faults;
 }): Promise<LocalAws> {
@@ -46,6 +48,7 @@ export async function startLocalAws(options: {
   const cloudFront = await startCloudFrontServer({
     completeAfterMs: options.completeAfterMs ?? 1500,
     distributions: options.distributions,
+    ...(options.cachePolicies ? { cachePolicies: options.cachePolicies } : {}),
   });
   return {
     s3,
