@@ -87,7 +87,7 @@ describe('edgePolicyReport', () => {
       {
         level: 'warning',
         message:
-          "Could not read E2's cache behaviours to check that they honour 'cache-control: auto' (not allowed: grant cloudfront:GetDistributionConfig).",
+          "Could not read E2's cache behaviours to check that they honour 'cache-control: auto' (not allowed: grant cloudfront:GetCachePolicy).",
       },
     ]);
   });

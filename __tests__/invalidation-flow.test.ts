@@ -184,7 +184,7 @@ describe("'wait-timeout'", () => {
     const inputs = { source, bucket: 'slow-paths', 'distribution-id': GOOD, paths: 'auto', wait: 'true' };
     await local.deploy(inputs);
     inputs.source = await writeSite({ 'index.html': 'v2' });
-    local.cloudFront.delayNext('GetDistributionConfig', 5000);
+    local.cloudFront.delayNext('GetDistribution', 5000);
     const run = await local.deploy({ ...inputs, 'wait-timeout': '4' });
 
     expect(run.exitCode).toBe(0);

@@ -12,6 +12,7 @@ __webpack_require__.r(__webpack_exports__);
 __webpack_require__.d(__webpack_exports__, {
   createInvalidations: () => (/* binding */ createInvalidations),
   describeDistributions: () => (/* binding */ describeDistributions),
+  readEdgePolicies: () => (/* binding */ readEdgePolicies),
   rootWhenNone: () => (/* binding */ rootWhenNone),
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
@@ -116,17 +117,90 @@ async function waitForInvalidation(client, invalidation, until) {
 async function describeDistribution(client, distributionId, bucket) {
     const response = await client.send(new dist_cjs/* GetDistributionCommand */.seO({ Id: distributionId }));
     const distribution = response.Distribution;
-    const origins = distribution?.DistributionConfig?.Origins?.Items ?? [];
-    const prefixes = origins
-        .filter((origin) => origin.DomainName?.startsWith(`${bucket}.s3`))
-        .map((origin) => {
+    const config = distribution?.DistributionConfig;
+    const prefixes = bucketOrigins(config, bucket).map((origin) => {
         const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
         return originPath ? `${originPath}/` : '';
     });
     return {
         originPrefixes: [...new Set(prefixes)],
-        domain: distribution?.DistributionConfig?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+        domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+        config,
     };
+}
+function bucketOrigins(config, bucket) {
+    return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
+}
+/**
+ * The managed cache policies an S3 origin is usually given, as AWS documents them ("Use managed cache
+ * policies"): known without a GetCachePolicy, so without that permission.
+ */
+const MANAGED_CACHE_POLICIES = {
+    '658327ea-f89d-4fab-a63d-7e88639e58f6': {
+        name: 'Managed-CachingOptimized',
+        ttls: { min: 1, default: 86_400, max: 31_536_000 },
+    },
+    'b2884449-e4de-46a7-ac36-70bc7f1ddd6d': {
+        name: 'Managed-CachingOptimizedForUncompressedObjects',
+        ttls: { min: 1, default: 86_400, max: 31_536_000 },
+    },
+    '4135ea2d-6df8-44a3-9df3-4b5a84be39ad': { name: 'Managed-CachingDisabled', ttls: { min: 0, default: 0, max: 0 } },
+};
+/**
+ * The behaviours (default and ordered, by TargetOriginId) that serve the bucket's origin, each with its TTL
+ * bounds: from its cache policy (GetCachePolicy, unless a managed one AWS documents), or from the legacy
+ * MinTTL / DefaultTTL / MaxTTL of a behaviour without one. Undefined when no origin serves the bucket. A
+ * policy that cannot be read is returned with its error, never thrown.
+ */
+async function behavioursServing(client, config, bucket) {
+    const origins = new Set(bucketOrigins(config, bucket).map((origin) => origin.Id));
+    if (!config || origins.size === 0)
+        return undefined;
+    const behaviours = [
+        ...(config.CacheBehaviors?.Items ?? []).map((b) => [b.PathPattern ?? '', b]),
+        ...(config.DefaultCacheBehavior ? [['*', config.DefaultCacheBehavior]] : []),
+    ];
+    const policies = new Map();
+    const policy = (id) => {
+        let read = policies.get(id);
+        if (!read) {
+            read = readCachePolicy(client, id);
+            policies.set(id, read);
+        }
+        return read;
+    };
+    return Promise.all(behaviours
+        .filter(([, behaviour]) => origins.has(behaviour.TargetOriginId))
+        .map(async ([pathPattern, behaviour]) => {
+        const id = behaviour.CachePolicyId;
+        if (!id) {
+            // Legacy settings: CloudFront's defaults where a field is absent.
+            const ttls = {
+                min: behaviour.MinTTL ?? 0,
+                default: behaviour.DefaultTTL ?? 86_400,
+                max: behaviour.MaxTTL ?? 31_536_000,
+            };
+            return { pathPattern, source: 'legacy cache settings', ttls };
+        }
+        try {
+            const { name, ttls } = await policy(id);
+            return { pathPattern, source: `cache policy ${name}`, ttls };
+        }
+        catch (error) {
+            return { pathPattern, source: `cache policy ${id}`, error };
+        }
+    }));
+}
+async function readCachePolicy(client, id) {
+    const managed = MANAGED_CACHE_POLICIES[id];
+    if (managed)
+        return managed;
+    const config = (await client.send(new dist_cjs/* GetCachePolicyCommand */.EyA({ Id: id }))).CachePolicy?.CachePolicyConfig;
+    const min = config?.MinTTL ?? 0;
+    // CloudFront's documented defaults for fields left out.
+    const fallback = Math.max(min, 86_400);
+    const ttls = { min, default: config?.DefaultTTL ?? fallback, max: config?.MaxTTL ?? Math.max(31_536_000, fallback) };
+    return { name: config?.Name ?? id, ttls };
 }
 function toStatus(status) {
     return status === 'Completed' ? 'Completed' : 'InProgress';
@@ -167,7 +241,7 @@ async function createInvalidations(targets, settings, report, deploy = (0,run/* 
     const client = createCloudFrontClient();
     return (0,phase/* phase */.Oi)('Invalidate', async () => {
         // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
-        // a slow GetDistributionConfig or a big change's collapsing.
+        // a slow GetDistribution or a big change's collapsing.
         const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
         const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
         const invalidations = await Promise.all(targets.map((target, index) => invalidate(client, target, paths[index], { settings, deploy, deadline })));
@@ -286,17 +360,20 @@ async function invalidationPaths(client, target, settings) {
         return [];
     const originPrefixes = target.originPrefixes ??
         rootWhenNone((await describeDistribution(client, target.distributionId, settings.bucket)).originPrefixes);
-    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefixes, settings.maxInvalidationPaths);
+    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefixes, { max: settings.maxInvalidationPaths, spare: (target.spare ?? []).map((key) => settings.prefix + key) });
     if (paths.length < urls) {
         core.info(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
 }
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys, originPrefixes, max) {
+function pathsForKeys(keys, originPrefixes, collapse) {
     // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
-    const exact = [...new Set(originPrefixes.flatMap((originPrefix) => (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix)))];
-    return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, max), urls: exact.length };
+    const urlsOf = (of) => [
+        ...new Set(originPrefixes.flatMap((originPrefix) => (0,src_paths/* autoInvalidationPaths */.UK)(of, originPrefix))),
+    ];
+    const exact = urlsOf(keys);
+    return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, collapse.max, urlsOf(collapse.spare)), urls: exact.length };
 }
 /**
  * Reads every distribution before the deploy writes anything: a wrong id fails the first deploy, not only
@@ -327,6 +404,23 @@ async function describeDistributions(distributionIds, bucket) {
 /** The bucket root when no origin serves the bucket (a warning said so). */
 function rootWhenNone(originPrefixes) {
     return originPrefixes.length > 0 ? originPrefixes : [''];
+}
+/**
+ * With 'cache-control: auto': what each distribution's cache behaviours do with the bucket's headers (see
+ * edge-cache.ts). Never rejects: what cannot be read is returned with its error.
+ */
+function readEdgePolicies(settings, distributions) {
+    const client = createCloudFrontClient();
+    return Promise.all(settings.distributionIds.map(async (distributionId) => {
+        try {
+            const config = distributions.get(distributionId)?.config;
+            const behaviours = await behavioursServing(client, config, settings.bucket);
+            return behaviours ? { distributionId, behaviours } : { distributionId };
+        }
+        catch (error) {
+            return { distributionId, error };
+        }
+    }));
 }
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */
 function explain(error, distributionId) {

@@ -11056,7 +11056,7 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 7122:
+/***/ 4741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -64014,7 +64014,7 @@ function describeAwsError(error, context) {
         case 'Forbidden':
             return context.service === 'S3'
                 ? `Access denied to ${target}. The role needs s3:ListBucket on the bucket and s3:PutObject, s3:GetObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects (see the README's IAM policy). AWS said: ${original}`
-                : `Access denied to ${target}. The role needs cloudfront:CreateInvalidation, cloudfront:GetInvalidation and (for 'paths: auto') cloudfront:GetDistributionConfig on it (see the README's IAM policy). AWS said: ${original}`;
+                : `Access denied to ${target}. The role needs cloudfront:GetDistribution, cloudfront:CreateInvalidation and (with 'wait: true') cloudfront:GetInvalidation on it (see the README's IAM policy). AWS said: ${original}`;
         case 'AllAccessDisabled':
             return `All access to ${target} is disabled by AWS. AWS said: ${original}`;
         case 'InvalidAccessKeyId':
@@ -64376,17 +64376,41 @@ function plainestPaths(paths) {
  * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
  * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
  * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ * `spare` (encoded paths, e.g. of fingerprinted files, whose edge copies never go stale) makes every
+ * directory that holds none of them go first, at any depth: a wildcard over them would only send every
+ * edge back to S3 for files that did not change.
  */
-function collapsePaths(paths, max) {
+function collapsePaths(paths, max, spare = []) {
     const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
     const total = (count) => root[count] + (root.collapsed ? 1 : 0);
-    mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
-    mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+    const crowded = directoriesOf(spare);
+    const clean = (directory) => !crowded.has(directory.path);
+    const fits = { entries: () => total('entries') <= max, wildcards: () => total('wildcards') <= MAX_WILDCARD_PATHS };
+    for (const count of ['entries', 'wildcards']) {
+        if (crowded.size > 0)
+            mergeDeepestFirst(levels, count, fits[count], clean);
+        mergeDeepestFirst(levels, count, fits[count]);
+    }
     if (total('entries') > max)
         return ['/*'];
     const collapsed = listPaths(root).sort();
     // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
     return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+/** Every directory ('/a/', '/a/b/') that holds one of the paths, at any depth. */
+function directoriesOf(paths) {
+    const directories = new Set();
+    for (const path of paths) {
+        for (let slash = path.lastIndexOf('/'); slash >= 0; slash = path.lastIndexOf('/', slash - 1)) {
+            const directory = path.slice(0, slash + 1);
+            if (directories.has(directory))
+                break;
+            directories.add(directory);
+            if (slash === 0)
+                break;
+        }
+    }
+    return directories;
 }
 /** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
 function dropCovered(sorted) {
@@ -64463,14 +64487,15 @@ function directoryTree(paths) {
 }
 /**
  * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
- * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify, and that
+ * `allowed` allows.
  */
-function mergeDeepestFirst(levels, count, done) {
+function mergeDeepestFirst(levels, count, done, allowed = () => true) {
     for (let depth = levels.length - 1; depth >= 0; depth--) {
         if (done())
             return;
         const candidates = (levels[depth] ?? [])
-            .filter((directory) => directory[count] >= 2)
+            .filter((directory) => directory[count] >= 2 && allowed(directory))
             .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
         for (const directory of candidates) {
             if (done())
@@ -68052,45 +68077,6 @@ var errors = __nccwpck_require__(3916);
 var format = __nccwpck_require__(6264);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __nccwpck_require__(528);
-;// CONCATENATED MODULE: ./src/classify.ts
-/**
- * Pure: what kind of file a key is, for every place that needs to know: the upload order (entry points
- * last), grace-period deletes (pages go at once, assets are kept), invalidation (a fingerprinted asset never
- * needs one) and the broken-build guard (fingerprinted names are expected to change).
- */
-const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
-const ENTRY_POINT_NAMES = /(^|\/)(sitemap[^/]*\.xml|feed\.xml|rss\.xml|atom\.xml|[^/]*\.webmanifest|manifest\.json|robots\.txt)$/;
-/**
- * Entry points are what a visitor or crawler requests first and what links to everything else: pages,
- * feeds, sitemaps, web manifests, robots.txt.
- */
-function isEntryPoint(key, contentType) {
-    return ENTRY_POINT_TYPES.test(contentType) || ENTRY_POINT_NAMES.test(key);
-}
-/** Folders whose every file is content-addressed by the framework that writes them. */
-const FINGERPRINTED_FOLDERS = /(^|\/)(_next\/static|_app\/immutable|_astro)\//;
-/** A hex digest (8+ digits, at least one digit and one letter), as webpack, Parcel, Angular and Hugo write. */
-const HEX_HASH = /^(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}$/;
-/** A base64url digest of 8 to 12 characters with digits and both cases, as Vite, Rollup and esbuild write. */
-const BASE64_HASH = /^(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{8,12}$/;
-/**
- * Whether the name carries a content hash, so a new version always gets a new name. Conservative: an
- * ordinary name ('logo.png', 'v2-api.json', '2026-11-27-post.html', 'deadbeef.txt') is not fingerprinted.
- */
-function isFingerprinted(key) {
-    if (FINGERPRINTED_FOLDERS.test(key))
-        return true;
-    const name = key.slice(key.lastIndexOf('/') + 1);
-    const parts = name.split('.');
-    // 'main.3f2a9b1c.js', 'index.DlS8P1bw.css': a dot-separated part between the stem and the extension.
-    if (parts.slice(1, -1).some((part) => HEX_HASH.test(part) || BASE64_HASH.test(part)))
-        return true;
-    // 'index-wktXvZw9.js', 'chunk-B_x3-9aZ.js': after the stem's first or last dash.
-    const stem = parts[0] ?? '';
-    const candidates = [stem.slice(stem.indexOf('-') + 1), stem.slice(stem.lastIndexOf('-') + 1)];
-    return stem.includes('-') && candidates.some((part) => HEX_HASH.test(part) || BASE64_HASH.test(part));
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/etag.ts
@@ -69331,14 +69317,245 @@ _Mime_extensionToType = new WeakMap(), _Mime_typeToExtension = new WeakMap(), _M
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/classify.ts
+/**
+ * Pure: what kind of file a key is, for every place that needs to know: the upload order (entry points, then
+ * service workers, last), cache headers (`cache-control: auto`), grace-period deletes (pages go at once,
+ * assets are kept), invalidation (a fingerprinted file never needs one; wildcards avoid folders of them) and
+ * the broken-build guard (fingerprinted names are expected to change). Each answer says why.
+ */
+
+const FILE_CLASSES = ['fingerprinted', 'entry-point', 'service-worker', 'other'];
+/**
+ * Bumped whenever the same key, content type and hash shapes may fall in another class. Objects whose headers
+ * `cache-control: auto` derived under another version are then read back (HEAD) once, as after a changed
+ * default; see headers.ts. 1: the first version.
+ */
+const CLASSIFIER_VERSION = 1;
+const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
+/** Name patterns of entry points, each with what it is. */
+const ENTRY_POINT_NAMES = [
+    [/(^|\/)sitemap[^/]*\.xml$/, 'sitemap'],
+    // Hugo writes a feed as index.xml in every section; Docusaurus a JSON feed.
+    [/(^|\/)(feed|rss|atom|index)\.xml$|(^|\/)feed\.json$/, 'feed'],
+    [/(^|\/)([^/]*\.webmanifest|manifest\.json)$/, 'web manifest'],
+    [/(^|\/)robots\.txt$/, 'robots.txt'],
+    // Data fetched by a fixed URL that must match the pages of the same build.
+    [/(^|\/)page-data\/.*\.json$|(^|\/)app-data\.json$/, 'page data (Gatsby)'],
+    [/(^|\/)_app\/version\.json$|(^|\/)__data\.json$/, 'build data (SvelteKit)'],
+    [/(^|\/)_nuxt\/builds\/latest\.json$/, 'build data (Nuxt)'],
+];
+/** Service workers and what they load by a fixed name (Angular's manifest). */
+const SERVICE_WORKER_NAMES = /(^|\/)(sw|service-?worker|[^/]*-sw|ngsw-worker|safety-worker|worker-basic\.min)\.m?js$|(^|\/)ngsw\.json$/;
+/**
+ * Entry points are what a visitor or crawler requests first by a fixed URL and what links to everything
+ * else: pages, feeds, sitemaps, web manifests, robots.txt, and the data files a framework fetches by a fixed
+ * URL to match its pages.
+ */
+function isEntryPoint(key, contentType) {
+    return entryPointKind(key, contentType) !== undefined;
+}
+function entryPointKind(key, contentType) {
+    if (ENTRY_POINT_TYPES.test(contentType))
+        return `page (${contentType.split(';')[0]})`;
+    return ENTRY_POINT_NAMES.find(([pattern]) => pattern.test(key))?.[1];
+}
+/** Folders whose every file is content-addressed by the framework that writes them. */
+const FINGERPRINTED_FOLDERS = [
+    [/(^|\/)_next\/static\//, '_next/static/ (Next.js)'],
+    [/(^|\/)_app\/immutable\//, '_app/immutable/ (SvelteKit)'],
+    [/(^|\/)_astro\//, '_astro/ (Astro)'],
+    [/(^|\/)static\/[0-9a-f]{32}\//, 'static/<hash>/ (Gatsby)'],
+];
+/** Hugo's processed images: 'name_hu_<hex>.jpg' (0.123 and later), 'name_hu<md5>_<size>_<options>.jpg' before. */
+const HUGO_IMAGE = /_hu_[0-9a-f]{1,16}$|_hu[0-9a-f]{32}_/;
+const PLACE_WORDS = {
+    part: 'between dots',
+    suffix: 'at the end of the name',
+    stem: 'as the name',
+};
+/** Words in CamelCase ('HomePage', 'LinkedIn', 'iPhone'): a mixed-case token that reads like this is no hash. */
+const WORDLIKE = /^[a-z]*(?:[A-Z][a-z]+)+$/;
+/** Lower-case words, maybe joined ('variable', 'document-title'): never a hash. */
+const WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
+/**
+ * How much a token looks like a content hash. 'strong': it does on its own, as the hashes of webpack, Parcel,
+ * Angular and Hugo (hex with digits and letters), Vite, Rollup and Astro (base64url, mixed case with a digit,
+ * '-', '_', or no CamelCase reading) and esbuild (8 base32 characters with a digit) nearly always do.
+ * 'weak': it could be one (a hex hash of digits only, a base64url hash of letters only, an esbuild hash
+ * without a digit, 5 to 20% of them), so it counts only beside strong ones of the same shape (learnHashShapes).
+ * Undefined: an ordinary word, date or version.
+ */
+function strength(token, place) {
+    const length = token.length;
+    if (/^[0-9a-f]+$/.test(token)) {
+        if (length < 8 || length > 64 || !/[0-9]/.test(token))
+            return undefined; // 'deadbeef', 'cafe'
+        if (!/[a-f]/.test(token))
+            return length <= 16 ? 'weak' : undefined; // digits only: a date, a counter, or a hash
+        return place === 'stem' && length < 16 ? 'weak' : 'strong';
+    }
+    if (length < 8 || length > 16 || !/^[A-Za-z0-9_-]+$/.test(token) || WORDS.test(token))
+        return undefined;
+    if (place === 'stem')
+        return 'weak';
+    if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token))
+        return 'strong'; // esbuild's base32
+    const mixedCase = /[A-Z]/.test(token) && /[a-z]/.test(token);
+    const readable = token.split(/[-_]/).every((piece) => piece === '' || WORDLIKE.test(piece));
+    return mixedCase && (/[0-9]/.test(token) || !readable) ? 'strong' : 'weak';
+}
+/** The name's hash candidates, at most one per place: the strongest, then the shortest. */
+function candidates(name) {
+    const parts = name.split('.');
+    const stem = parts[0] ?? '';
+    const found = [];
+    const pick = (place, tokens) => {
+        const rated = tokens.flatMap((token) => {
+            const rating = strength(token, place);
+            return rating ? [{ place, token, strong: rating === 'strong' }] : [];
+        });
+        const best = rated.find((c) => c.strong) ?? rated[0];
+        if (best)
+            found.push(best);
+    };
+    // 'main.3f2a9b1c.js', 'index.DlS8P1bw.css', 'style.min.<sha256>.css'
+    pick('part', parts.slice(1, -1));
+    // 'index-wktXvZw9.js', 'chunk-B_x3-9aZ.js' (a '-' inside), 'sunset_hu_2c7ad7ec6b3db5e2.jpg'
+    const suffixes = [];
+    for (let index = stem.length - 1; index > 0; index--) {
+        if (stem[index] === '-' || stem[index] === '_')
+            suffixes.push(stem.slice(index + 1));
+    }
+    pick('suffix', suffixes);
+    // '3f2a9b1c4d5e6f70.js'
+    if (parts.length > 1)
+        pick('stem', [stem]);
+    return found;
+}
+function splitKey(key) {
+    const slash = key.lastIndexOf('/');
+    return { directory: key.slice(0, slash + 1), name: key.slice(slash + 1) };
+}
+/**
+ * A hash shape: a folder (as a digest: the deploy state is public and names no folder), where the hash sits
+ * in the name, and its length. Vite's 'assets/index-BnKvEcyq.js' has the shape (assets/, suffix, 8).
+ */
+function shapeOf(directory, candidate) {
+    let folder = folderDigests.get(directory);
+    if (folder === undefined) {
+        folder = (0,external_node_crypto_.createHash)('sha256').update(directory).digest('base64url').slice(0, 12);
+        folderDigests.set(directory, folder);
+    }
+    return `${folder} ${candidate.place} ${candidate.token.length}`;
+}
+const folderDigests = new Map();
+/**
+ * The hash shapes of a build: in one folder, at one place in the name, of one length, where names with a
+ * strong hash are at least as many as names with only a weak one (and there is at least one of each). A
+ * weak hash of such a shape is a hash: in Vite's assets/, 'Settings-DEadGyQe.css' beside
+ * 'Home-D6PzDFXk.js'. A lone 'deadbeef.txt', or a folder of camera files ('IMG_1234.jpg'), learns nothing.
+ * `isFixedName` leaves out entry points and service workers, whose names are never hashes.
+ */
+function learnHashShapes(keys, isFixedName) {
+    const counts = new Map();
+    for (const key of keys) {
+        if (isFixedName(key))
+            continue;
+        const { directory, name } = splitKey(key);
+        for (const candidate of candidates(name)) {
+            const shape = shapeOf(directory, candidate);
+            const count = counts.get(shape) ?? { strong: 0, weak: 0 };
+            count[candidate.strong ? 'strong' : 'weak']++;
+            counts.set(shape, count);
+        }
+    }
+    return [...counts]
+        .filter(([, count]) => count.weak > 0 && count.strong >= count.weak)
+        .map(([shape]) => shape)
+        .sort();
+}
+const NO_SHAPES = new Set();
+/** Why the name is fingerprinted, or undefined when it is not (see strength and learnHashShapes). */
+function fingerprintOf(key, shapes = NO_SHAPES) {
+    const folder = FINGERPRINTED_FOLDERS.find(([pattern]) => pattern.test(key));
+    if (folder)
+        return `in ${folder[1]}, content-addressed`;
+    const { directory, name } = splitKey(key);
+    const stem = name.split('.')[0] ?? '';
+    if (HUGO_IMAGE.test(stem))
+        return 'Hugo-processed image';
+    const found = candidates(name);
+    const strong = found.find((candidate) => candidate.strong);
+    if (strong)
+        return `content hash '${strong.token}' ${PLACE_WORDS[strong.place]}`;
+    const shaped = shapes.size > 0 ? found.find((candidate) => shapes.has(shapeOf(directory, candidate))) : undefined;
+    if (shaped)
+        return `'${shaped.token}' has the shape of the content hashes beside it in ${directory || 'the root'}`;
+    return undefined;
+}
+/**
+ * Whether the name carries a content hash, so a new version always gets a new name. Conservative: an
+ * ordinary name ('logo.png', 'v2-api.json', '2026-11-27-post.html', 'deadbeef.txt') is not fingerprinted.
+ */
+function isFingerprinted(key, shapes = NO_SHAPES) {
+    return fingerprintOf(key, shapes) !== undefined;
+}
+/**
+ * The one classification. Service workers first (a fixed URL whatever they are named like), then entry
+ * points (a page is never fingerprinted, even with an id in its name: its bytes change under that name),
+ * then fingerprinted files, then the rest.
+ */
+function classify(key, contentType, shapes = NO_SHAPES) {
+    if (SERVICE_WORKER_NAMES.test(key)) {
+        return { fileClass: 'service-worker', why: key.endsWith('.json') ? 'service worker manifest' : 'service worker' };
+    }
+    const entryPoint = entryPointKind(key, contentType);
+    if (entryPoint)
+        return { fileClass: 'entry-point', why: entryPoint };
+    const fingerprint = fingerprintOf(key, shapes);
+    if (fingerprint)
+        return { fileClass: 'fingerprinted', why: fingerprint };
+    return { fileClass: 'other', why: 'no content hash in the name' };
+}
+/** Whether a key is requested by a fixed URL as a page or a worker: its name is never a hash. */
+function isFixedName(key, contentType) {
+    return SERVICE_WORKER_NAMES.test(key) || isEntryPoint(key, contentType);
+}
+/** How many files fell in each class, in FILE_CLASSES order. */
+function countClasses(classes) {
+    const counts = { fingerprinted: 0, 'entry-point': 0, 'service-worker': 0, other: 0 };
+    for (const { fileClass } of classes)
+        counts[fileClass]++;
+    return counts;
+}
+
 ;// CONCATENATED MODULE: ./src/headers.ts
 /**
  * Pure: which HTTP headers each object is stored with. Rules come from inputs as `glob: value` lines,
- * first match wins; a line without a glob applies to every file.
+ * first match wins; a line without a glob applies to every file. `cache-control: auto` gives each class of
+ * file (classify.ts) its Cache-Control where no glob rule matches.
  */
 
 
 
+
+/**
+ * `cache-control: auto`, class by class. A year and `immutable` for names that change with their bytes.
+ * Pages, feeds and service workers: browsers ask again every time (`max-age=0, must-revalidate`, answered
+ * by a 304 when nothing changed), edges keep them 60 s (`s-maxage`), so a deploy is visible everywhere
+ * within a minute even without an invalidation, about the time an invalidation itself takes, at the cost of
+ * at most one conditional GET to S3 a minute per edge cache serving the page. Everything else (images,
+ * fonts, downloads without a hash) 5 minutes, for browsers and edges alike: a changed logo or unhashed
+ * stylesheet is seen within 5 minutes by a browser that has it (invalidations do not reach browsers), while
+ * the views of one visit still come from the browser's cache.
+ */
+const AUTO_CACHE_CONTROL = {
+    fingerprinted: 'public, max-age=31536000, immutable',
+    'entry-point': 'public, max-age=0, s-maxage=60, must-revalidate',
+    'service-worker': 'public, max-age=0, s-maxage=60, must-revalidate',
+    other: 'public, max-age=300',
+};
 const NO_HEADER_RULES = { cacheControl: [], contentType: [], contentEncoding: [] };
 /** Compiles a glob the way users write them: `*.html` matches at any depth, dot-folders are ordinary. */
 function globMatcher(glob, inputName) {
@@ -69354,18 +69571,65 @@ function globMatcher(glob, inputName) {
  * values never contain ':', so the first one always ends a glob.
  */
 function parseRules(text, inputName) {
+    return ruleLines(text).map((line) => parseRule(line, inputName));
+}
+function ruleLines(text) {
     return text
         .split(/\r?\n/)
         .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => {
-        const match = /^(.+?):\s*(.+)$/.exec(line);
-        const rule = match
-            ? { glob: match[1].trim(), value: match[2].trim() }
-            : { glob: '**', value: line };
-        globMatcher(rule.glob, inputName);
-        return rule;
-    });
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+function parseRule(line, inputName) {
+    const match = /^(.+?):\s*(.+)$/.exec(line);
+    const rule = match
+        ? { glob: match[1].trim(), value: match[2].trim() }
+        : { glob: '**', value: line };
+    globMatcher(rule.glob, inputName);
+    return rule;
+}
+/**
+ * The `cache-control` input: `glob: value` rules, and `auto` on a line of its own, with `auto:<class>: value`
+ * lines to change one class. A glob ends at its first ':', so no glob rule can be read as `auto:<class>`.
+ */
+function parseCacheControl(text, inputName) {
+    const rules = [];
+    const overrides = new Map();
+    let auto = false;
+    for (const line of ruleLines(text)) {
+        const override = /^auto:\s*([^:\s]*)\s*:\s*(.*)$/.exec(line);
+        if (line === 'auto') {
+            auto = true;
+        }
+        else if (override) {
+            const [, name, value] = override;
+            if (!FILE_CLASSES.includes(name)) {
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}' names no class of 'auto'; the classes are ${FILE_CLASSES.join(', ')} (e.g. 'auto:other: public, max-age=3600').`);
+            }
+            if (value === '')
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}' gives the class no value.`);
+            if (overrides.has(name))
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': the class '${name}' is given twice.`);
+            overrides.set(name, value);
+        }
+        else {
+            const rule = parseRule(line, inputName);
+            if (rule.value === 'auto' || rule.value.startsWith('auto:')) {
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}': 'auto' stands alone on its line and applies where no glob rule matches; to change one class, write 'auto:<class>: value'.`);
+            }
+            rules.push(rule);
+        }
+    }
+    if (overrides.size > 0 && !auto) {
+        throw new errors/* ActionError */.lZ(`Input '${inputName}': '${[...overrides.keys()].map((name) => `auto:${name}`).join("', '")}' changes a class of 'auto', which is off: add a line 'auto'.`);
+    }
+    if (!auto)
+        return { cacheControl: rules };
+    const everything = rules.find((rule) => rule.glob === '**');
+    if (everything) {
+        throw new errors/* ActionError */.lZ(`Input '${inputName}': '${everything.value}' applies to every file, so 'auto' would never apply. Give it a glob, or drop 'auto'.`);
+    }
+    const values = Object.fromEntries(FILE_CLASSES.map((name) => [name, overrides.get(name) ?? AUTO_CACHE_CONTROL[name]]));
+    return { cacheControl: rules, cacheControlAuto: { classifier: CLASSIFIER_VERSION, values, shapes: [] } };
 }
 const compiled = new WeakMap();
 function firstMatch(rules, key) {
@@ -69383,19 +69647,74 @@ function firstMatch(rules, key) {
 /** The name ending that marks a file as holding its inner name's bytes in that encoding. */
 const ENCODING_EXTENSIONS = { gzip: '.gz', br: '.br' };
 function headersFor(key, rules) {
+    const { contentType, encoding } = typeAndEncoding(key, rules);
+    const headers = { contentType };
+    const auto = rules.cacheControlAuto;
+    const cacheControl = firstMatch(rules.cacheControl, key) ?? (auto ? auto.values[classOf(auto, key, contentType)] : undefined);
+    if (cacheControl)
+        headers.cacheControl = cacheControl;
+    if (encoding)
+        headers.contentEncoding = encoding;
+    return headers;
+}
+function typeAndEncoding(key, rules) {
     // Content-Encoding only where a rule asks for it: a browser undoes the encoding, so a downloadable
     // data.csv.gz or sitemap.xml.gz would arrive decompressed under its .gz name.
     const encoding = firstMatch(rules.contentEncoding, key);
     const extension = encoding === undefined ? undefined : ENCODING_EXTENSIONS[encoding.toLowerCase()];
     // Served encoded, app.js.gz is JavaScript: its type comes from the name inside.
     const typeFrom = extension && key.endsWith(extension) ? key.slice(0, -extension.length) : key;
-    const headers = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
-    const cacheControl = firstMatch(rules.cacheControl, key);
-    if (cacheControl)
-        headers.cacheControl = cacheControl;
-    if (encoding)
-        headers.contentEncoding = encoding;
-    return headers;
+    return { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom), encoding };
+}
+/** Per `auto` rule set: its shapes, and the classes worked out so far (shared with rulesForBuild's classifier). */
+const classifiers = new WeakMap();
+function classifierFor(auto) {
+    let classifier = classifiers.get(auto);
+    if (!classifier) {
+        classifier = { shapes: new Set(auto.shapes), classes: new Map() };
+        classifiers.set(auto, classifier);
+    }
+    return classifier;
+}
+function classOf(auto, key, contentType) {
+    const { shapes, classes } = classifierFor(auto);
+    let found = classes.get(key);
+    if (!found) {
+        found = classify(key, contentType, shapes);
+        classes.set(key, found);
+    }
+    return found.fileClass;
+}
+/**
+ * The rules and the classifier for one build: the hash shapes learned from its keys (learnHashShapes) go
+ * into `auto`'s rules, so the headers they give stay a function of the key and the rules alone.
+ */
+function rulesForBuild(rules, keys) {
+    const contentType = (key) => typeAndEncoding(key, rules).contentType;
+    const shapes = learnHashShapes(keys, (key) => isFixedName(key, contentType(key)));
+    const built = rules.cacheControlAuto
+        ? { ...rules, cacheControlAuto: { ...rules.cacheControlAuto, shapes } }
+        : rules;
+    // Every step asks about the same keys (headers, upload order, deletes, the guard, the logs): one answer each.
+    const { shapes: known, classes } = built.cacheControlAuto
+        ? classifierFor(built.cacheControlAuto)
+        : { shapes: new Set(shapes), classes: new Map() };
+    const classifyKey = (key) => {
+        let found = classes.get(key);
+        if (!found) {
+            found = classify(key, contentType(key), known);
+            classes.set(key, found);
+        }
+        return found;
+    };
+    return { rules: built, classify: classifyKey };
+}
+/**
+ * Whether the headers these rules gave can be worked out again by this version: not when `auto` derived
+ * them with another classifier.
+ */
+function headersReproducible(rules) {
+    return rules.cacheControlAuto === undefined || rules.cacheControlAuto.classifier === CLASSIFIER_VERSION;
 }
 /** Types whose bytes are text: served with a charset so browsers do not guess. */
 const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
@@ -69409,12 +69728,6 @@ function sameHeaders(a, b) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
-/**
- * Pure: decides what a deploy does from what is local, what the bucket lists, what the deploy state
- * remembers and, where those cannot tell, what HEAD said. Content decides, never modification times, so a
- * fresh checkout of an unchanged site uploads nothing, on any store.
- */
-
 
 
 function contentVerdict(file, object, input) {
@@ -69433,7 +69746,7 @@ function contentVerdict(file, object, input) {
     return comparison === 'different' && !opaque ? 'changed' : 'unknown';
 }
 function headersKnownFor(file, state) {
-    if (!state.headersKnown)
+    if (!state.headersKnown || !state.ruleSets.every(headersReproducible))
         return undefined;
     return state.ruleSets.every((rules) => sameHeaders(headersFor(file.key, rules), file.headers));
 }
@@ -69490,16 +69803,19 @@ function planDeploy(input, options) {
     }
     const removed = removedKeys(input, options);
     const expired = new Set(removed.expired);
+    const fingerprinted = (key) => options.classify(key).fileClass === 'fingerprinted';
     return {
-        uploads: orderForZeroDowntime(uploads, options.isEntryPoint),
+        uploads: uploadWaves(uploads, options.classify).flat(),
         headerUpdates,
         unchanged,
         ...removed,
         invalidate: [
             ...uploads.filter((upload) => upload.reason !== 'new').map((upload) => upload.file.key),
-            ...headerUpdates.map((file) => file.key),
+            // A fingerprinted name never changes its bytes: an edge copy with the old headers serves the same file,
+            // so switching 'cache-control: auto' on does not empty the edges of every hashed asset.
+            ...headerUpdates.filter((file) => !fingerprinted(file.key)).map((file) => file.key),
             // An expired fingerprinted asset never changed under its name: its edge copy is harmless, and helps tabs.
-            ...removed.deletes.filter((key) => !expired.has(key) || !isFingerprinted(key)),
+            ...removed.deletes.filter((key) => !expired.has(key) || !fingerprinted(key)),
         ],
         learned,
     };
@@ -69538,7 +69854,7 @@ function removedKeys(input, options) {
                 result.removals.set(digest, started);
             continue;
         }
-        if (options.isEntryPoint(key) || options.deleteAfterMs === 0) {
+        if (requestedByFixedUrl(options.classify(key).fileClass) || options.deleteAfterMs === 0) {
             result.deletes.push(key);
         }
         else if (started === undefined) {
@@ -69574,15 +69890,22 @@ function removedKeys(input, options) {
 function removalsDecided(plan) {
     return plan.deletes.length - plan.expired.length + plan.newlyRemoved.length;
 }
-function orderForZeroDowntime(uploads, isEntryPoint) {
-    const [assets, entryPoints] = uploadWaves(uploads, isEntryPoint);
-    return [...assets, ...entryPoints];
+/** Pages and service workers are what browsers fetch by their own URL: when gone, they must be gone. */
+function requestedByFixedUrl(fileClass) {
+    return fileClass === 'entry-point' || fileClass === 'service-worker';
 }
-/** [assets, entry points]: the second wave starts only when the first has fully succeeded. */
-function uploadWaves(uploads, isEntryPoint) {
-    const assets = uploads.filter((upload) => !isEntryPoint(upload.file.key));
-    const entryPoints = uploads.filter((upload) => isEntryPoint(upload.file.key));
-    return [assets, entryPoints];
+/**
+ * [assets, entry points, service workers]: each wave starts only when the one before has fully succeeded, so
+ * a page never goes live before what it links to, and a precaching service worker never lists a file that
+ * is not there yet.
+ */
+function uploadWaves(uploads, classify) {
+    const waves = [[], [], []];
+    for (const upload of uploads) {
+        const fileClass = classify(upload.file.key).fileClass;
+        waves[fileClass === 'service-worker' ? 2 : fileClass === 'entry-point' ? 1 : 0].push(upload);
+    }
+    return waves;
 }
 /** Whether a deploy's plan changes anything in the bucket. */
 function plansWrites(plan) {
@@ -70464,8 +70787,8 @@ async function eachObject(items, keyOf, options, call) {
     let fatal = false;
     await mapWithLimit(items, options.concurrency, async (item) => {
         if (fatal || options.signal?.aborted) {
-            const why = fatal ? 'after an earlier fatal error' : 'the run was cancelled';
-            failed.push({ key: keyOf(item), message: `not attempted: ${why}` });
+            const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
+            failed.push({ key: keyOf(item), message: `not attempted ${why}` });
             return;
         }
         try {
@@ -70599,8 +70922,9 @@ function deleteObjectsCommand(input) {
 ;// CONCATENATED MODULE: ./src/apply.ts
 /**
  * Carries out a plan in the zero-downtime order: new and changed assets, then entry points (pages, feeds,
- * sitemaps, manifests), then header updates, then deletes. Each wave starts only when the one before fully
- * succeeded, so a page never goes live before what it links to.
+ * sitemaps, manifests), then service workers, then header updates, then deletes. Each wave starts only when
+ * the one before fully succeeded, so a page never goes live before what it links to, nor a service worker
+ * before what it precaches.
  */
 
 
@@ -70619,10 +70943,11 @@ async function applyPlan(plan, s3, options, report, applied) {
         log: coreLogger,
         ...(options.signal ? { signal: options.signal } : {}),
     };
-    const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
+    const [assets, entryPoints, serviceWorkers] = uploadWaves(plan.uploads, options.classify);
     const waves = [
         ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
         ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+        ['Upload service workers', serviceWorkers.map((upload) => upload.file), uploadFiles],
         ['Update headers', plan.headerUpdates, updateHeaders],
     ];
     const planned = plan.uploads.length + plan.headerUpdates.length;
@@ -70657,7 +70982,7 @@ async function applyPlan(plan, s3, options, report, applied) {
         core.info(`Deleted ${outcome.deleted.length} objects.`);
         if (outcome.failed.length > 0) {
             const lockedHint = outcome.failed.some((f) => /AccessDenied|WORM|retention|legal hold/i.test(f.message))
-                ? ' Object Lock (a retention period or a legal hold) refuses deletes of protected objects: delete them when their retention ends, or deploy with delete: false.'
+                ? ' Something refuses these deletes (a bucket policy denying s3:DeleteObject, MFA delete, a retention rule): allow them, or deploy with delete: false until it changes.'
                 : '';
             throw new errors/* ActionError */.lZ(`${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).${lockedHint}`);
         }
@@ -70674,12 +70999,95 @@ function record(report, outcome, headersOnly) {
     report.failedUploads.push(...outcome.failed);
 }
 
-;// CONCATENATED MODULE: ./src/guards.ts
+;// CONCATENATED MODULE: ./src/edge-cache.ts
 /**
- * Pure: the checks that stop a deploy before it changes anything, when what it would do is almost surely
- * not what the user wants. Each throws one ActionError naming the input that allows it.
+ * Whether the edges will honour `cache-control: auto`: a CloudFront cache policy bounds what the headers
+ * ask for (a minimum TTL above zero keeps `no-cache` or a short `s-maxage` longer, a maximum TTL caps a
+ * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class.
+ * Only ever warns: a deploy never fails over it. Pure: the reading is invalidate.ts's readEdgePolicies.
  */
 
+
+/** The edge TTL a Cache-Control value asks for, in seconds; undefined when it names none (the default TTL applies). */
+function requestedEdgeTtl(cacheControl) {
+    const directives = cacheControl.toLowerCase();
+    const seconds = (name) => {
+        const match = new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*"?(\\d+)`).exec(directives);
+        return match ? Number(match[1]) : undefined;
+    };
+    // s-maxage is for shared caches and wins there; no-cache, no-store and private mean "do not keep".
+    const shared = seconds('s-maxage');
+    if (shared !== undefined)
+        return shared;
+    if (/(?:^|[\s,])(no-cache|no-store|private)(?:$|[\s,=])/.test(directives))
+        return 0;
+    return seconds('max-age');
+}
+/** How long CloudFront keeps an object with this Cache-Control under these bounds (its Expiration rules). */
+function edgeTtl(cacheControl, ttls) {
+    const requested = requestedEdgeTtl(cacheControl);
+    if (requested === undefined)
+        return Math.max(ttls.min, ttls.default);
+    return Math.max(ttls.min, Math.min(requested, ttls.max));
+}
+const CLASS_WORDS = {
+    fingerprinted: 'fingerprinted files',
+    'entry-point': 'entry points (pages, feeds)',
+    'service-worker': 'service workers',
+    other: 'other files',
+};
+/**
+ * One line per distribution: a warning when its policies defeat a class that has files in this build
+ * (naming the behaviour, the class, what its header asks for, what the edges will do instead, and the fix)
+ * or could not be read (why, with the permission to grant); otherwise a note that they honour the classes.
+ */
+function edgePolicyReport(policies, values, present) {
+    const lines = [];
+    const warn = (message) => lines.push({ level: 'warning', message });
+    for (const { distributionId, behaviours, error } of policies) {
+        if (error !== undefined) {
+            warn(`Could not read ${distributionId}'s cache behaviours to check that they honour 'cache-control: auto' (${describe(error, distributionId, 'cloudfront:GetCachePolicy')}).`);
+            continue;
+        }
+        const problems = [];
+        for (const behaviour of behaviours ?? []) {
+            const where = `behaviour '${behaviour.pathPattern}' (${behaviour.source})`;
+            if (!behaviour.ttls) {
+                problems.push(`${where} could not be read (${describe(behaviour.error, distributionId, 'cloudfront:GetCachePolicy')})`);
+                continue;
+            }
+            const { min, max } = behaviour.ttls;
+            for (const fileClass of FILE_CLASSES) {
+                const value = values[fileClass];
+                const requested = requestedEdgeTtl(value);
+                if (present[fileClass] === 0 || requested === undefined)
+                    continue;
+                const actual = edgeTtl(value, behaviour.ttls);
+                if (actual > requested) {
+                    problems.push(`${where}: its minimum TTL (${min} s) keeps ${CLASS_WORDS[fileClass]} at the edges ${actual} s, not the ${requested} s of '${value}', so a deploy without an invalidation reaches visitors only after ${actual} s; set the minimum TTL to 0`);
+                }
+                else if (actual < requested) {
+                    problems.push(`${where}: its maximum TTL (${max} s) caps the ${requested} s of '${value}' for ${CLASS_WORDS[fileClass]}: edges ask S3 for them again every ${actual} s; raise the maximum TTL to ${requested}`);
+                }
+            }
+        }
+        if (problems.length > 0)
+            warn(`${distributionId}: ${problems.join('; ')}.`);
+        else if (behaviours && behaviours.length > 0) {
+            const which = behaviours.map((b) => `'${b.pathPattern}' (${b.source})`).join(', ');
+            lines.push({ level: 'info', message: `${distributionId}: behaviour ${which} honours 'cache-control: auto'.` });
+        }
+    }
+    return lines;
+}
+function describe(error, distributionId, permission) {
+    const name = error?.name;
+    if (name === 'AccessDenied' || name === 'AccessDeniedException')
+        return `not allowed: grant ${permission}`;
+    return (0,errors/* describeAwsError */.Pp)(error, { service: 'CloudFront', distributionId });
+}
+
+;// CONCATENATED MODULE: ./src/guards.ts
 
 
 /** Below this many unhashed files a site is too small for a share to mean anything. */
@@ -70713,7 +71121,7 @@ function checkBrokenBuild(input, maxShare, target) {
     let missing = 0;
     let example;
     for (const key of input.remoteKeys) {
-        if (isFingerprinted(key) || input.alreadyRemoved(key))
+        if (input.classify(key).fileClass === 'fingerprinted' || input.alreadyRemoved(key))
             continue;
         site++;
         if (!input.localKeys.has(key)) {
@@ -70822,11 +71230,7 @@ function parseInputs(read, workspace = process.cwd(), env = process.env) {
             max: src_paths/* MAX_PATHS_PER_INVALIDATION */.BF,
         }),
         maxDeletes: parseMaxDeletes(read),
-        headerRules: {
-            cacheControl: parseRules(read(Input.cacheControl), Input.cacheControl),
-            contentType: parseRules(read(Input.contentType), Input.contentType),
-            contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
-        },
+        headerRules: headerRules(read),
         include: parseGlobs(read, Input.include),
         exclude: parseGlobs(read, Input.exclude),
         force: parseBoolean(read, Input.force, false),
@@ -70850,6 +71254,16 @@ function parseInputs(read, workspace = process.cwd(), env = process.env) {
         }),
         teardown,
         ...parseEncryption(read),
+    };
+}
+/** In the order the deploy state records them (the key order of a stored rule set must not vary). */
+function headerRules(read) {
+    const { cacheControl, cacheControlAuto } = parseCacheControl(read(Input.cacheControl), Input.cacheControl);
+    return {
+        cacheControl,
+        contentType: parseRules(read(Input.contentType), Input.contentType),
+        contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
+        ...(cacheControlAuto ? { cacheControlAuto } : {}),
     };
 }
 const DURATION_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -71015,7 +71429,7 @@ function parseRegion(value, customEndpoint) {
 }
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/crc64-nvme/dist-cjs/index.js
-var crc64_nvme_dist_cjs = __nccwpck_require__(7122);
+var crc64_nvme_dist_cjs = __nccwpck_require__(4741);
 ;// CONCATENATED MODULE: ./src/inspect.ts
 /**
  * Looking at objects one by one, where the listing does not tell enough: their headers (ListObjectsV2 has
@@ -71500,6 +71914,8 @@ function summaryMarkdown(report) {
         lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
     if (report.failedDeletes.length > 0)
         lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
+    if (report.classes && Object.values(report.classes).some((n) => n > 0))
+        lines.push(`| Files by class | ${classesLine(report.classes)} |`);
     lines.push('');
     if (report.invalidations.length > 0) {
         lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
@@ -71538,6 +71954,19 @@ function fileChanges(report) {
         ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
         : lines;
 }
+const CLASS_NAMES = {
+    fingerprinted: ['fingerprinted', 'fingerprinted'],
+    'entry-point': ['entry point', 'entry points'],
+    'service-worker': ['service worker', 'service workers'],
+    other: ['other', 'other'],
+};
+/** '120 fingerprinted, 14 entry points, 1 service worker, 9 other' (classes with no file left out). */
+function classesLine(counts) {
+    const parts = Object.keys(CLASS_NAMES)
+        .filter((fileClass) => counts[fileClass] > 0)
+        .map((fileClass) => `${counts[fileClass]} ${CLASS_NAMES[fileClass][counts[fileClass] === 1 ? 0 : 1]}`);
+    return parts.length > 0 ? parts.join(', ') : 'none';
+}
 function escapeMarkdown(text) {
     return text.replace(/[|<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }
@@ -71551,6 +71980,7 @@ var run = __nccwpck_require__(9786);
  * deletes -> invalidate -> state -> unlock -> wait -> outputs and summary. The single place where failures
  * become the step's error.
  */
+
 
 
 
@@ -71595,9 +72025,17 @@ async function main_run() {
 async function deploy(settings, report) {
     const s3 = createTarget(settings);
     const store = new StateStore(s3, core.warning, settings.distributionIds);
-    const entryPoint = (key) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
-    let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+    let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store));
     report.plan = survey.plan;
+    report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
+    // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
+    const auto = settings.headerRules.cacheControlAuto;
+    if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
+        const { readEdgePolicies } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
+        const policies = await readEdgePolicies(settings, survey.distributions);
+        for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes))
+            core[level](message);
+    }
     const first = settings.distributionIds[0];
     const described = first === undefined ? undefined : survey.distributions.get(first);
     if (described)
@@ -71629,9 +72067,9 @@ async function deploy(settings, report) {
             const lock = await guarded.lock;
             try {
                 // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-                survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+                survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
                 report.plan = survey.plan;
-                invalidations = await write(survey, { settings, s3, store, lock, entryPoint, signal: cancellation.signal }, report);
+                invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
             }
             finally {
                 await lock.release().catch((error) => core.warning(`Could not release the lock: ${(0,errors/* errorMessage */.gJ)(error)}`));
@@ -71672,7 +72110,7 @@ async function write(survey, context, report) {
         distributionIds: settings.distributionIds,
         digest,
         keys: plan.invalidate,
-        rules: settings.headerRules,
+        rules: survey.rules,
         deployId: (0,run/* newDeployId */.B)(),
         writesObjects,
     });
@@ -71684,7 +72122,7 @@ async function write(survey, context, report) {
     try {
         await applyPlan(plan, s3, {
             concurrency: settings.concurrency,
-            isEntryPoint: context.entryPoint,
+            classify: survey.classify,
             signal: context.signal,
             beforeEachWave: () => {
                 lock.assertHeld();
@@ -71718,7 +72156,7 @@ async function write(survey, context, report) {
         .filter((i) => i.id !== '' || i.status === 'Skipped')
         .map((i) => i.distributionId);
     state = complete(clearPending(state, created), {
-        rules: settings.headerRules,
+        rules: survey.rules,
         removals: plan.removals,
         distributionIds: settings.distributionIds,
         now: Date.now(),
@@ -71739,7 +72177,7 @@ async function write(survey, context, report) {
  * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
  * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function surveyDeploy(settings, s3, store, entryPoint, previous) {
+async function surveyDeploy(settings, s3, store, previous) {
     const target = `s3://${settings.bucket}/${settings.prefix}`;
     const list = () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
     // Read alongside the listing, once: a wrong distribution id fails before anything is written.
@@ -71751,8 +72189,10 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
     let files;
     let listing;
     let distributions;
+    let build;
     if (previous || settings.teardown) {
         files = previous?.files ?? [];
+        build = previous ? { rules: previous.rules, classify: previous.classify } : rulesForBuild(settings.headerRules, []);
         [listing, distributions] = await Promise.all([list(), describe()]);
     }
     else {
@@ -71763,16 +72203,20 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         if (empty)
             core.warning(empty);
         checkKeyLengths(found.map((file) => file.key), settings.prefix);
+        build = rulesForBuild(settings.headerRules, found.map((file) => file.key));
         // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-        [listing, files, distributions] = await Promise.all([list(), hashFiles(found, settings), describe()]);
+        [listing, files, distributions] = await Promise.all([
+            list(),
+            hashFiles(found, { headerRules: build.rules }),
+            describe(),
+        ]);
     }
     if (settings.teardown && listing.stateEtag === undefined) {
         throw new errors/* ActionError */.lZ(`Nothing was deployed under ${target} by this action (it holds no deploy state), so 'teardown' refuses to delete anything there.`);
     }
     const read = previous && previous.listing.stateEtag === listing.stateEtag
         ? previous.state
-        : (await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
-            .state;
+        : (await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.read(listing.stateEtag, build.rules))).state;
     // Under SSE-KMS no ETag is an MD5, from the first deploy on.
     const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
     const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
@@ -71782,7 +72226,7 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         delete: settings.delete,
         force: settings.force,
         isSelected: keySelector(settings),
-        isEntryPoint: entryPoint,
+        classify: build.classify,
         deleteAfterMs: settings.deleteAfterMs,
         maxDeletes: settings.maxDeletes,
         distributionIds: settings.distributionIds,
@@ -71796,10 +72240,18 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
             localKeys: new Set(files.map((file) => file.key)),
             remoteKeys: [...listing.objects.keys()].filter(selected),
             alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+            classify: build.classify,
         }, settings.maxDeleteShare, target);
     }
-    logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-    return { files, listing, state, inspected, plan, distributions };
+    logPlan(plan, {
+        files,
+        listing,
+        inspected: inspected.size,
+        target,
+        dryRun: settings.dryRun,
+        classify: build.classify,
+    });
+    return { files, rules: build.rules, classify: build.classify, listing, state, inspected, plan, distributions };
 }
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
 async function inspect(input, settings, s3, previous) {
@@ -71848,7 +72300,7 @@ function mustWrite(survey, settings) {
     if (settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0))
         return true;
     const after = complete(recordWrites(state, (key) => key, { written: [], deleted: [] }), {
-        rules: settings.headerRules,
+        rules: survey.rules,
         removals: plan.removals,
         distributionIds: settings.distributionIds,
         now: Date.now(),
@@ -71873,6 +72325,10 @@ function invalidationTargets(survey, settings, digest) {
         return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
     };
     // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+    // Fingerprinted files never go stale at the edges: collapsing keeps wildcards away from their folders.
+    const spare = survey.files
+        .map((file) => file.key)
+        .filter((key) => survey.classify(key).fileClass === 'fingerprinted');
     const names = new Map();
     for (const key of [...md5s.keys(), ...survey.listing.objects.keys()])
         names.set(digest(key), key);
@@ -71889,25 +72345,39 @@ function invalidationTargets(survey, settings, digest) {
         const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
         const described = survey.distributions.get(distributionId);
         const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
-        return { distributionId, changes, ...(originPrefixes ? { originPrefixes } : {}) };
+        return { distributionId, changes, spare, ...(originPrefixes ? { originPrefixes } : {}) };
     });
 }
 function logPlan(plan, facts) {
     const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
     const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
     const postponed = plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
-    core.info(`${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+    const classes = facts.files.map((file) => facts.classify(file.key));
+    core.info(`${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
         `${plan.uploads.length} to upload (${(0,format/* formatBytes */.z)(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
         `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`);
     const log = facts.dryRun ? core.info : core.debug;
+    const tag = (key) => {
+        const { fileClass, why } = facts.classify(key);
+        return `${fileClass}: ${why}`;
+    };
     for (const upload of plan.uploads)
-        log(`upload ${upload.file.key} (${upload.reason})`);
+        log(`upload ${upload.file.key} (${upload.reason}; ${tag(upload.file.key)})`);
     for (const file of plan.headerUpdates)
-        log(`update headers of ${file.key}`);
+        log(`update headers of ${file.key} (${tag(file.key)})`);
     for (const key of plan.deletes)
-        log(`delete ${key}`);
+        log(`delete ${key} (${tag(key)})`);
     for (const key of plan.newlyRemoved)
         log(`keep ${key} for its grace period ('delete-after')`);
+    // Every file's class and why: a dry run shows them (folded), the debug log always has them.
+    if (facts.dryRun)
+        core.startGroup(`Classes of the ${facts.files.length} local files`);
+    facts.files.forEach((file, index) => {
+        const { fileClass, why } = classes[index];
+        log(`${fileClass} ${file.key} (${why})`);
+    });
+    if (facts.dryRun)
+        core.endGroup();
 }
 /** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
 const CANCEL_GRACE_MS = 6000;

@@ -59,7 +59,7 @@ export function edgePolicyReport(
   for (const { distributionId, behaviours, error } of policies) {
     if (error !== undefined) {
       warn(
-        `Could not read ${distributionId}'s cache behaviours to check that they honour 'cache-control: auto' (${describe(error, distributionId, 'cloudfront:GetDistributionConfig')}).`,
+        `Could not read ${distributionId}'s cache behaviours to check that they honour 'cache-control: auto' (${describe(error, distributionId, 'cloudfront:GetCachePolicy')}).`,
       );
       continue;
     }

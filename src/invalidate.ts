@@ -65,7 +65,7 @@ export async function createInvalidations(
   const client = createCloudFrontClient();
   return phase('Invalidate', async () => {
     // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
-    // a slow GetDistributionConfig or a big change's collapsing.
+    // a slow GetDistribution or a big change's collapsing.
     const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
     const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
     const invalidations = await Promise.all(

@@ -126,8 +126,8 @@ export async function eachObject<T>(
   let fatal = false;
   await mapWithLimit(items, options.concurrency, async (item) => {
     if (fatal || options.signal?.aborted) {
-      const why = fatal ? 'after an earlier fatal error' : 'the run was cancelled';
-      failed.push({ key: keyOf(item), message: `not attempted: ${why}` });
+      const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
+      failed.push({ key: keyOf(item), message: `not attempted ${why}` });
       return;
     }
     try {
