@@ -58,7 +58,7 @@ afterAll(() => Promise.all(servers.map((s) => s.close())));
 function client(endpoint: string, config: Partial<S3ClientConfig> = {}): S3Client {
   return new S3Client({
     endpoint,
-    region: 'eu-west-1',
+    region: 'us-east-1',
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,
     maxAttempts: 1,
