@@ -208,6 +208,8 @@ function toStatus(status) {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/format.ts
+var format = __webpack_require__(6264);
 // EXTERNAL MODULE: ./src/http.ts
 var http = __webpack_require__(6803);
 // EXTERNAL MODULE: ./src/phase.ts
@@ -223,6 +225,7 @@ var run = __webpack_require__(9786);
  * sent and bounds busy retries and the wait together. Creating and waiting are two calls, so the caller
  * can record what was created before waiting.
  */
+
 
 
 
@@ -291,7 +294,7 @@ async function waitForInvalidations(created, settings, report) {
         }
         const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
         if (late.length > 0) {
-            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${(0,format/* formatSeconds */.X)(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
                 `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`);
         }
     });

@@ -18,6 +18,7 @@ import {
 } from './cloudfront.js';
 import type { EdgePolicies } from './edge-cache.js';
 import { ActionError, describeAwsError } from './errors.js';
+import { formatSeconds } from './format.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase } from './phase.js';
@@ -128,7 +129,7 @@ export async function waitForInvalidations(
     const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
     if (late.length > 0) {
       throw new ActionError(
-        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${formatSeconds(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
           `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`,
       );
     }
