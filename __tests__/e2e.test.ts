@@ -173,7 +173,9 @@ describe('a deploy on push', () => {
       expect(run.exitCode).toBe(1);
       // The real time waited, from the first CreateInvalidation: the timeout, give or take a poll.
       expect(run.errors).toEqual([
-        expect.stringMatching(/still InProgress [4-5]\.\d s after the first CreateInvalidation \('wait-timeout': 4 s\)/),
+        expect.stringMatching(
+          /still InProgress [4-5]\.\d s after the first CreateInvalidation \('wait-timeout': 4 s\)/,
+        ),
       ]);
       expect(run.outputs['invalidation-status']).toBe('InProgress');
       expect(run.outputs['invalidation-id']).toBe(slow.invalidations(SLOW_DISTRIBUTION)[0]?.id);
