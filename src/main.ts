@@ -511,12 +511,13 @@ function lockUntilCancelled(
     if (cancellation.signal.aborted) return; // the runner's SIGTERM after its SIGINT: already stopping
     core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
     cancellation.abort();
+    // Only a fallback: when the writes in flight end sooner, the deploy releases the lock and ends by itself.
     setTimeout(() => {
       void lock
         .then((held) => held.release())
         .catch(() => undefined)
         .finally(() => process.exit(1));
-    }, CANCEL_GRACE_MS);
+    }, CANCEL_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
