@@ -21,9 +21,9 @@ export type Classify = (key: string) => Classification;
 /**
  * Bumped whenever the same key, content type and hash shapes may fall in another class. Objects whose headers
  * `cache-control: auto` derived under another version are then read back (HEAD) once, as after a changed
- * default; see headers.ts. 1: the first version.
+ * default; see headers.ts. 1: the first version; 2: Nuxt folders, hash-named folders, UUIDs and words with numbers.
  */
-export const CLASSIFIER_VERSION = 1;
+export const CLASSIFIER_VERSION = 2;
 
 const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
 /** Name patterns of entry points, each with what it is. */
@@ -62,7 +62,18 @@ const FINGERPRINTED_FOLDERS: ReadonlyArray<[RegExp, string]> = [
   [/(^|\/)_app\/immutable\//, '_app/immutable/ (SvelteKit)'],
   [/(^|\/)_astro\//, '_astro/ (Astro)'],
   [/(^|\/)static\/[0-9a-f]{32}\//, 'static/<hash>/ (Gatsby)'],
+  // Nuxt names its chunks by their hash alone ('_nuxt/BnKvEcyq.js'); its fixed-name files are entry points.
+  [/(^|\/)_nuxt\//, '_nuxt/ (Nuxt)'],
 ];
+/** A UUID names an upload, not its bytes: a new version may come under the same name. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+/**
+ * A folder named by a hash ('assets/3f2a9b1c/app.js', a build id): hex of 8 or more with a digit and a letter,
+ * so '2026/', '20261127/' and 'deadbeef/' stay ordinary; a UUID names an upload, not a version.
+ */
+function isHashFolder(segment: string): boolean {
+  return /^[0-9a-f]{8,}$/i.test(segment) && /[0-9]/.test(segment) && /[a-f]/i.test(segment) && !UUID.test(segment);
+}
 /** Hugo's processed images: 'name_hu_<hex>.jpg' (0.123 and later), 'name_hu<md5>_<size>_<options>.jpg' before. */
 const HUGO_IMAGE = /_hu_[0-9a-f]{1,16}$|_hu[0-9a-f]{32}_/;
 
@@ -80,10 +91,27 @@ interface Candidate {
   strong: boolean;
 }
 
-/** Words in CamelCase ('HomePage', 'LinkedIn', 'iPhone'): a mixed-case token that reads like this is no hash. */
-const WORDLIKE = /^[a-z]*(?:[A-Z][a-z]+)+$/;
 /** Lower-case words, maybe joined ('variable', 'document-title'): never a hash. */
 const WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
+/**
+ * Whether a mixed-case token with digits reads as words and numbers ('JaneSmith1990', 'Spring2024Sale',
+ * 'COVID19Cases', 'McDonald3'): between the digits, words ('Jane', 'smith', 'Donald') and acronyms
+ * ('COVID'), with at most one piece shorter than 3 letters ('Mc'). Random letters rarely do: 'wktXvZw9'
+ * splits into 'wkt', 'Xv', 'Zw'; 'DlS8P1bw' has a lone capital.
+ */
+function readsAsWords(token: string): boolean {
+  const runs = token.split(/[0-9]+|[-_]/).filter((run) => run !== '');
+  const pieces = runs.flatMap((run) =>
+    (run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? []).map((piece, index) => ({ piece, index })),
+  );
+  if (pieces.length === 0) return false;
+  const acronym = (piece: string) => /^[A-Z]{2,5}$/.test(piece);
+  // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI').
+  const word = ({ piece, index }: { piece: string; index: number }) =>
+    acronym(piece) || /^[A-Z][a-z]+$/.test(piece) || (index === 0 && /^[a-z]+$/.test(piece));
+  const short = pieces.filter(({ piece }) => !acronym(piece) && piece.length < 3).length;
+  return pieces.every(word) && short <= 1;
+}
 
 /**
  * How much a token looks like a content hash. 'strong': it does on its own, as the hashes of webpack, Parcel,
@@ -104,8 +132,10 @@ function strength(token: string, place: Place): 'strong' | 'weak' | undefined {
   if (place === 'stem') return 'weak';
   if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token)) return 'strong'; // esbuild's base32
   const mixedCase = /[A-Z]/.test(token) && /[a-z]/.test(token);
-  const readable = token.split(/[-_]/).every((piece) => piece === '' || WORDLIKE.test(piece));
-  return mixedCase && (/[0-9]/.test(token) || !readable) ? 'strong' : 'weak';
+  // Words and numbers ('BlackFriday2024') can be a hash by chance, and only then: weak, so only hashes of
+  // the same shape beside it make it one.
+  if (readsAsWords(token)) return 'weak';
+  return mixedCase ? 'strong' : 'weak';
 }
 
 /** The name's hash candidates, at most one per place: the strongest, then the shortest. */
@@ -187,6 +217,9 @@ export function fingerprintOf(key: string, shapes: ReadonlySet<string> = NO_SHAP
   const { directory, name } = splitKey(key);
   const stem = name.split('.')[0] ?? '';
   if (HUGO_IMAGE.test(stem)) return 'Hugo-processed image';
+  if (UUID.test(name)) return undefined;
+  const hashedFolder = directory.split('/').find(isHashFolder);
+  if (hashedFolder) return `content hash '${hashedFolder}' in the folder name`;
   const found = candidates(name);
   const strong = found.find((candidate) => candidate.strong);
   if (strong) return `content hash '${strong.token}' ${PLACE_WORDS[strong.place]}`;
