@@ -162,7 +162,10 @@ export interface DistributionInfo {
    * domain starts with '<bucket>.s3', REST or website endpoint), most often one. Empty when none serves it.
    */
   originPrefixes: string[];
-  /** Where visitors reach it: its first alternate domain name, else its cloudfront.net domain. */
+  /**
+   * Where visitors reach it: its first alternate domain name that is not a wildcard ('*.example.com' names
+   * no host), else its cloudfront.net domain.
+   */
   domain: string;
   /** Its configuration (origins, behaviours, cache policies), for the edge-cache check. */
   config: DistributionConfig | undefined;
@@ -182,7 +185,7 @@ export async function describeDistribution(
   });
   return {
     originPrefixes: [...new Set(prefixes)],
-    domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+    domain: config?.Aliases?.Items?.find((alias) => !alias.startsWith('*')) ?? distribution?.DomainName ?? '',
     config,
   };
 }
