@@ -124,7 +124,7 @@ async function describeDistribution(client, distributionId, bucket) {
     });
     return {
         originPrefixes: [...new Set(prefixes)],
-        domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+        domain: config?.Aliases?.Items?.find((alias) => !alias.startsWith('*')) ?? distribution?.DomainName ?? '',
         config,
     };
 }

@@ -71793,8 +71793,16 @@ async function listRemote(client, bucket, prefix) {
     return stateEtag === undefined ? { objects, pages, lockListed } : { objects, pages, stateEtag, lockListed };
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./src/report.ts
 /** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
+
+
+
+
+
 
 
 const Output = {
@@ -71808,6 +71816,7 @@ const Output = {
     invalidations: 'invalidations',
     keptCount: 'kept-count',
     changes: 'changes',
+    changesFile: 'changes-file',
     url: 'url',
 };
 function newReport(settings) {
@@ -71863,39 +71872,132 @@ function urlOf(report, key) {
     if (!fullKey.startsWith(report.site.originPrefix))
         return undefined;
     const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
-    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it.
-    return new URL(`https://${report.site.domain}/${path.replace(/[%?#]/g, encodeURIComponent)}`).href;
+    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it,
+    // and it drops tabs and newlines, which a Linux file name may hold: the URL would name another page.
+    // eslint-disable-next-line no-control-regex
+    return new URL(`https://${report.site.domain}/${path.replace(/[%?#\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
 }
 /**
- * The outputs' limit is 1 MiB per job; a change list past this many entries is cut (the counts stay whole)
- * and the job summary says so.
+ * GitHub refuses outputs past 1 MiB; counted here for all of the step's outputs together, in UTF-16 (2 bytes
+ * a character, names included): for their mostly ASCII text, twice the UTF-8 size.
  */
-const MAX_CHANGES_IN_OUTPUT = 5000;
-/** The step's outputs. In a dry run the counts are what the deploy would do. */
-function outputsOf(report) {
+const MAX_OUTPUTS_BYTES = 1024 * 1024;
+/**
+ * `changes` is cut to this many bytes of JSON (UTF-8): workflows hand it to a script through `env:`, and Linux
+ * refuses an environment string over 128 KiB (E2BIG), so the step would not even start. `changes-file` names
+ * a file with every entry.
+ */
+const MAX_CHANGES_OUTPUT_BYTES = 100_000;
+/** Room kept for the `changes-file` path (PATH_MAX), so the cut does not depend on where the file is. */
+const PATH_ROOM = 4096;
+const utf16Bytes = (text) => text.length * 2;
+/** The longest head of `items` whose JSON array is at most `maxBytes` as `measure` counts: always valid JSON. */
+function headThatFits(items, maxBytes, measure) {
+    let size = measure('[]');
+    const parts = [];
+    for (const item of items) {
+        const part = JSON.stringify(item);
+        size += measure(part) + (parts.length > 0 ? measure(',') : 0);
+        if (size > maxBytes)
+            break;
+        parts.push(part);
+    }
+    return { json: `[${parts.join(',')}]`, kept: parts.length };
+}
+function fittedOutputs(report, changesFile) {
     const plan = report.plan;
     const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
     const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
     const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
     const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
     const first = report.invalidations[0];
-    return {
+    const fixed = {
         [Output.invalidationId]: first?.id ?? '',
         [Output.invalidationStatus]: first?.status ?? '',
-        [Output.invalidations]: JSON.stringify(report.invalidations),
         [Output.updatedCount]: String(updated),
         [Output.uploadedCount]: String(uploaded),
         [Output.deletedCount]: String(deleted),
         [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
         [Output.uploadedBytes]: String(bytes),
         [Output.keptCount]: String(plan?.kept.length ?? 0),
-        [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
         [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
     };
+    const named = (name, value) => utf16Bytes(name) + value;
+    let room = MAX_OUTPUTS_BYTES -
+        Object.entries(fixed).reduce((sum, [name, value]) => sum + named(name, utf16Bytes(value)), 0) -
+        named(Output.changesFile, 2 * PATH_ROOM) -
+        named(Output.changes, 0) -
+        named(Output.invalidations, 0);
+    // Invalidations first (a deploy's own record of what it asked CloudFront), leaving `changes` its full size.
+    const invalidations = fittedInvalidations(report.invalidations, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
+    room -= utf16Bytes(invalidations.json);
+    // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
+    const all = changesOf(report);
+    const changes = headThatFits(all, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) => Buffer.byteLength(text));
+    return {
+        outputs: {
+            ...fixed,
+            [Output.invalidations]: invalidations.json,
+            [Output.changes]: changes.json,
+            [Output.changesFile]: changesFile,
+        },
+        changesLeftOut: all.length - changes.kept,
+        changesTotal: all.length,
+        pathsLeftOut: invalidations.leftOut,
+    };
+}
+/** The `invalidations` JSON; past `maxBytes`, each distribution keeps the paths that fit in an equal share. */
+function fittedInvalidations(invalidations, maxBytes) {
+    const whole = JSON.stringify(invalidations);
+    if (utf16Bytes(whole) <= maxBytes)
+        return { json: whole, leftOut: 0 };
+    const share = Math.max(0, maxBytes - utf16Bytes('[]')) / Math.max(1, invalidations.length) - utf16Bytes(',');
+    let leftOut = 0;
+    const cut = invalidations.map((invalidation) => {
+        const bare = utf16Bytes(JSON.stringify({ ...invalidation, paths: [] }));
+        const { kept } = headThatFits(invalidation.paths, share - bare + utf16Bytes('[]'), utf16Bytes);
+        leftOut += invalidation.paths.length - kept;
+        return { ...invalidation, paths: invalidation.paths.slice(0, kept) };
+    });
+    return { json: JSON.stringify(cut), leftOut };
+}
+/**
+ * The step's outputs, all of them within GitHub's 1 MiB. In a dry run the counts are what the deploy would
+ * do. `changesFile`: the path `publishReport` wrote the whole change list to.
+ */
+function outputsOf(report, changesFile = '') {
+    return fittedOutputs(report, changesFile).outputs;
+}
+/** What the outputs left out, for warnings and the job summary. */
+function cutNotes(fitted) {
+    const notes = [];
+    if (fitted.changesLeftOut > 0)
+        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); the file that \`changes-file\` names has them all.`);
+    if (fitted.pathsLeftOut > 0)
+        notes.push(`The \`invalidations\` output left out ${count(fitted.pathsLeftOut, 'path')} to stay within GitHub's 1 MiB of outputs (the invalidations themselves are whole).`);
+    return notes;
+}
+/**
+ * Writes every change (the `changes` output may be cut) as a JSON array, one entry a line, in `folder`
+ * (the runner's temporary folder, emptied after each job); returns its path.
+ */
+async function writeChangesFile(changes, folder) {
+    await promises_default().mkdir(folder, { recursive: true });
+    // A job may deploy several times: each step gets its own file.
+    const file = external_node_path_default().join(folder, `s3-cloudfront-deploy-changes-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+    await promises_default().writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
+    return file;
 }
 async function publishReport(report) {
-    for (const [name, value] of Object.entries(outputsOf(report)))
+    const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || external_node_os_default().tmpdir()).catch((error) => {
+        core.warning(`Could not write the changes file: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        return '';
+    });
+    const fitted = fittedOutputs(report, changesFile);
+    for (const [name, value] of Object.entries(fitted.outputs))
         core.setOutput(name, value);
+    for (const note of cutNotes(fitted))
+        core.warning(note);
     if (process.env.GITHUB_STEP_SUMMARY)
         await core.summary.addRaw(summaryMarkdown(report)).write();
 }
@@ -71928,7 +72030,8 @@ function resultLine(report) {
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
 function summaryMarkdown(report) {
-    const outputs = outputsOf(report);
+    const fitted = fittedOutputs(report, '');
+    const outputs = fitted.outputs;
     const target = `s3://${report.bucket}/${report.prefix}`;
     const n = (name) => Number(outputs[name]);
     const lines = [];
@@ -71969,10 +72072,13 @@ function summaryMarkdown(report) {
     }
     if (outputs[Output.url])
         lines.push(`Site: ${outputs[Output.url]}`, '');
+    for (const note of cutNotes(fitted))
+        lines.push(note, '');
     lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
     if (failures.length > 0) {
-        lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
+        const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
+        lines.push('**Did not make it:**', '', ...listed, '');
     }
     const changes = fileChanges(report);
     if (changes.length > 0) {
@@ -71980,13 +72086,27 @@ function summaryMarkdown(report) {
     }
     return lines.join('\n');
 }
+/**
+ * GitHub drops a step summary over 1 MiB whole, so each list of files in it stops at this many lines or bytes,
+ * whichever comes first.
+ */
 const MAX_LISTED_FILES = 1000;
-function fileChanges(report) {
-    const lines = changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`);
-    // The summary is capped at 1 MiB per step.
-    return lines.length > MAX_LISTED_FILES
-        ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
+const MAX_LIST_BYTES = 400 * 1024;
+function cappedList(lines) {
+    let bytes = 0;
+    let shown = 0;
+    for (const line of lines) {
+        bytes += Buffer.byteLength(line) + 1;
+        if (shown === MAX_LISTED_FILES || bytes > MAX_LIST_BYTES)
+            break;
+        shown++;
+    }
+    return shown < lines.length
+        ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
         : lines;
+}
+function fileChanges(report) {
+    return cappedList(changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`));
 }
 const CLASS_NAMES = {
     fingerprinted: ['fingerprinted', 'fingerprinted'],
