@@ -83,7 +83,11 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
     const { readEdgePolicies } = await import('./invalidate.js');
     const policies = await readEdgePolicies(settings, survey.distributions);
-    for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes)) core[level](message);
+    const files = survey.files.map((file) => ({
+      key: settings.prefix + file.key,
+      fileClass: survey.classify(file.key).fileClass,
+    }));
+    for (const { level, message } of edgePolicyReport(policies, auto.values, files)) core[level](message);
   }
   const first = settings.distributionIds[0];
   const described = first === undefined ? undefined : survey.distributions.get(first);
