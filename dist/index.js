@@ -64193,6 +64193,7 @@ function requestHandlerOptions(maxSockets) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Av: () => (/* binding */ urlPathsForKey),
 /* harmony export */   BF: () => (/* binding */ MAX_PATHS_PER_INVALIDATION),
 /* harmony export */   Ex: () => (/* binding */ encodeInvalidationPath),
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
@@ -64200,7 +64201,7 @@ function requestHandlerOptions(maxSockets) {
 /* harmony export */   dD: () => (/* binding */ plainestPaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
-/* unused harmony exports MAX_WILDCARD_PATHS, urlPathsForKey */
+/* unused harmony export MAX_WILDCARD_PATHS */
 /**
  * Pure rules for CloudFront invalidation paths: what CloudFront accepts, how a path must be spelled to
  * match what visitors request, and how many paths collapse into a few wildcards. No network here.
@@ -69602,7 +69603,10 @@ function globMatcher(glob, inputName) {
 }
 /**
  * Reads `glob: value` lines (the space after ':' is optional); `value` alone means every file. Header
- * values never contain ':', so the first one always ends a glob.
+ * values never contain ':', so the first one always ends a glob. `#` starts a comment at the start of a
+ * line or after whitespace: YAML keeps comments inside a block scalar (`cache-control: |`), so they reach
+ * us. No Cache-Control, Content-Type or Content-Encoding value in use has a '#' after a space, and a glob
+ * keeps its '#' when none precedes it (`notes#1.html`); a name with ' #' is matched with `[#]`.
  */
 function parseRules(text, inputName) {
     return ruleLines(text).map((line) => parseRule(line, inputName));
@@ -69610,8 +69614,8 @@ function parseRules(text, inputName) {
 function ruleLines(text) {
     return text
         .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
+        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .filter((line) => line !== '');
 }
 function parseRule(line, inputName) {
     const match = /^(.+?):\s*(.+)$/.exec(line);
@@ -69634,6 +69638,11 @@ function parseCacheControl(text, inputName) {
         if (line === 'auto') {
             auto = true;
         }
+        else if (nearlyAuto(line)) {
+            // Read as a value, 'Auto' or 'auto,' would become every object's Cache-Control, which browsers and
+            // edges ignore: silently no caching policy at all.
+            throw new errors/* ActionError */.lZ(`Input '${inputName}': the line '${line}' is not 'auto': write 'auto' in lower case, alone on its line (a comment after ' #' is fine), or 'auto:<class>: value' to change one class.`);
+        }
         else if (override) {
             const [, name, value] = override;
             if (!FILE_CLASSES.includes(name)) {
@@ -69647,7 +69656,7 @@ function parseCacheControl(text, inputName) {
         }
         else {
             const rule = parseRule(line, inputName);
-            if (rule.value === 'auto' || rule.value.startsWith('auto:')) {
+            if (/^auto/i.test(rule.value)) {
                 throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}': 'auto' stands alone on its line and applies where no glob rule matches; to change one class, write 'auto:<class>: value'.`);
             }
             rules.push(rule);
@@ -69664,6 +69673,16 @@ function parseCacheControl(text, inputName) {
     }
     const values = Object.fromEntries(FILE_CLASSES.map((name) => [name, overrides.get(name) ?? AUTO_CACHE_CONTROL[name]]));
     return { cacheControl: rules, cacheControlAuto: { classifier: CLASSIFIER_VERSION, values, shapes: [] } };
+}
+/**
+ * A line meant as `auto` or `auto:<class>` but not written so: a value alone that starts with 'auto' in any
+ * case ('Auto', 'auto,', 'autos'; no Cache-Control directive does), or `auto:<class>:` in another case or
+ * spacing ('Auto:other: ...'; a glob rule's value never holds a ':').
+ */
+function nearlyAuto(line) {
+    if (!line.includes(':'))
+        return /^auto/i.test(line);
+    return /^auto\s*:[^:]*:/i.test(line) && !line.startsWith('auto:');
 }
 const compiled = new WeakMap();
 function firstMatch(rules, key) {
@@ -71033,13 +71052,17 @@ function record(report, outcome, headersOnly) {
     report.failedUploads.push(...outcome.failed);
 }
 
+// EXTERNAL MODULE: ./src/paths.ts
+var src_paths = __nccwpck_require__(8431);
 ;// CONCATENATED MODULE: ./src/edge-cache.ts
 /**
  * Whether the edges will honour `cache-control: auto`: a CloudFront cache policy bounds what the headers
  * ask for (a minimum TTL above zero keeps `no-cache` or a short `s-maxage` longer, a maximum TTL caps a
- * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class.
- * Only ever warns: a deploy never fails over it. Pure: the reading is invalidate.ts's readEdgePolicies.
+ * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class of
+ * the files that behaviour serves. Only ever warns: a deploy never fails over it. Pure: the reading is
+ * invalidate.ts's readEdgePolicies.
  */
+
 
 
 /** The edge TTL a Cache-Control value asks for, in seconds; undefined when it names none (the default TTL applies). */
@@ -71071,11 +71094,60 @@ const CLASS_WORDS = {
     other: 'other files',
 };
 /**
- * One line per distribution: a warning when its policies defeat a class that has files in this build
+ * A CloudFront path pattern as a test of a URL path ('/' first): '*' any run of characters ('/' included),
+ * '?' exactly one, everything else itself, case-sensitive; a leading '/' in the pattern changes nothing.
+ */
+function pathPatternMatcher(pattern) {
+    const source = [...pattern.replace(/^\//, '')]
+        .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.+()[\]{}|]/, '\\$&')))
+        .join('');
+    const regex = new RegExp(`^${source}$`, 's');
+    // Most patterns start with a folder ('/_next/static/*'): a cheap test rules out most paths.
+    const head = `/${/^\/?([^*?]*)/.exec(pattern)?.[1] ?? ''}`;
+    return (urlPath) => urlPath.startsWith(head) && regex.test(urlPath.slice(1));
+}
+/**
+ * The classes of the files each behaviour serves: those with a URL (urlPathsForKey, through its origin's
+ * prefix) that its pattern matches and no behaviour tried before it does (CloudFront's first match wins).
+ */
+function classesServed(behaviours, files) {
+    const served = new Map(behaviours.map((behaviour) => [behaviour, new Set()]));
+    const matchers = new Map();
+    const matcher = (pattern) => {
+        let matches = matchers.get(pattern);
+        if (!matches) {
+            matches = pathPatternMatcher(pattern);
+            matchers.set(pattern, matches);
+        }
+        return matches;
+    };
+    for (const prefix of new Set(behaviours.map((behaviour) => behaviour.originPrefix))) {
+        const checks = behaviours
+            .filter((behaviour) => behaviour.originPrefix === prefix)
+            .map((behaviour) => ({
+            classes: served.get(behaviour),
+            matches: matcher(behaviour.pathPattern),
+            earlier: behaviour.before.map(matcher),
+        }));
+        for (const { key, fileClass } of files) {
+            let urls; // worked out only for a file whose class some behaviour still lacks
+            for (const { classes, matches, earlier } of checks) {
+                if (classes.has(fileClass))
+                    continue;
+                urls ??= (0,src_paths/* urlPathsForKey */.Av)(key, prefix);
+                if (urls.some((url) => matches(url) && !earlier.some((before) => before(url))))
+                    classes.add(fileClass);
+            }
+        }
+    }
+    return served;
+}
+/**
+ * One line per distribution: a warning when a behaviour's policy defeats a class of the files it serves
  * (naming the behaviour, the class, what its header asks for, what the edges will do instead, and the fix)
  * or could not be read (why, with the permission to grant); otherwise a note that they honour the classes.
  */
-function edgePolicyReport(policies, values, present) {
+function edgePolicyReport(policies, values, files) {
     const lines = [];
     const warn = (message) => lines.push({ level: 'warning', message });
     for (const { distributionId, behaviours, error } of policies) {
@@ -71084,6 +71156,7 @@ function edgePolicyReport(policies, values, present) {
             continue;
         }
         const problems = [];
+        const served = classesServed(behaviours ?? [], files);
         for (const behaviour of behaviours ?? []) {
             const where = `behaviour '${behaviour.pathPattern}' (${behaviour.source})`;
             if (!behaviour.ttls) {
@@ -71094,7 +71167,7 @@ function edgePolicyReport(policies, values, present) {
             for (const fileClass of FILE_CLASSES) {
                 const value = values[fileClass];
                 const requested = requestedEdgeTtl(value);
-                if (present[fileClass] === 0 || requested === undefined)
+                if (!served.get(behaviour)?.has(fileClass) || requested === undefined)
                     continue;
                 const actual = edgeTtl(value, behaviour.ttls);
                 if (actual > requested) {
@@ -71181,8 +71254,6 @@ function checkKeyLengths(keys, prefix) {
     }
 }
 
-// EXTERNAL MODULE: ./src/paths.ts
-var src_paths = __nccwpck_require__(8431);
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * The only reader of the action's inputs. Everything is validated here, before any network request,
@@ -72187,7 +72258,11 @@ async function deploy(settings, report) {
     if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
         const { readEdgePolicies } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
         const policies = await readEdgePolicies(settings, survey.distributions);
-        for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes))
+        const files = survey.files.map((file) => ({
+            key: settings.prefix + file.key,
+            fileClass: survey.classify(file.key).fileClass,
+        }));
+        for (const { level, message } of edgePolicyReport(policies, auto.values, files))
             core[level](message);
     }
     const first = settings.distributionIds[0];
