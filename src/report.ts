@@ -49,15 +49,26 @@ export interface DeployReport {
   /** One per distribution, in the order given. */
   invalidations: Invalidation[];
   site?: SiteAddress;
-  /** Why the step failed, and in which phase. */
-  failure?: { message: string; stage: string };
+  /** The distributions to invalidate, so a run that stops before invalidating can name them. */
+  distributionIds: readonly string[];
+  /** Set once the deploy journaled its changes as pending and began writing objects. */
+  journaled: boolean;
+  /** Why the step failed, and in which phase; `cancelled` when the run was cancelled there. */
+  failure?: { message: string; stage: string; cancelled?: boolean };
 }
 
-export function newReport(settings: { bucket: string; prefix: string; dryRun: boolean }): DeployReport {
+export function newReport(settings: {
+  bucket: string;
+  prefix: string;
+  dryRun: boolean;
+  distributionIds?: readonly string[];
+}): DeployReport {
   return {
     bucket: settings.bucket,
     prefix: settings.prefix,
     dryRun: settings.dryRun,
+    distributionIds: settings.distributionIds ?? [],
+    journaled: false,
     startedAt: Date.now(),
     uploadedKeys: [],
     uploadedBytes: 0,
@@ -131,11 +142,12 @@ export function outputsOf(report: DeployReport): Record<string, string> {
   const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
   const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
   const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
-  const first = report.invalidations[0];
+  const invalidations = invalidationsOf(report);
+  const first = invalidations[0];
   return {
     [Output.invalidationId]: first?.id ?? '',
     [Output.invalidationStatus]: first?.status ?? '',
-    [Output.invalidations]: JSON.stringify(report.invalidations),
+    [Output.invalidations]: JSON.stringify(invalidations),
     [Output.updatedCount]: String(updated),
     [Output.uploadedCount]: String(uploaded),
     [Output.deletedCount]: String(deleted),
@@ -145,6 +157,36 @@ export function outputsOf(report: DeployReport): Record<string, string> {
     [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
     [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
   };
+}
+
+const STOPPED_BY: Record<string, string> = {
+  'Upload assets': 'the uploads failed',
+  'Upload entry points': 'the uploads failed',
+  'Upload service workers': 'the uploads failed',
+  'Update headers': 'the header updates failed',
+  Delete: 'the deletes failed',
+};
+
+/**
+ * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
+ * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ */
+export function invalidationsOf(report: DeployReport): Invalidation[] {
+  const { failure } = report;
+  if (report.invalidations.length > 0 || !failure || !report.journaled) return report.invalidations;
+  const why = failure.cancelled
+    ? 'the run was cancelled'
+    : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
+  const error =
+    `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
+    `state, so the next deploy invalidates them.`;
+  return report.distributionIds.map((distributionId) => ({
+    distributionId,
+    id: '',
+    status: 'Failed',
+    paths: [],
+    error,
+  }));
 }
 
 export async function publishReport(report: DeployReport): Promise<void> {
@@ -187,8 +229,11 @@ export function summaryMarkdown(report: DeployReport): string {
   const n = (name: string) => Number(outputs[name]);
   const lines: string[] = [];
   if (report.failure) {
+    const deploy = `Deploy${report.bucket ? ` to \`${target}\`` : ''}`;
     lines.push(
-      `### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`,
+      report.failure.cancelled
+        ? `### Cancelled during ${report.failure.stage}: ${deploy.charAt(0).toLowerCase()}${deploy.slice(1)} stopped`
+        : `### ${deploy} failed during ${report.failure.stage}`,
       '',
       `> ${escapeMarkdown(report.failure.message)}`,
       '',
@@ -209,8 +254,12 @@ export function summaryMarkdown(report: DeployReport): string {
   );
   if (n(Output.keptCount) > 0)
     lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
-  if (report.notAttempted > 0)
-    lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
+  if (report.notAttempted > 0) {
+    const why = report.failure?.cancelled
+      ? 'the run was cancelled before they started'
+      : 'waiting on a wave that failed';
+    lines.push(`| **Not attempted** (${why}) | ${count(report.notAttempted, 'file')} |`);
+  }
   if (report.failedUploads.length > 0)
     lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
   if (report.failedDeletes.length > 0)
@@ -219,9 +268,10 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push(`| Files by class | ${classesLine(report.classes)} |`);
   lines.push('');
 
-  if (report.invalidations.length > 0) {
+  const invalidations = invalidationsOf(report);
+  if (invalidations.length > 0) {
     lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
-    for (const { distributionId, id, status, paths, error } of report.invalidations) {
+    for (const { distributionId, id, status, paths, error } of invalidations) {
       const shown =
         paths
           .slice(0, 10)
