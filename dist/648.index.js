@@ -269,9 +269,10 @@ async function createInvalidations(targets, settings, report, deploy = (0,run/* 
 }
 /**
  * With 'wait: true', waits for every InProgress invalidation until the deadline. When one wait fails
- * (its status cannot be read), the others stop at once: the step fails either way.
+ * (its status cannot be read), the others stop at once: the step fails either way. When `cancel` aborts
+ * (the run is cancelled), every wait stops at once and this returns; the caller says why.
  */
-async function waitForInvalidations(created, settings, report) {
+async function waitForInvalidations(created, settings, report, cancel) {
     if (!settings.wait || settings.dryRun)
         return;
     const pending = created.invalidations.filter((invalidation) => invalidation.status === 'InProgress');
@@ -280,6 +281,9 @@ async function waitForInvalidations(created, settings, report) {
     const client = createCloudFrontClient();
     await (0,phase/* phase */.Oi)('Wait', async () => {
         const stop = new AbortController();
+        cancel?.addEventListener('abort', () => stop.abort(), { once: true });
+        if (cancel?.aborted)
+            stop.abort();
         await Promise.all(pending.map(async (invalidation) => {
             const until = { deadline: created.deadline, abortSignal: stop.signal };
             try {
@@ -293,6 +297,8 @@ async function waitForInvalidations(created, settings, report) {
             core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
         }));
         report.invalidations = created.invalidations;
+        if (cancel?.aborted)
+            return;
         const unreadable = pending.filter((invalidation) => invalidation.error);
         if (unreadable.length > 0) {
             const others = pending.length > unreadable.length ? '; stopped waiting for the others' : '';

@@ -55,15 +55,26 @@ export interface DeployReport {
   /** One per distribution, in the order given. */
   invalidations: Invalidation[];
   site?: SiteAddress;
-  /** Why the step failed, and in which phase. */
-  failure?: { message: string; stage: string };
+  /** The distributions to invalidate, so a run that stops before invalidating can name them. */
+  distributionIds: readonly string[];
+  /** Set once the deploy journaled its changes as pending and began writing objects. */
+  journaled: boolean;
+  /** Why the step failed, and in which phase; `cancelled` when the run was cancelled there. */
+  failure?: { message: string; stage: string; cancelled?: boolean };
 }
 
-export function newReport(settings: { bucket: string; prefix: string; dryRun: boolean }): DeployReport {
+export function newReport(settings: {
+  bucket: string;
+  prefix: string;
+  dryRun: boolean;
+  distributionIds?: readonly string[];
+}): DeployReport {
   return {
     bucket: settings.bucket,
     prefix: settings.prefix,
     dryRun: settings.dryRun,
+    distributionIds: settings.distributionIds ?? [],
+    journaled: false,
     startedAt: Date.now(),
     uploadedKeys: [],
     uploadedBytes: 0,
@@ -171,7 +182,8 @@ function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs
   const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
   const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
   const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
-  const first = report.invalidations[0];
+  const all = invalidationsOf(report);
+  const first = all[0];
   const fixed: Record<string, string> = {
     [Output.invalidationId]: first?.id ?? '',
     [Output.invalidationStatus]: first?.status ?? '',
@@ -192,11 +204,13 @@ function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs
     named(Output.invalidations, 0);
 
   // Invalidations first (a deploy's own record of what it asked CloudFront), leaving `changes` its full size.
-  const invalidations = fittedInvalidations(report.invalidations, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
+  const invalidations = fittedInvalidations(all, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
   room -= utf16Bytes(invalidations.json);
   // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
-  const all = changesOf(report);
-  const changes = headThatFits(all, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) => Buffer.byteLength(text));
+  const allChanges = changesOf(report);
+  const changes = headThatFits(allChanges, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) =>
+    Buffer.byteLength(text),
+  );
   return {
     outputs: {
       ...fixed,
@@ -204,8 +218,8 @@ function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs
       [Output.changes]: changes.json,
       [Output.changesFile]: changesFile,
     },
-    changesLeftOut: all.length - changes.kept,
-    changesTotal: all.length,
+    changesLeftOut: allChanges.length - changes.kept,
+    changesTotal: allChanges.length,
     pathsLeftOut: invalidations.leftOut,
   };
 }
@@ -259,6 +273,36 @@ export async function writeChangesFile(changes: Change[], folder: string): Promi
   return file;
 }
 
+const STOPPED_BY: Record<string, string> = {
+  'Upload assets': 'the uploads failed',
+  'Upload entry points': 'the uploads failed',
+  'Upload service workers': 'the uploads failed',
+  'Update headers': 'the header updates failed',
+  Delete: 'the deletes failed',
+};
+
+/**
+ * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
+ * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ */
+export function invalidationsOf(report: DeployReport): Invalidation[] {
+  const { failure } = report;
+  if (report.invalidations.length > 0 || !failure || !report.journaled) return report.invalidations;
+  const why = failure.cancelled
+    ? 'the run was cancelled'
+    : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
+  const error =
+    `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
+    `state, so the next deploy invalidates them.`;
+  return report.distributionIds.map((distributionId) => ({
+    distributionId,
+    id: '',
+    status: 'Failed',
+    paths: [],
+    error,
+  }));
+}
+
 export async function publishReport(report: DeployReport): Promise<void> {
   const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || os.tmpdir()).catch(
     (error: unknown) => {
@@ -308,8 +352,11 @@ export function summaryMarkdown(report: DeployReport): string {
   const n = (name: string) => Number(outputs[name]);
   const lines: string[] = [];
   if (report.failure) {
+    const deploy = `Deploy${report.bucket ? ` to \`${target}\`` : ''}`;
     lines.push(
-      `### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`,
+      report.failure.cancelled
+        ? `### Cancelled during ${report.failure.stage}: ${deploy.charAt(0).toLowerCase()}${deploy.slice(1)} stopped`
+        : `### ${deploy} failed during ${report.failure.stage}`,
       '',
       `> ${escapeMarkdown(report.failure.message)}`,
       '',
@@ -330,8 +377,12 @@ export function summaryMarkdown(report: DeployReport): string {
   );
   if (n(Output.keptCount) > 0)
     lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
-  if (report.notAttempted > 0)
-    lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
+  if (report.notAttempted > 0) {
+    const why = report.failure?.cancelled
+      ? 'the run was cancelled before they started'
+      : 'waiting on a wave that failed';
+    lines.push(`| **Not attempted** (${why}) | ${count(report.notAttempted, 'file')} |`);
+  }
   if (report.failedUploads.length > 0)
     lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
   if (report.failedDeletes.length > 0)
@@ -340,9 +391,10 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push(`| Files by class | ${classesLine(report.classes)} |`);
   lines.push('');
 
-  if (report.invalidations.length > 0) {
+  const invalidations = invalidationsOf(report);
+  if (invalidations.length > 0) {
     lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
-    for (const { distributionId, id, status, paths, error } of report.invalidations) {
+    for (const { distributionId, id, status, paths, error } of invalidations) {
       const shown =
         paths
           .slice(0, 10)
