@@ -67,12 +67,19 @@ describe('review-final: hashed names the classifier misses', () => {
     expect(missed).toEqual([]);
   });
 
-  // README's class table: "a content hash in the name or folder". Only four named folders count; webpack's
-  // 'output.filename: "[contenthash:8]/[name].js"' (or any hash folder) does not.
-  it('a content hash in a folder name counts, as the README says', () => {
+  // README's class table said "a content hash in the name or folder". A hex folder name alone is no evidence
+  // (review-final2: Sphinx names `_downloads/<md5 of the source path>/`, a MongoDB id is 24 hex), and a wrong
+  // "immutable" is the worst outcome of a wrong class, a missed hash only costs a revalidation: such folders
+  // stay 'other' unless a glob rule says otherwise, and the README says so.
+  it('a hex folder name alone does not make its files immutable; a glob rule does', () => {
     const keys = ['assets/3f2a9b1c/app.js', 'assets/3f2a9b1c/vendor.js', 'assets/8d1e5f3a/app.css'];
     const classes = classesIn([...keys, 'index.html']);
-    expect(keys.map((key) => classes[key])).toEqual(['fingerprinted', 'fingerprinted', 'fingerprinted']);
+    expect(keys.map((key) => classes[key])).toEqual(['other', 'other', 'other']);
+    const rules = parseCacheControl('assets/*/**: public, max-age=31536000, immutable\nauto', 'cache-control');
+    const { rules: built } = rulesForBuild({ ...NO_HEADER_RULES, ...rules }, [...keys, 'index.html']);
+    expect(keys.map((key) => headersFor(key, built).cacheControl)).toEqual(
+      keys.map(() => 'public, max-age=31536000, immutable'),
+    );
   });
 });
 

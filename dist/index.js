@@ -69408,7 +69408,7 @@ const FILE_CLASSES = ['fingerprinted', 'entry-point', 'service-worker', 'other']
 /**
  * Bumped whenever the same key, content type and hash shapes may fall in another class. Objects whose headers
  * `cache-control: auto` derived under another version are then read back (HEAD) once, as after a changed
- * default; see headers.ts. 1: the first version; 2: Nuxt folders, hash-named folders, UUIDs and words with numbers.
+ * default; see headers.ts. 1: the first version; 2: Nuxt folders, UUIDs and words with numbers.
  */
 const CLASSIFIER_VERSION = 2;
 const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
@@ -69450,13 +69450,6 @@ const FINGERPRINTED_FOLDERS = [
 ];
 /** A UUID names an upload, not its bytes: a new version may come under the same name. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-/**
- * A folder named by a hash ('assets/3f2a9b1c/app.js', a build id): hex of 8 or more with a digit and a letter,
- * so '2026/', '20261127/' and 'deadbeef/' stay ordinary; a UUID names an upload, not a version.
- */
-function isHashFolder(segment) {
-    return /^[0-9a-f]{8,}$/i.test(segment) && /[0-9]/.test(segment) && /[a-f]/i.test(segment) && !UUID.test(segment);
-}
 /** Hugo's processed images: 'name_hu_<hex>.jpg' (0.123 and later), 'name_hu<md5>_<size>_<options>.jpg' before. */
 const HUGO_IMAGE = /_hu_[0-9a-f]{1,16}$|_hu[0-9a-f]{32}_/;
 const PLACE_WORDS = {
@@ -69468,18 +69461,30 @@ const PLACE_WORDS = {
 const WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
 /**
  * Whether a mixed-case token with digits reads as words and numbers ('JaneSmith1990', 'Spring2024Sale',
- * 'COVID19Cases', 'McDonald3'): between the digits, words ('Jane', 'smith', 'Donald') and acronyms
- * ('COVID'), with at most one piece shorter than 3 letters ('Mc'). Random letters rarely do: 'wktXvZw9'
- * splits into 'wkt', 'Xv', 'Zw'; 'DlS8P1bw' has a lone capital.
+ * 'COVID19Cases', 'McDonald3', 'Q3Results', 'GalaxyS24', 'VitaminC'): between the digits, words ('Jane',
+ * 'smith', 'Donald'), acronyms ('COVID') and a letter ending its run ('Q', 'S', 'C'), with at most one piece
+ * shorter than 3 letters ('Mc', 'Q'). Random letters rarely do: 'wktXvZw9' splits into 'wkt', 'Xv', 'Zw';
+ * 'DlS8P1bw' into 'Dl', 'S', 'P', 'bw'.
  */
 function readsAsWords(token) {
     const runs = token.split(/[0-9]+|[-_]/).filter((run) => run !== '');
-    const pieces = runs.flatMap((run) => (run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? []).map((piece, index) => ({ piece, index })));
+    const pieces = runs.flatMap((run) => {
+        const found = run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? [];
+        return found.map((piece, index) => ({ piece, first: index === 0, last: index === found.length - 1 }));
+    });
     if (pieces.length === 0)
         return false;
     const acronym = (piece) => /^[A-Z]{2,5}$/.test(piece);
-    // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI').
-    const word = ({ piece, index }) => acronym(piece) || /^[A-Z][a-z]+$/.test(piece) || (index === 0 && /^[a-z]+$/.test(piece));
+    // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI'); a lone
+    // capital only ends a run ('GalaxyS', 'Q' before '3').
+    const word = ({ piece, first, last }) => {
+        if (acronym(piece))
+            return true;
+        // A word of 3 letters or more has a vowel ('Rhythm' a 'y'): 'Mmtph' in Vite's 'CHMmtphN' has none.
+        if (piece.length >= 3 && !/[aeiouy]/i.test(piece))
+            return false;
+        return /^[A-Z][a-z]+$/.test(piece) || (first && /^[a-z]+$/.test(piece)) || (last && /^[A-Z]$/.test(piece));
+    };
     const short = pieces.filter(({ piece }) => !acronym(piece) && piece.length < 3).length;
     return pieces.every(word) && short <= 1;
 }
@@ -69504,8 +69509,10 @@ function strength(token, place) {
         return undefined;
     if (place === 'stem')
         return 'weak';
-    if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token))
-        return 'strong'; // esbuild's base32
+    // esbuild's base32; a word and a year ('SUMMER24') fits it too: weak, as base32 spreads its digits.
+    if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token)) {
+        return /^[A-Z]+[0-9]+$/.test(token) ? 'weak' : 'strong';
+    }
     const mixedCase = /[A-Z]/.test(token) && /[a-z]/.test(token);
     // Words and numbers ('BlackFriday2024') can be a hash by chance, and only then: weak, so only hashes of
     // the same shape beside it make it one.
@@ -69595,9 +69602,6 @@ function fingerprintOf(key, shapes = NO_SHAPES) {
         return 'Hugo-processed image';
     if (UUID.test(name))
         return undefined;
-    const hashedFolder = directory.split('/').find(isHashFolder);
-    if (hashedFolder)
-        return `content hash '${hashedFolder}' in the folder name`;
     const found = candidates(name);
     const strong = found.find((candidate) => candidate.strong);
     if (strong)
@@ -69687,12 +69691,30 @@ function globMatcher(glob, inputName) {
  * keeps its '#' when none precedes it (`notes#1.html`); a name with ' #' is matched with `[#]`.
  */
 function parseRules(text, inputName) {
-    return ruleLines(text).map((line) => parseRule(line, inputName));
+    return ruleLines(text, inputName).map((line) => parseRule(line, inputName));
 }
-function ruleLines(text) {
+/** `content-type` rules: a value that is no media type ('type/subtype') would make browsers download pages. */
+function parseContentTypeRules(text, inputName) {
+    const rules = parseRules(text, inputName);
+    const wrong = rules.find((rule) => !/^[^\s/]+\/[^\s/]+/.test(rule.value));
+    if (wrong) {
+        throw new Error(`Input '${inputName}': '${wrong.value}' (for '${wrong.glob}') is not a media type such as 'text/html' or ` +
+            `'application/pdf; charset=utf-8'.`);
+    }
+    return rules;
+}
+function ruleLines(text, inputName) {
     return text
         .split(/\r?\n/)
-        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .map((line) => {
+        const kept = line.replace(/(^|\s)#.*$/, '').trim();
+        // 'release notes #3.pdf: application/pdf' would otherwise become the value 'release notes' for every file.
+        if (kept !== '' && !kept.includes(':') && line.slice(kept.length).includes(':')) {
+            throw new Error(`Input '${inputName}': in the line '${line.trim()}', ' #' starts a comment, which took the ':' and the ` +
+                `value with it. To match a name with ' #' in it, write '[#]' in the glob.`);
+        }
+        return kept;
+    })
         .filter((line) => line !== '');
 }
 function parseRule(line, inputName) {
@@ -69711,7 +69733,7 @@ function parseCacheControl(text, inputName) {
     const rules = [];
     const overrides = new Map();
     let auto = false;
-    for (const line of ruleLines(text)) {
+    for (const line of ruleLines(text, inputName)) {
         const override = /^auto:\s*([^:\s]*)\s*:\s*(.*)$/.exec(line);
         if (line === 'auto') {
             auto = true;
@@ -70131,9 +70153,10 @@ function urlOf(report, key) {
         return undefined;
     const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
     // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it,
-    // and it drops tabs and newlines, which a Linux file name may hold: the URL would name another page.
+    // and it drops tabs and newlines and reads '\' as '/', which a Linux file name may hold: the URL would
+    // name another page.
     // eslint-disable-next-line no-control-regex
-    return new URL(`https://${report.site.domain}/${path.replace(/[%?#\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
+    return new URL(`https://${report.site.domain}/${path.replace(/[%?#\\\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
 }
 /**
  * GitHub refuses outputs past 1 MiB; counted here for all of the step's outputs together, in UTF-16 (2 bytes
@@ -70228,10 +70251,13 @@ function outputsOf(report, changesFile = '') {
     return fittedOutputs(report, changesFile).outputs;
 }
 /** What the outputs left out, for warnings and the job summary. */
-function cutNotes(fitted) {
+function cutNotes(fitted, changesFileWritten) {
     const notes = [];
     if (fitted.changesLeftOut > 0)
-        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); the file that \`changes-file\` names has them all.`);
+        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
+            (changesFileWritten
+                ? 'the file that `changes-file` names has them all.'
+                : 'no changes file could be written (see the warning above), so the counts are all that is left of them.'));
     if (fitted.pathsLeftOut > 0)
         notes.push(`The \`invalidations\` output left out ${count(fitted.pathsLeftOut, 'path')} to stay within GitHub's 1 MiB of outputs (the invalidations themselves are whole).`);
     return notes;
@@ -70242,6 +70268,7 @@ function cutNotes(fitted) {
  */
 async function writeChangesFile(changes, folder) {
     await external_node_fs_promises_default().mkdir(folder, { recursive: true });
+    await external_node_fs_promises_default().access(folder, (external_node_fs_promises_default()).constants.W_OK);
     // A job may deploy several times: each step gets its own file.
     const file = external_node_path_default().join(folder, `s3-cloudfront-deploy-changes-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
     await external_node_fs_promises_default().writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
@@ -70276,17 +70303,27 @@ function invalidationsOf(report) {
     }));
 }
 async function publishReport(report) {
-    const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || external_node_os_default().tmpdir()).catch((error) => {
-        core.warning(`Could not write the changes file: ${(0,errors/* errorMessage */.gJ)(error)}`);
-        return '';
-    });
+    const changes = changesOf(report);
+    // The runner's temporary folder, else the system's: a file somewhere beats entries lost.
+    const folders = [...new Set([process.env.RUNNER_TEMP, external_node_os_default().tmpdir()].filter((folder) => !!folder))];
+    let changesFile = '';
+    for (const folder of folders) {
+        try {
+            changesFile = await writeChangesFile(changes, folder);
+            break;
+        }
+        catch (error) {
+            core.warning(`Could not write the changes file in ${folder}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        }
+    }
     const fitted = fittedOutputs(report, changesFile);
     for (const [name, value] of Object.entries(fitted.outputs))
         core.setOutput(name, value);
-    for (const note of cutNotes(fitted))
+    for (const note of cutNotes(fitted, changesFile !== ''))
         core.warning(note);
-    if (process.env.GITHUB_STEP_SUMMARY)
-        await core.summary.addRaw(summaryMarkdown(report)).write();
+    if (process.env.GITHUB_STEP_SUMMARY) {
+        await core.summary.addRaw(summaryMarkdown(report, changesFile !== '')).write();
+    }
 }
 /** "1 file", "2 files". */
 function count(n, noun, plural = `${noun}s`) {
@@ -70316,7 +70353,7 @@ function resultLine(report) {
  * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
-function summaryMarkdown(report) {
+function summaryMarkdown(report, changesFileWritten = true) {
     const fitted = fittedOutputs(report, '');
     const outputs = fitted.outputs;
     const target = `s3://${report.bucket}/${report.prefix}`;
@@ -70367,7 +70404,7 @@ function summaryMarkdown(report) {
     }
     if (outputs[Output.url])
         lines.push(`Site: ${outputs[Output.url]}`, '');
-    for (const note of cutNotes(fitted))
+    for (const note of cutNotes(fitted, changesFileWritten))
         lines.push(note, '');
     lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
@@ -71836,7 +71873,7 @@ function headerRules(read) {
     const { cacheControl, cacheControlAuto } = parseCacheControl(read(Input.cacheControl), Input.cacheControl);
     return {
         cacheControl,
-        contentType: parseRules(read(Input.contentType), Input.contentType),
+        contentType: parseContentTypeRules(read(Input.contentType), Input.contentType),
         contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
         ...(cacheControlAuto ? { cacheControlAuto } : {}),
     };

@@ -21,7 +21,7 @@ export type Classify = (key: string) => Classification;
 /**
  * Bumped whenever the same key, content type and hash shapes may fall in another class. Objects whose headers
  * `cache-control: auto` derived under another version are then read back (HEAD) once, as after a changed
- * default; see headers.ts. 1: the first version; 2: Nuxt folders, hash-named folders, UUIDs and words with numbers.
+ * default; see headers.ts. 1: the first version; 2: Nuxt folders, UUIDs and words with numbers.
  */
 export const CLASSIFIER_VERSION = 2;
 
@@ -67,13 +67,6 @@ const FINGERPRINTED_FOLDERS: ReadonlyArray<[RegExp, string]> = [
 ];
 /** A UUID names an upload, not its bytes: a new version may come under the same name. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-/**
- * A folder named by a hash ('assets/3f2a9b1c/app.js', a build id): hex of 8 or more with a digit and a letter,
- * so '2026/', '20261127/' and 'deadbeef/' stay ordinary; a UUID names an upload, not a version.
- */
-function isHashFolder(segment: string): boolean {
-  return /^[0-9a-f]{8,}$/i.test(segment) && /[0-9]/.test(segment) && /[a-f]/i.test(segment) && !UUID.test(segment);
-}
 /** Hugo's processed images: 'name_hu_<hex>.jpg' (0.123 and later), 'name_hu<md5>_<size>_<options>.jpg' before. */
 const HUGO_IMAGE = /_hu_[0-9a-f]{1,16}$|_hu[0-9a-f]{32}_/;
 
@@ -95,20 +88,32 @@ interface Candidate {
 const WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
 /**
  * Whether a mixed-case token with digits reads as words and numbers ('JaneSmith1990', 'Spring2024Sale',
- * 'COVID19Cases', 'McDonald3'): between the digits, words ('Jane', 'smith', 'Donald') and acronyms
- * ('COVID'), with at most one piece shorter than 3 letters ('Mc'). Random letters rarely do: 'wktXvZw9'
- * splits into 'wkt', 'Xv', 'Zw'; 'DlS8P1bw' has a lone capital.
+ * 'COVID19Cases', 'McDonald3', 'Q3Results', 'GalaxyS24', 'VitaminC'): between the digits, words ('Jane',
+ * 'smith', 'Donald'), acronyms ('COVID') and a letter ending its run ('Q', 'S', 'C'), with at most one piece
+ * shorter than 3 letters ('Mc', 'Q'). Random letters rarely do: 'wktXvZw9' splits into 'wkt', 'Xv', 'Zw';
+ * 'DlS8P1bw' into 'Dl', 'S', 'P', 'bw'.
  */
 function readsAsWords(token: string): boolean {
   const runs = token.split(/[0-9]+|[-_]/).filter((run) => run !== '');
-  const pieces = runs.flatMap((run) =>
-    (run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? []).map((piece, index) => ({ piece, index })),
-  );
+  const pieces = runs.flatMap((run) => {
+    const found = run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? [];
+    return found.map((piece, index) => ({ piece, first: index === 0, last: index === found.length - 1 }));
+  });
   if (pieces.length === 0) return false;
   const acronym = (piece: string) => /^[A-Z]{2,5}$/.test(piece);
-  // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI').
-  const word = ({ piece, index }: { piece: string; index: number }) =>
-    acronym(piece) || /^[A-Z][a-z]+$/.test(piece) || (index === 0 && /^[a-z]+$/.test(piece));
+  interface Piece {
+    piece: string;
+    first: boolean;
+    last: boolean;
+  }
+  // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI'); a lone
+  // capital only ends a run ('GalaxyS', 'Q' before '3').
+  const word = ({ piece, first, last }: Piece) => {
+    if (acronym(piece)) return true;
+    // A word of 3 letters or more has a vowel ('Rhythm' a 'y'): 'Mmtph' in Vite's 'CHMmtphN' has none.
+    if (piece.length >= 3 && !/[aeiouy]/i.test(piece)) return false;
+    return /^[A-Z][a-z]+$/.test(piece) || (first && /^[a-z]+$/.test(piece)) || (last && /^[A-Z]$/.test(piece));
+  };
   const short = pieces.filter(({ piece }) => !acronym(piece) && piece.length < 3).length;
   return pieces.every(word) && short <= 1;
 }
@@ -130,7 +135,10 @@ function strength(token: string, place: Place): 'strong' | 'weak' | undefined {
   }
   if (length < 8 || length > 16 || !/^[A-Za-z0-9_-]+$/.test(token) || WORDS.test(token)) return undefined;
   if (place === 'stem') return 'weak';
-  if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token)) return 'strong'; // esbuild's base32
+  // esbuild's base32; a word and a year ('SUMMER24') fits it too: weak, as base32 spreads its digits.
+  if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token)) {
+    return /^[A-Z]+[0-9]+$/.test(token) ? 'weak' : 'strong';
+  }
   const mixedCase = /[A-Z]/.test(token) && /[a-z]/.test(token);
   // Words and numbers ('BlackFriday2024') can be a hash by chance, and only then: weak, so only hashes of
   // the same shape beside it make it one.
@@ -218,8 +226,6 @@ export function fingerprintOf(key: string, shapes: ReadonlySet<string> = NO_SHAP
   const stem = name.split('.')[0] ?? '';
   if (HUGO_IMAGE.test(stem)) return 'Hugo-processed image';
   if (UUID.test(name)) return undefined;
-  const hashedFolder = directory.split('/').find(isHashFolder);
-  if (hashedFolder) return `content hash '${hashedFolder}' in the folder name`;
   const found = candidates(name);
   const strong = found.find((candidate) => candidate.strong);
   if (strong) return `content hash '${strong.token}' ${PLACE_WORDS[strong.place]}`;

@@ -86,13 +86,36 @@ export function globMatcher(glob: string, inputName: string): (key: string) => b
  * keeps its '#' when none precedes it (`notes#1.html`); a name with ' #' is matched with `[#]`.
  */
 export function parseRules(text: string, inputName: string): GlobRule[] {
-  return ruleLines(text).map((line) => parseRule(line, inputName));
+  return ruleLines(text, inputName).map((line) => parseRule(line, inputName));
 }
 
-function ruleLines(text: string): string[] {
+/** `content-type` rules: a value that is no media type ('type/subtype') would make browsers download pages. */
+export function parseContentTypeRules(text: string, inputName: string): GlobRule[] {
+  const rules = parseRules(text, inputName);
+  const wrong = rules.find((rule) => !/^[^\s/]+\/[^\s/]+/.test(rule.value));
+  if (wrong) {
+    throw new Error(
+      `Input '${inputName}': '${wrong.value}' (for '${wrong.glob}') is not a media type such as 'text/html' or ` +
+        `'application/pdf; charset=utf-8'.`,
+    );
+  }
+  return rules;
+}
+
+function ruleLines(text: string, inputName: string): string[] {
   return text
     .split(/\r?\n/)
-    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .map((line) => {
+      const kept = line.replace(/(^|\s)#.*$/, '').trim();
+      // 'release notes #3.pdf: application/pdf' would otherwise become the value 'release notes' for every file.
+      if (kept !== '' && !kept.includes(':') && line.slice(kept.length).includes(':')) {
+        throw new Error(
+          `Input '${inputName}': in the line '${line.trim()}', ' #' starts a comment, which took the ':' and the ` +
+            `value with it. To match a name with ' #' in it, write '[#]' in the glob.`,
+        );
+      }
+      return kept;
+    })
     .filter((line) => line !== '');
 }
 
@@ -116,7 +139,7 @@ export function parseCacheControl(
   const rules: GlobRule[] = [];
   const overrides = new Map<FileClass, string>();
   let auto = false;
-  for (const line of ruleLines(text)) {
+  for (const line of ruleLines(text, inputName)) {
     const override = /^auto:\s*([^:\s]*)\s*:\s*(.*)$/.exec(line);
     if (line === 'auto') {
       auto = true;

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ActionError } from './errors.js';
-import { type HeaderRules, globMatcher, parseCacheControl, parseRules } from './headers.js';
+import { type HeaderRules, globMatcher, parseCacheControl, parseContentTypeRules, parseRules } from './headers.js';
 import { MAX_PATHS_PER_INVALIDATION, checkInvalidationPaths } from './paths.js';
 import type { Encryption, ServerSideEncryption } from './s3.js';
 
@@ -163,7 +163,7 @@ function headerRules(read: InputReader): HeaderRules {
   const { cacheControl, cacheControlAuto } = parseCacheControl(read(Input.cacheControl), Input.cacheControl);
   return {
     cacheControl,
-    contentType: parseRules(read(Input.contentType), Input.contentType),
+    contentType: parseContentTypeRules(read(Input.contentType), Input.contentType),
     contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
     ...(cacheControlAuto ? { cacheControlAuto } : {}),
   };

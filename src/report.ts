@@ -132,9 +132,10 @@ function urlOf(report: DeployReport, key: string): string | undefined {
   if (!fullKey.startsWith(report.site.originPrefix)) return undefined;
   const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
   // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it,
-  // and it drops tabs and newlines, which a Linux file name may hold: the URL would name another page.
+  // and it drops tabs and newlines and reads '\' as '/', which a Linux file name may hold: the URL would
+  // name another page.
   // eslint-disable-next-line no-control-regex
-  return new URL(`https://${report.site.domain}/${path.replace(/[%?#\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
+  return new URL(`https://${report.site.domain}/${path.replace(/[%?#\\\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
 }
 
 /**
@@ -248,11 +249,14 @@ export function outputsOf(report: DeployReport, changesFile = ''): Record<string
 }
 
 /** What the outputs left out, for warnings and the job summary. */
-function cutNotes(fitted: FittedOutputs): string[] {
+function cutNotes(fitted: FittedOutputs, changesFileWritten: boolean): string[] {
   const notes: string[] = [];
   if (fitted.changesLeftOut > 0)
     notes.push(
-      `The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); the file that \`changes-file\` names has them all.`,
+      `The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
+        (changesFileWritten
+          ? 'the file that `changes-file` names has them all.'
+          : 'no changes file could be written (see the warning above), so the counts are all that is left of them.'),
     );
   if (fitted.pathsLeftOut > 0)
     notes.push(
@@ -267,6 +271,7 @@ function cutNotes(fitted: FittedOutputs): string[] {
  */
 export async function writeChangesFile(changes: Change[], folder: string): Promise<string> {
   await fs.mkdir(folder, { recursive: true });
+  await fs.access(folder, fs.constants.W_OK);
   // A job may deploy several times: each step gets its own file.
   const file = path.join(folder, `s3-cloudfront-deploy-changes-${randomBytes(6).toString('hex')}.json`);
   await fs.writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
@@ -304,16 +309,24 @@ export function invalidationsOf(report: DeployReport): Invalidation[] {
 }
 
 export async function publishReport(report: DeployReport): Promise<void> {
-  const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || os.tmpdir()).catch(
-    (error: unknown) => {
-      core.warning(`Could not write the changes file: ${errorMessage(error)}`);
-      return '';
-    },
-  );
+  const changes = changesOf(report);
+  // The runner's temporary folder, else the system's: a file somewhere beats entries lost.
+  const folders = [...new Set([process.env.RUNNER_TEMP, os.tmpdir()].filter((folder) => !!folder))] as string[];
+  let changesFile = '';
+  for (const folder of folders) {
+    try {
+      changesFile = await writeChangesFile(changes, folder);
+      break;
+    } catch (error) {
+      core.warning(`Could not write the changes file in ${folder}: ${errorMessage(error)}`);
+    }
+  }
   const fitted = fittedOutputs(report, changesFile);
   for (const [name, value] of Object.entries(fitted.outputs)) core.setOutput(name, value);
-  for (const note of cutNotes(fitted)) core.warning(note);
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(report)).write();
+  for (const note of cutNotes(fitted, changesFile !== '')) core.warning(note);
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw(summaryMarkdown(report, changesFile !== '')).write();
+  }
 }
 
 /** "1 file", "2 files". */
@@ -345,7 +358,7 @@ export function resultLine(report: DeployReport): string {
  * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
-export function summaryMarkdown(report: DeployReport): string {
+export function summaryMarkdown(report: DeployReport, changesFileWritten = true): string {
   const fitted = fittedOutputs(report, '');
   const outputs = fitted.outputs;
   const target = `s3://${report.bucket}/${report.prefix}`;
@@ -410,7 +423,7 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push('');
   }
   if (outputs[Output.url]) lines.push(`Site: ${outputs[Output.url]}`, '');
-  for (const note of cutNotes(fitted)) lines.push(note, '');
+  for (const note of cutNotes(fitted, changesFileWritten)) lines.push(note, '');
   lines.push(`Took ${formatSeconds(Date.now() - report.startedAt)}.`, '');
 
   const failures = [...report.failedUploads, ...report.failedDeletes];
