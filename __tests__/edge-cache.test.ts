@@ -2,7 +2,7 @@
  * Whether a distribution's cache policies honour `cache-control: auto`: the TTL arithmetic CloudFront
  * documents (pure), and reading the behaviours and policies from the local CloudFront server.
  */
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, type DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { type ServingBehaviour, behavioursServing, describeDistribution } from '../src/cloudfront.js';
 import {
   type BuildFile,
@@ -14,6 +14,7 @@ import {
   requestedEdgeTtl,
 } from '../src/edge-cache.js';
 import { AUTO_CACHE_CONTROL } from '../src/headers.js';
+import { autoInvalidationPaths } from '../src/paths.js';
 import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
 
 const CACHING_OPTIMIZED = { min: 1, default: 86_400, max: 31_536_000 };
@@ -272,5 +273,69 @@ describe('behavioursServing, against the local CloudFront server', () => {
       error: { name: 'AccessDenied' },
     });
     expect(await serving('ECUSTOM000001', 'another-bucket')).toBeUndefined();
+  });
+});
+
+describe('a bucket served through an origin group (S3 origin failover)', () => {
+  /** AWS's failover setup: two S3 origins in a group, the behaviours targeting the group's id. */
+  const failover = (primary: string, secondary: string) =>
+    ({
+      Origins: {
+        Quantity: 3,
+        Items: [
+          { Id: 'primary', DomainName: `${primary}.s3.eu-west-1.amazonaws.com`, OriginPath: '/v2' },
+          { Id: 'secondary', DomainName: `${secondary}.s3.us-east-1.amazonaws.com`, OriginPath: '/dr' },
+          { Id: 'api', DomainName: 'api.example.com', OriginPath: '' },
+        ],
+      },
+      OriginGroups: {
+        Quantity: 2,
+        Items: [
+          {
+            Id: 'site-failover',
+            Members: { Quantity: 2, Items: [{ OriginId: 'primary' }, { OriginId: 'secondary' }] },
+          },
+          { Id: 'api-failover', Members: { Quantity: 2, Items: [{ OriginId: 'api' }, { OriginId: 'api' }] } },
+        ],
+      },
+      CacheBehaviors: { Quantity: 1, Items: [{ PathPattern: '/api/*', TargetOriginId: 'api-failover', MinTTL: 0 }] },
+      DefaultCacheBehavior: { TargetOriginId: 'site-failover', MinTTL: 86_400 },
+    }) as unknown as DistributionConfig;
+  /** Legacy TTLs and no cache policy: nothing to ask CloudFront, so a client that answers nothing. */
+  const noRequests = {} as CloudFrontClient;
+
+  it("serves the bucket through the group's primary member, with the primary's origin path", async () => {
+    expect(await behavioursServing(noRequests, failover('site', 'site-dr'), 'site')).toEqual([
+      {
+        pathPattern: '*',
+        before: ['/api/*'],
+        originPrefix: 'v2/',
+        source: 'legacy cache settings',
+        ttls: { min: 86_400, default: 86_400, max: 31_536_000 },
+      },
+    ]);
+    // Both members on the bucket (two paths of it): the primary's path is what visitors get.
+    const [both] = (await behavioursServing(noRequests, failover('site', 'site'), 'site')) ?? [];
+    expect(both?.originPrefix).toBe('v2/');
+  });
+
+  it('serves a deploy to the secondary bucket through the secondary, and no other bucket', async () => {
+    const [behaviour] = (await behavioursServing(noRequests, failover('site', 'site-dr'), 'site-dr')) ?? [];
+    expect(behaviour).toMatchObject({ pathPattern: '*', originPrefix: 'dr/' });
+    expect(await behavioursServing(noRequests, failover('site', 'site-dr'), 'another-bucket')).toBeUndefined();
+  });
+
+  it("invalidates the changed pages under the bucket origin's path, not the group's or the replica's", async () => {
+    const distribution = {
+      DomainName: 'd111111abcdef8.cloudfront.net',
+      DistributionConfig: failover('site', 'site-dr'),
+    };
+    const client = { send: () => Promise.resolve({ Distribution: distribution }) } as unknown as CloudFrontClient;
+    const { originPrefixes, domain } = await describeDistribution(client, 'EFAILOVER0001', 'site');
+    expect(originPrefixes).toEqual(['v2/']);
+    expect(domain).toBe('d111111abcdef8.cloudfront.net');
+    expect(autoInvalidationPaths(['v2/index.html', 'v2/docs/index.html'], 'v2/')).toEqual(
+      expect.arrayContaining(['/', '/index.html', '/docs/', '/docs/index.html']),
+    );
   });
 });

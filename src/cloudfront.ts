@@ -197,6 +197,23 @@ function bucketOrigins(config: DistributionConfig | undefined, bucket: string): 
   return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
 }
 
+/**
+ * The ids a behaviour can target to serve the bucket, each with its key prefix: the bucket's origins, and
+ * the origin groups (S3 failover) with one of them as a member. A group serves through its primary (listed
+ * first) when that is on the bucket, else through the member that is.
+ */
+function bucketTargets(config: DistributionConfig | undefined, bucket: string): Map<string | undefined, string> {
+  const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
+  const targets = new Map(origins);
+  for (const group of config?.OriginGroups?.Items ?? []) {
+    const prefix = (group.Members?.Items ?? [])
+      .map((member) => origins.get(member.OriginId))
+      .find((candidate) => candidate !== undefined);
+    if (group.Id !== undefined && prefix !== undefined) targets.set(group.Id, prefix);
+  }
+  return targets;
+}
+
 /** How long edges keep an object, in seconds, whatever its headers say (bounds) or when they say nothing. */
 export interface EdgeTtls {
   min: number;
@@ -229,7 +246,7 @@ export interface ServingBehaviour {
    * first that matches a request wins, so this one serves only what none of them matches.
    */
   before: string[];
-  /** The key prefix its origin maps to '/' (see DistributionInfo.originPrefixes). */
+  /** The key prefix its origin maps to '/' (see DistributionInfo.originPrefixes); an origin group's: see bucketTargets. */
   originPrefix: string;
   /** Where the bounds come from: 'cache policy Managed-CachingOptimized', 'legacy cache settings'. */
   source: string;
@@ -239,18 +256,19 @@ export interface ServingBehaviour {
 }
 
 /**
- * The behaviours (default and ordered, by TargetOriginId) that serve the bucket's origin, each with its TTL
- * bounds: from its cache policy (GetCachePolicy, unless a managed one AWS documents), or from the legacy
- * MinTTL / DefaultTTL / MaxTTL of a behaviour without one. Undefined when no origin serves the bucket. A
- * policy that cannot be read is returned with its error, never thrown.
+ * The behaviours (default and ordered) whose TargetOriginId serves the bucket, an origin of it or an origin
+ * group with one as a member, each with its TTL bounds: from its cache policy (GetCachePolicy, unless a
+ * managed one AWS documents), or from the legacy MinTTL / DefaultTTL / MaxTTL of a behaviour without one.
+ * Undefined when no origin serves the bucket. A policy that cannot be read is returned with its error,
+ * never thrown.
  */
 export async function behavioursServing(
   client: CloudFrontClient,
   config: DistributionConfig | undefined,
   bucket: string,
 ): Promise<ServingBehaviour[] | undefined> {
-  const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
-  if (!config || origins.size === 0) return undefined;
+  const targets = bucketTargets(config, bucket);
+  if (!config || targets.size === 0) return undefined;
   const behaviours: Array<[string, DefaultCacheBehavior | CacheBehavior]> = [
     ...(config.CacheBehaviors?.Items ?? []).map((b): [string, CacheBehavior] => [b.PathPattern ?? '', b]),
     ...(config.DefaultCacheBehavior ? [['*', config.DefaultCacheBehavior] as [string, DefaultCacheBehavior]] : []),
@@ -267,7 +285,7 @@ export async function behavioursServing(
   const patterns = behaviours.map(([pathPattern]) => pathPattern);
   return Promise.all(
     behaviours.flatMap(([pathPattern, behaviour], index) => {
-      const prefix = origins.get(behaviour.TargetOriginId);
+      const prefix = targets.get(behaviour.TargetOriginId);
       if (prefix === undefined) return [];
       const where = { pathPattern, before: patterns.slice(0, index), originPrefix: prefix };
       return [serving(where, behaviour)];
