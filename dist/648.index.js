@@ -134,6 +134,23 @@ function bucketOrigins(config, bucket) {
     return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
 }
 /**
+ * The ids a behaviour can target to serve the bucket, each with its key prefix: the bucket's origins, and
+ * the origin groups (S3 failover) with one of them as a member. A group serves through its primary (listed
+ * first) when that is on the bucket, else through the member that is.
+ */
+function bucketTargets(config, bucket) {
+    const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
+    const targets = new Map(origins);
+    for (const group of config?.OriginGroups?.Items ?? []) {
+        const prefix = (group.Members?.Items ?? [])
+            .map((member) => origins.get(member.OriginId))
+            .find((candidate) => candidate !== undefined);
+        if (group.Id !== undefined && prefix !== undefined)
+            targets.set(group.Id, prefix);
+    }
+    return targets;
+}
+/**
  * The managed cache policies an S3 origin is usually given, as AWS documents them ("Use managed cache
  * policies"): known without a GetCachePolicy, so without that permission.
  */
@@ -149,14 +166,15 @@ const MANAGED_CACHE_POLICIES = {
     '4135ea2d-6df8-44a3-9df3-4b5a84be39ad': { name: 'Managed-CachingDisabled', ttls: { min: 0, default: 0, max: 0 } },
 };
 /**
- * The behaviours (default and ordered, by TargetOriginId) that serve the bucket's origin, each with its TTL
- * bounds: from its cache policy (GetCachePolicy, unless a managed one AWS documents), or from the legacy
- * MinTTL / DefaultTTL / MaxTTL of a behaviour without one. Undefined when no origin serves the bucket. A
- * policy that cannot be read is returned with its error, never thrown.
+ * The behaviours (default and ordered) whose TargetOriginId serves the bucket, an origin of it or an origin
+ * group with one as a member, each with its TTL bounds: from its cache policy (GetCachePolicy, unless a
+ * managed one AWS documents), or from the legacy MinTTL / DefaultTTL / MaxTTL of a behaviour without one.
+ * Undefined when no origin serves the bucket. A policy that cannot be read is returned with its error,
+ * never thrown.
  */
 async function behavioursServing(client, config, bucket) {
-    const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
-    if (!config || origins.size === 0)
+    const targets = bucketTargets(config, bucket);
+    if (!config || targets.size === 0)
         return undefined;
     const behaviours = [
         ...(config.CacheBehaviors?.Items ?? []).map((b) => [b.PathPattern ?? '', b]),
@@ -173,7 +191,7 @@ async function behavioursServing(client, config, bucket) {
     };
     const patterns = behaviours.map(([pathPattern]) => pathPattern);
     return Promise.all(behaviours.flatMap(([pathPattern, behaviour], index) => {
-        const prefix = origins.get(behaviour.TargetOriginId);
+        const prefix = targets.get(behaviour.TargetOriginId);
         if (prefix === undefined)
             return [];
         const where = { pathPattern, before: patterns.slice(0, index), originPrefix: prefix };
