@@ -193,9 +193,7 @@ describe('cache-control: auto', () => {
     });
     // The weak hash is fingerprinted because of its neighbours, and the rules alone say so again.
     const replayed = JSON.parse(JSON.stringify(rules)) as HeaderRules;
-    expect(headersFor('assets/Home-CUVYkcjM.css', replayed).cacheControl).toBe(
-      'public, max-age=31536000, immutable',
-    );
+    expect(headersFor('assets/Home-CUVYkcjM.css', replayed).cacheControl).toBe('public, max-age=31536000, immutable');
     expect(headersFor('assets/Home-CUVYkcjM.css', auto()).cacheControl).toBe('public, max-age=300');
     expect(headersReproducible(replayed)).toBe(true);
     expect(headersReproducible({ ...replayed, cacheControlAuto: { ...rules.cacheControlAuto!, classifier: 0 } })).toBe(
