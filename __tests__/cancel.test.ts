@@ -113,6 +113,39 @@ describe('the report of a run that stopped', () => {
     expect(summary).toContain('(Not attempted: the run was cancelled before invalidating.');
   });
 
+  it('cancelled while CreateInvalidation was out: what answered, what was sent, what was not, each as it stands', () => {
+    const report = newReport({ bucket: 'b', prefix: '', dryRun: false, distributionIds: ['E1', 'E2', 'E3'] });
+    report.journaled = true;
+    report.failure = { message: 'Cancelled (SIGINT) during Invalidate: ...', stage: 'Invalidate', cancelled: true };
+    // E3 answered first, E1's request is out, E2's paths were still being worked out.
+    report.invalidations = [{ distributionId: 'E3', id: 'I3', status: 'InProgress', paths: ['/a'] }];
+    report.awaitingAnswer.set('E1', ['/index.html', '/']);
+    const invalidations = JSON.parse(outputsOf(report).invalidations ?? '[]') as Array<Record<string, unknown>>;
+    expect(invalidations.map((i) => [i.distributionId, i.id, i.status, i.paths])).toEqual([
+      ['E1', '', 'Failed', ['/index.html', '/']],
+      ['E2', '', 'Failed', []],
+      ['E3', 'I3', 'InProgress', ['/a']],
+    ]);
+    expect(invalidations[0]?.error).toBe(
+      "CreateInvalidation was sent but the run was cancelled before CloudFront answered; the invalidation probably exists: check the distribution's invalidations. The changed keys stay pending in the deploy state, so the next deploy invalidates them again (a re-run of the same build gets this invalidation back).",
+    );
+    expect(invalidations[1]?.error).toMatch(/^Not attempted: the run was cancelled before invalidating\./);
+    expect(outputsOf(report)['invalidation-id']).toBe('');
+    expect(outputsOf(report)['invalidation-status']).toBe('Failed');
+    expect(summaryMarkdown(report)).not.toContain('| `E1` | **Failed** (Not attempted');
+  });
+
+  it('cancelled with nothing written and a CreateInvalidation out (explicit paths): lists every distribution', () => {
+    const report = newReport({ bucket: 'b', prefix: '', dryRun: false, distributionIds: ['E1', 'E2'] });
+    report.failure = { message: 'Cancelled (SIGINT) during Invalidate: ...', stage: 'Invalidate', cancelled: true };
+    report.awaitingAnswer.set('E2', ['/*']);
+    const invalidations = JSON.parse(outputsOf(report).invalidations ?? '[]') as Array<Record<string, unknown>>;
+    expect(invalidations.map((i) => [i.distributionId, i.status, i.error])).toEqual([
+      ['E1', 'Failed', 'Not attempted: the run was cancelled before invalidating.'],
+      ['E2', 'Failed', expect.stringMatching(/^CreateInvalidation was sent but/)],
+    ]);
+  });
+
   it('stopped before its first write: no invalidation is owed, the outputs stay empty', () => {
     const report = base();
     report.failure = { message: 'Another deploy is writing', stage: 'Lock' };

@@ -10,7 +10,12 @@ import * as core from '@actions/core';
 import { ActionError } from './errors.js';
 import { currentPhase } from './phase.js';
 
-/** How long a cancelled run waits for its writes in flight before it releases its lock and reports anyway. */
+/**
+ * How long a cancelled run waits for its requests in flight (writes, a CreateInvalidation) before it releases
+ * its lock and reports anyway. The runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later
+ * (actions/runner ProcessInvoker): 6 s leaves 1.5 s for the lock's release and the summary before SIGTERM, and
+ * covers a CreateInvalidation (CloudFront answers in under 2 s as a rule). A later answer is reported as such.
+ */
 const GRACE_MS = 6000;
 
 /** Thrown where a cancelled run stops; the message says what it left, the run adds when and how. */
@@ -55,11 +60,15 @@ export function watchCancellation(): Cancellation {
   const onSignal = (by: NodeJS.Signals) => {
     if (cancelled) return; // the runner's SIGTERM after its SIGINT: already stopping
     cancelled = { by, phase: currentPhase() };
-    core.info(`Cancelled (${by}) during ${cancelled.phase}: no new work starts; writes in flight finish.`);
+    core.info(
+      `Cancelled (${by}) during ${cancelled.phase}: no new work starts; what is in flight finishes (up to ${GRACE_MS / 1000} s).`,
+    );
     controller.abort();
     // Only a fallback: a run whose writes end sooner reports and ends by itself.
     setTimeout(() => {
-      core.warning(`The writes in flight did not finish within ${GRACE_MS / 1000} s of the cancellation; stopping.`);
+      core.warning(
+        `What was in flight during ${currentPhase()} did not finish within ${GRACE_MS / 1000} s of the cancellation; stopping.`,
+      );
       void Promise.allSettled([...lasts].map((last) => last())).finally(() => process.exit(1));
     }, GRACE_MS).unref();
   };

@@ -4,6 +4,7 @@
  * sent and bounds busy retries and the wait together. Creating and waiting are two calls, so the caller
  * can record what was created before waiting.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
@@ -69,8 +70,14 @@ export async function createInvalidations(
     // a slow GetDistribution or a big change's collapsing.
     const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
     const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
+    // Each answer is recorded as it comes: a cancelled run may have to report before the slowest one.
+    report.invalidations = [];
     const invalidations = await Promise.all(
-      targets.map((target, index) => invalidate(client, target, paths[index]!, { settings, deploy, deadline })),
+      targets.map(async (target, index) => {
+        const invalidation = await invalidate(client, target, paths[index]!, { settings, deploy, deadline, report });
+        report.invalidations.push(invalidation);
+        return invalidation;
+      }),
     );
     report.invalidations = invalidations;
 
@@ -146,7 +153,7 @@ async function invalidate(
   client: CloudFrontClient,
   target: InvalidationTarget,
   computed: PromiseSettledResult<string[]>,
-  options: { settings: Settings; deploy: string; deadline: number },
+  options: { settings: Settings; deploy: string; deadline: number; report: DeployReport },
 ): Promise<Invalidation> {
   const { distributionId } = target;
   const { settings } = options;
@@ -175,13 +182,22 @@ async function invalidate(
       paths: sent,
       changes: target.changes,
     });
+    // From the moment it is sent until CloudFront answers, the invalidation may exist without this run
+    // knowing its id; not while backing off from a busy distribution, which refused it.
+    const { awaitingAnswer } = options.report;
+    awaitingAnswer.set(distributionId, sent);
     const created = await createInvalidation(client, {
       distributionId,
       paths: sent,
       callerReference: reference,
       deadline: options.deadline,
       onRetry: core.info,
-    });
+      sleep: async (ms) => {
+        awaitingAnswer.delete(distributionId);
+        await pause(ms);
+        awaitingAnswer.set(distributionId, sent);
+      },
+    }).finally(() => awaitingAnswer.delete(distributionId));
     core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
     return created;
   };

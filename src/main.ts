@@ -57,18 +57,8 @@ export async function run(): Promise<void> {
       : { message, stage: currentPhase() };
     return report;
   };
-  // Should the writes in flight outlast the grace period, the run reports what it knows before it ends.
-  cancellation.beforeExit(() =>
-    publish(
-      report?.failure
-        ? report
-        : fail(
-            new CancelledError(
-              'the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.',
-            ),
-          ),
-    ),
-  );
+  // Should the requests in flight outlast the grace period, the run reports what it knows before it ends.
+  cancellation.beforeExit(() => publish(report?.failure ? report : fail(new CancelledError(leftInFlight(report)))));
   try {
     const settings = parseInputs((name) => core.getInput(name));
     report = newReport(settings);
@@ -93,6 +83,22 @@ function failureMessage(error: unknown, cancelled: Cancelled | undefined): strin
   if (!cancelled) return message;
   const cause = `Cancelled (${cancelled.by}) during ${cancelled.phase}`;
   return error instanceof CancelledError ? `${cause}: ${message}` : `${cause}. ${message}`;
+}
+
+/** What a run stopped at the end of the grace period left in flight. */
+function leftInFlight(report: DeployReport | undefined): string {
+  const unanswered = [...(report?.awaitingAnswer.keys() ?? [])];
+  if (unanswered.length > 0) {
+    return (
+      `the files are deployed, but CloudFront had not answered CreateInvalidation on ${unanswered.join(', ')} when ` +
+      `the run had to stop: the invalidation probably exists (check the distribution's invalidations), and the ` +
+      `changed keys stay pending, so the next deploy invalidates them again.`
+    );
+  }
+  if (report && currentPhase() === 'Invalidate' && report.invalidations.length < report.distributionIds.length) {
+    return "the files are deployed, but the run had to stop before CloudFront took every invalidation; each distribution's changed keys without one stay pending, so the next deploy invalidates them.";
+  }
+  return 'the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.';
 }
 
 /** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */

@@ -52,8 +52,16 @@ export interface DeployReport {
   failedDeletes: FailedFile[];
   /** Planned writes never attempted because a wave before them failed (pages wait for their assets). */
   notAttempted: number;
-  /** One per distribution, in the order given. */
+  /**
+   * One per distribution, in the order given. While CreateInvalidation requests are out, each distribution's
+   * result lands here as CloudFront answers it, in the order of the answers.
+   */
   invalidations: Invalidation[];
+  /**
+   * Distributions whose CreateInvalidation was sent and not answered yet, with the paths it carries: a run
+   * that must exit before the answer reports them as probably made, not as never attempted.
+   */
+  awaitingAnswer: Map<string, string[]>;
   site?: SiteAddress;
   /** The distributions to invalidate, so a run that stops before invalidating can name them. */
   distributionIds: readonly string[];
@@ -84,6 +92,7 @@ export function newReport(settings: {
     failedDeletes: [],
     notAttempted: 0,
     invalidations: [],
+    awaitingAnswer: new Map(),
   };
 }
 
@@ -289,23 +298,45 @@ const STOPPED_BY: Record<string, string> = {
 /**
  * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
  * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ * A run that had to exit while CreateInvalidation was out does not know the answer: that distribution is
+ * 'Failed' too (no id to give), saying the invalidation probably exists.
  */
 export function invalidationsOf(report: DeployReport): Invalidation[] {
   const { failure } = report;
-  if (report.invalidations.length > 0 || !failure || !report.journaled) return report.invalidations;
+  const answered = new Map(report.invalidations.map((invalidation) => [invalidation.distributionId, invalidation]));
+  if (!failure || report.distributionIds.every((id) => answered.has(id))) return report.invalidations;
+  // Stopped before its first write and before asking CloudFront anything: no invalidation is owed.
+  if (!report.journaled && answered.size === 0 && report.awaitingAnswer.size === 0) return report.invalidations;
   const why = failure.cancelled
     ? 'the run was cancelled'
     : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
-  const error =
-    `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
-    `state, so the next deploy invalidates them.`;
-  return report.distributionIds.map((distributionId) => ({
-    distributionId,
-    id: '',
-    status: 'Failed',
-    paths: [],
-    error,
-  }));
+  const stillPending = report.journaled
+    ? ' The changed keys are journaled as pending in the deploy state, so the next deploy invalidates them.'
+    : '';
+  return report.distributionIds.map((distributionId) => {
+    const known = answered.get(distributionId);
+    if (known) return known;
+    const sent = report.awaitingAnswer.get(distributionId);
+    if (sent) {
+      return {
+        distributionId,
+        id: '',
+        status: 'Failed',
+        paths: sent,
+        error:
+          `CreateInvalidation was sent but ${why} before CloudFront answered; the invalidation probably exists: ` +
+          `check the distribution's invalidations. The changed keys stay pending in the deploy state, so the ` +
+          `next deploy invalidates them again (a re-run of the same build gets this invalidation back).`,
+      };
+    }
+    return {
+      distributionId,
+      id: '',
+      status: 'Failed',
+      paths: [],
+      error: `Not attempted: ${why} before invalidating.${stillPending}`,
+    };
+  });
 }
 
 export async function publishReport(report: DeployReport): Promise<void> {
