@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(() => local?.close());
 afterEach(() => {
   local.proxy.setFaults({});
+  local.proxy.setLatency(0);
   local.cloudFront.clearFailures();
 });
 
@@ -396,6 +397,8 @@ describe('deploys that meet', () => {
   it('never interleave: two deploys started together to one prefix take turns, and the bucket holds one build whole', async () => {
     const a = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `a ${i}`])));
     const b = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `b ${i}`])));
+    // Writing takes seconds, so the two meet even when a loaded machine starts one of them late.
+    local.proxy.setLatency(150);
     const [first, second] = await Promise.all([
       local.deploy({ source: a, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '101' }),
       local.deploy({ source: b, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '102' }),

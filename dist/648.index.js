@@ -17,14 +17,14 @@ __webpack_require__.d(__webpack_exports__, {
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var core = __webpack_require__(3218);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudfront/dist-cjs/index.js
 var dist_cjs = __webpack_require__(3169);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __webpack_require__(8500);
 ;// CONCATENATED MODULE: ./src/cloudfront.ts
 /** Creates a CloudFront invalidation and waits for it, within a deadline. */
 
@@ -260,6 +260,7 @@ var run = __webpack_require__(9786);
 
 
 
+
 /**
  * Attempts an invalidation on every target, even when another fails, and records each result in
  * report.invalidations (a failure as status 'Failed' with its error) before throwing one ActionError that
@@ -273,7 +274,13 @@ async function createInvalidations(targets, settings, report, deploy = (0,run/* 
         // a slow GetDistribution or a big change's collapsing.
         const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
         const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
-        const invalidations = await Promise.all(targets.map((target, index) => invalidate(client, target, paths[index], { settings, deploy, deadline })));
+        // Each answer is recorded as it comes: a cancelled run may have to report before the slowest one.
+        report.invalidations = [];
+        const invalidations = await Promise.all(targets.map(async (target, index) => {
+            const invalidation = await invalidate(client, target, paths[index], { settings, deploy, deadline, report });
+            report.invalidations.push(invalidation);
+            return invalidation;
+        }));
         report.invalidations = invalidations;
         const failed = invalidations.filter((invalidation) => invalidation.status === 'Failed');
         if (failed.length > 0) {
@@ -359,13 +366,22 @@ async function invalidate(client, target, computed, options) {
             paths: sent,
             changes: target.changes,
         });
+        // From the moment it is sent until CloudFront answers, the invalidation may exist without this run
+        // knowing its id; not while backing off from a busy distribution, which refused it.
+        const { awaitingAnswer } = options.report;
+        awaitingAnswer.set(distributionId, sent);
         const created = await createInvalidation(client, {
             distributionId,
             paths: sent,
             callerReference: reference,
             deadline: options.deadline,
             onRetry: core.info,
-        });
+            sleep: async (ms) => {
+                awaitingAnswer.delete(distributionId);
+                await (0,promises_.setTimeout)(ms);
+                awaitingAnswer.set(distributionId, sent);
+            },
+        }).finally(() => awaitingAnswer.delete(distributionId));
         core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
         return created;
     };

@@ -68090,7 +68090,12 @@ var phase = __nccwpck_require__(528);
 
 
 
-/** How long a cancelled run waits for its writes in flight before it releases its lock and reports anyway. */
+/**
+ * How long a cancelled run waits for its requests in flight (writes, a CreateInvalidation) before it releases
+ * its lock and reports anyway. The runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later
+ * (actions/runner ProcessInvoker): 6 s leaves 1.5 s for the lock's release and the summary before SIGTERM, and
+ * covers a CreateInvalidation (CloudFront answers in under 2 s as a rule). A later answer is reported as such.
+ */
 const GRACE_MS = 6000;
 /** Thrown where a cancelled run stops; the message says what it left, the run adds when and how. */
 class CancelledError extends errors/* ActionError */.lZ {
@@ -68105,11 +68110,11 @@ function watchCancellation() {
         if (cancelled)
             return; // the runner's SIGTERM after its SIGINT: already stopping
         cancelled = { by, phase: (0,phase/* currentPhase */.hk)() };
-        core.info(`Cancelled (${by}) during ${cancelled.phase}: no new work starts; writes in flight finish.`);
+        core.info(`Cancelled (${by}) during ${cancelled.phase}: no new work starts; what is in flight finishes (up to ${GRACE_MS / 1000} s).`);
         controller.abort();
         // Only a fallback: a run whose writes end sooner reports and ends by itself.
         setTimeout(() => {
-            core.warning(`The writes in flight did not finish within ${GRACE_MS / 1000} s of the cancellation; stopping.`);
+            core.warning(`What was in flight during ${(0,phase/* currentPhase */.hk)()} did not finish within ${GRACE_MS / 1000} s of the cancellation; stopping.`);
             void Promise.allSettled([...lasts].map((last) => last())).finally(() => process.exit(1));
         }, GRACE_MS).unref();
     };
@@ -70113,6 +70118,7 @@ function newReport(settings) {
         failedDeletes: [],
         notAttempted: 0,
         invalidations: [],
+        awaitingAnswer: new Map(),
     };
 }
 /**
@@ -70284,23 +70290,47 @@ const STOPPED_BY = {
 /**
  * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
  * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ * A run that had to exit while CreateInvalidation was out does not know the answer: that distribution is
+ * 'Failed' too (no id to give), saying the invalidation probably exists.
  */
 function invalidationsOf(report) {
     const { failure } = report;
-    if (report.invalidations.length > 0 || !failure || !report.journaled)
+    const answered = new Map(report.invalidations.map((invalidation) => [invalidation.distributionId, invalidation]));
+    if (!failure || report.distributionIds.every((id) => answered.has(id)))
+        return report.invalidations;
+    // Stopped before its first write and before asking CloudFront anything: no invalidation is owed.
+    if (!report.journaled && answered.size === 0 && report.awaitingAnswer.size === 0)
         return report.invalidations;
     const why = failure.cancelled
         ? 'the run was cancelled'
         : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
-    const error = `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
-        `state, so the next deploy invalidates them.`;
-    return report.distributionIds.map((distributionId) => ({
-        distributionId,
-        id: '',
-        status: 'Failed',
-        paths: [],
-        error,
-    }));
+    const stillPending = report.journaled
+        ? ' The changed keys are journaled as pending in the deploy state, so the next deploy invalidates them.'
+        : '';
+    return report.distributionIds.map((distributionId) => {
+        const known = answered.get(distributionId);
+        if (known)
+            return known;
+        const sent = report.awaitingAnswer.get(distributionId);
+        if (sent) {
+            return {
+                distributionId,
+                id: '',
+                status: 'Failed',
+                paths: sent,
+                error: `CreateInvalidation was sent but ${why} before CloudFront answered; the invalidation probably exists: ` +
+                    `check the distribution's invalidations. The changed keys stay pending in the deploy state, so the ` +
+                    `next deploy invalidates them again (a re-run of the same build gets this invalidation back).`,
+            };
+        }
+        return {
+            distributionId,
+            id: '',
+            status: 'Failed',
+            paths: [],
+            error: `Not attempted: ${why} before invalidating.${stillPending}`,
+        };
+    });
 }
 async function publishReport(report) {
     const changes = changesOf(report);
@@ -72418,10 +72448,8 @@ async function main_run() {
             : { message, stage: (0,phase/* currentPhase */.hk)() };
         return report;
     };
-    // Should the writes in flight outlast the grace period, the run reports what it knows before it ends.
-    cancellation.beforeExit(() => publish(report?.failure
-        ? report
-        : fail(new CancelledError('the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.'))));
+    // Should the requests in flight outlast the grace period, the run reports what it knows before it ends.
+    cancellation.beforeExit(() => publish(report?.failure ? report : fail(new CancelledError(leftInFlight(report)))));
     try {
         const settings = parseInputs((name) => core.getInput(name));
         report = newReport(settings);
@@ -72451,6 +72479,19 @@ function failureMessage(error, cancelled) {
         return message;
     const cause = `Cancelled (${cancelled.by}) during ${cancelled.phase}`;
     return error instanceof CancelledError ? `${cause}: ${message}` : `${cause}. ${message}`;
+}
+/** What a run stopped at the end of the grace period left in flight. */
+function leftInFlight(report) {
+    const unanswered = [...(report?.awaitingAnswer.keys() ?? [])];
+    if (unanswered.length > 0) {
+        return (`the files are deployed, but CloudFront had not answered CreateInvalidation on ${unanswered.join(', ')} when ` +
+            `the run had to stop: the invalidation probably exists (check the distribution's invalidations), and the ` +
+            `changed keys stay pending, so the next deploy invalidates them again.`);
+    }
+    if (report && (0,phase/* currentPhase */.hk)() === 'Invalidate' && report.invalidations.length < report.distributionIds.length) {
+        return "the files are deployed, but the run had to stop before CloudFront took every invalidation; each distribution's changed keys without one stay pending, so the next deploy invalidates them.";
+    }
+    return 'the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.';
 }
 /** What a run cancelled before its first write leaves. */
 const UNCHANGED = 'nothing was changed.';
