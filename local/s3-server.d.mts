@@ -35,6 +35,12 @@ export interface S3ServerOptions {
   objectLock?: boolean | ((bucket: string, key: string) => boolean);
   /** More access key pairs to accept, besides S3_CREDENTIALS. */
   credentials?: Array<{ accessKeyId: string; secretAccessKey: string }>;
+  /**
+   * Serve https:// with a self-signed loopback certificate made at start (local/tls.mjs), so HTTPS-only
+   * client behaviour (unsigned payloads) is exercised; clients trust `certFile` (NODE_EXTRA_CA_CERTS,
+   * AWS_CA_BUNDLE). Default false.
+   */
+  tls?: boolean;
   /** Keep every request in `requests` (default: in strict mode only, so benchmarks do not grow memory). */
   logRequests?: boolean;
 }
@@ -72,6 +78,8 @@ export interface StoredObject {
 export interface LocalS3Server {
   url: string;
   port: number;
+  /** With `tls`: the certificate's PEM file, for clients to trust. */
+  certFile: string | undefined;
   /** The options in force (change them with configure). */
   options: Required<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'silent' | 'credentials'>>;
   /** Every request received, in order (when logRequests). */

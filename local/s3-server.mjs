@@ -6,8 +6,10 @@
 //
 // Modules: s3-server.mjs (HTTP, options, test helpers); the operations in s3-objects.mjs, s3-multipart.mjs
 // and s3-buckets.mjs, with what writes share in s3-writes.mjs; s3-store.mjs (buckets, listing order, write
-// preconditions); s3-auth.mjs (SigV4, aws-chunked); s3-wire.mjs (errors, XML, checksums). Run alone: node local/s3-server.mjs [--port N] [--fast]
+// preconditions); s3-auth.mjs (SigV4, aws-chunked); s3-wire.mjs (errors, XML, checksums); tls.mjs (the
+// loopback certificate of its HTTPS mode). Run alone: node local/s3-server.mjs [--port N] [--fast] [--tls]
 import http from 'node:http';
+import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { decodeAwsChunked, isAwsChunked, verifySignature } from './s3-auth.mjs';
 import {
@@ -31,6 +33,7 @@ import { copyObject, deleteObject, deleteObjects, getObject, putObject } from '.
 
 import { s3Operation } from './s3-proxy.mjs';
 import { Store } from './s3-store.mjs';
+import { loopbackCertificate } from './tls.mjs';
 import { S3Error, decodePathPart, errorXml, newRequestId, sha256HexOf } from './s3-wire.mjs';
 
 /** The only access key pair the server accepts. */
@@ -163,6 +166,7 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
     refuseAwsChunked: false,
     conditionalWrites: true,
     objectLock: false,
+    tls: false,
     ...rest,
   };
   options.logRequests ??= options.mode === 'strict';
@@ -244,7 +248,7 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
     response.end();
   }
 
-  const server = http.createServer((request, response) => {
+  const handle = (request, response) => {
     const requestId = newRequestId();
     const method = request.method ?? 'GET';
     const record = {
@@ -269,19 +273,24 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
         else response.destroy();
       },
     );
-  });
+  };
+  const certificate = options.tls ? loopbackCertificate() : undefined;
+  const server = certificate
+    ? https.createServer({ key: certificate.key, cert: certificate.cert }, handle)
+    : http.createServer(handle);
   server.keepAliveTimeout = 30_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
   const address = server.address();
-  state.url = `http://${host}:${address.port}`;
+  state.url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
 
   const bucketOf = (name) => store.buckets.get(name);
   return {
     url: state.url,
     port: address.port,
+    certFile: certificate?.certFile,
     options,
     requests,
     object(bucket, key) {
@@ -326,6 +335,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const s3 = await startS3Server({
     port: portIndex === -1 ? 0 : Number(process.argv[portIndex + 1]),
     mode: process.argv.includes('--fast') ? 'fast' : 'strict',
+    tls: process.argv.includes('--tls'),
   });
   console.log(
     `Local S3 (${s3.options.mode}) at ${s3.url}, bucket site-bucket; credentials ${JSON.stringify(S3_CREDENTIALS)}`,
