@@ -77,33 +77,49 @@ export function packageOf(source) {
 }
 
 /**
- * Self time per sample node, mapped to source. Returns { totalMs, idleMs, rows: [{ pkg, fn, ms }] }, idle
- * time excluded from rows (it is the process waiting on the network, not CPU).
+ * Self time per sample node, mapped to source, and the same time charged to the nearest of our own
+ * functions on the stack (so the SDK's or Node's work shows under the step that asked for it). Returns
+ * { totalMs, idleMs, rows: [{ pkg, fn, ms }], ours: [{ fn, ms }] }; idle time (the process waiting on the
+ * network) is not in the rows.
  */
 export function summarise(profile, sourceMaps) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   const selfUs = new Map();
   for (let index = 0; index < profile.samples.length; index++) {
     const id = profile.samples[index];
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
   }
+  const located = new Map();
+  const where = (id) => {
+    if (!located.has(id)) {
+      const { callFrame } = nodes.get(id);
+      const { source, name } = locate(callFrame, sourceMaps);
+      const pkg = callFrame.url ? packageOf(source) : callFrame.functionName || '(native)';
+      located.set(id, { pkg, fn: name || callFrame.functionName || '(anonymous)' });
+    }
+    return located.get(id);
+  };
   let idleUs = 0;
   const rows = new Map();
+  const ours = new Map();
   for (const [id, us] of selfUs) {
-    const { callFrame } = nodes.get(id);
-    if (callFrame.functionName === '(idle)') {
+    if (nodes.get(id).callFrame.functionName === '(idle)') {
       idleUs += us;
       continue;
     }
-    const { source, name } = locate(callFrame, sourceMaps);
-    const pkg = callFrame.url ? packageOf(source) : callFrame.functionName || '(native)';
-    const fn = `${name || callFrame.functionName || '(anonymous)'}`;
+    const { pkg, fn } = where(id);
     const key = `${pkg}\u0000${fn}`;
     rows.set(key, { pkg, fn, us: (rows.get(key)?.us ?? 0) + us });
+    let owner = id;
+    while (owner !== undefined && !where(owner).pkg.startsWith('src/')) owner = parents.get(owner);
+    const ownKey = owner === undefined ? '(outside our code: start-up, GC, timers, sockets)' : `${where(owner).pkg} ${where(owner).fn}`;
+    ours.set(ownKey, (ours.get(ownKey) ?? 0) + us);
   }
   const list = [...rows.values()].map(({ pkg, fn, us }) => ({ pkg, fn, ms: us / 1000 }));
   const totalMs = list.reduce((sum, row) => sum + row.ms, 0);
-  return { totalMs, idleMs: idleUs / 1000, rows: list };
+  return { totalMs, idleMs: idleUs / 1000, rows: list, ours: [...ours].map(([fn, us]) => ({ fn, ms: us / 1000 })) };
 }
 
 /** A call frame's original file and function name, through the bundle's source map where there is one. */
@@ -116,8 +132,8 @@ function locate(callFrame, sourceMaps) {
   return { source: entry.originalSource, name: callFrame.functionName || entry.name };
 }
 
-/** The summary as text: totals, then the top packages and functions by self time. */
-export function formatSummary({ totalMs, idleMs, rows }, { top = 25, per = 1 } = {}) {
+/** The summary as text: totals, the top packages and functions by self time, and our functions' share. */
+export function formatSummary({ totalMs, idleMs, rows, ours }, { top = 25, per = 1 } = {}) {
   const unit = per === 1 ? 'ms' : 'ms per file';
   const fmt = (ms) => (ms / per).toFixed(per === 1 ? 0 : 3).padStart(9);
   const share = (ms) => `${((100 * ms) / totalMs).toFixed(1).padStart(5)}%`;
@@ -137,6 +153,12 @@ export function formatSummary({ totalMs, idleMs, rows }, { top = 25, per = 1 } =
       .sort((a, b) => b.ms - a.ms)
       .slice(0, top)
       .map(({ pkg, fn, ms }) => `${fmt(ms)} ${share(ms)}  ${fn}  [${pkg}]`),
+    '',
+    `By our function nearest on the stack (its own time and what it called, ${unit}):`,
+    ...[...ours]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top)
+      .map(({ fn, ms }) => `${fmt(ms)} ${share(ms)}  ${fn}`),
   ];
   return lines.join('\n');
 }
