@@ -120,6 +120,7 @@ export function toolSpec(ctx, extra = {}) {
     timeout: options.timeout,
     ...(rig.certFile ? { certFile: rig.certFile } : {}),
     ...(options.node ? { node: options.node } : {}),
+    ...(options.entry ? { entry: options.entry } : {}),
     ...(options.logs ? { verbose: true } : {}),
     ...extra,
   };
