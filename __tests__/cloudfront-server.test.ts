@@ -17,12 +17,22 @@ import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/clou
 /** Debian's AWS CLI v2 (a pyenv v1 may come first on PATH); AWS_CLI points elsewhere, e.g. on GitHub runners. */
 const AWS_CLI = process.env.AWS_CLI ?? '/usr/bin/aws';
 const DISTRIBUTION = 'E2EXAMPLE0000';
+const CUSTOM_POLICY = '11111111-2222-3333-4444-555555555555';
+const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 let server: LocalCloudFrontServer;
 
 beforeAll(async () => {
   server = await startCloudFrontServer({
     completeAfterMs: 300,
-    distributions: [{ id: DISTRIBUTION, bucketDomain: 'my-site.s3.eu-west-1.amazonaws.com', originPath: '/live' }],
+    distributions: [
+      {
+        id: DISTRIBUTION,
+        bucketDomain: 'my-site.s3.eu-west-1.amazonaws.com',
+        originPath: '/live',
+        behaviors: [{ pathPattern: '/legacy/*', legacyTtls: { min: 60, max: 600 } }],
+      },
+    ],
+    cachePolicies: [{ id: CUSTOM_POLICY, name: 'site-pages', minTtl: 0, defaultTtl: 300, maxTtl: 86400 }],
   });
 });
 afterAll(() => server.close());
@@ -35,7 +45,14 @@ interface CliInvalidation {
   Invalidation: { Id: string; Status: string; InvalidationBatch: { Paths: { Items: string[] } } };
 }
 interface CliDistributionConfig {
-  DistributionConfig: { Origins: { Items: Array<{ DomainName: string; OriginPath: string }> } };
+  DistributionConfig: {
+    Origins: { Items: Array<{ DomainName: string; OriginPath: string }> };
+    DefaultCacheBehavior: { CachePolicyId?: string };
+    CacheBehaviors: { Items: Array<{ PathPattern: string; MinTTL?: number; MaxTTL?: number }> };
+  };
+}
+interface CliCachePolicy {
+  CachePolicy: { Id: string; CachePolicyConfig: { Name: string; MinTTL: number; DefaultTTL: number; MaxTTL: number } };
 }
 
 describe('with the AWS CLI', () => {
@@ -72,7 +89,7 @@ describe('with the AWS CLI', () => {
       DISTRIBUTION,
       '--paths',
       '/index.html',
-      '/docs/my page.html',
+      '/docs/my%20page.html',
       '/assets/*',
     );
     expect(created.code).toBe(0);
@@ -80,13 +97,13 @@ describe('with the AWS CLI', () => {
     const invalidation = output.Invalidation;
     expect(invalidation.Id).toMatch(/^I[A-Z0-9]{13}$/);
     expect(invalidation.Status).toBe('InProgress');
-    expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my page.html', '/assets/*']);
+    expect(invalidation.InvalidationBatch.Paths.Items).toEqual(['/index.html', '/docs/my%20page.html', '/assets/*']);
     expect(output.Location).toBe(
       `${server.url}/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${invalidation.Id}`,
     );
     expect(server.invalidations(DISTRIBUTION).find((i) => i.id === invalidation.Id)?.paths).toEqual([
       '/index.html',
-      '/docs/my page.html',
+      '/docs/my%20page.html',
       '/assets/*',
     ]);
 
@@ -106,11 +123,37 @@ describe('with the AWS CLI', () => {
     expect(waited).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it('reads the distribution config with its origin', async () => {
+  it('reads the distribution config with its origin and cache behaviours', async () => {
     const result = await aws('get-distribution-config', '--id', DISTRIBUTION);
     expect(result.code).toBe(0);
-    const origin = (JSON.parse(result.stdout) as CliDistributionConfig).DistributionConfig.Origins.Items[0];
-    expect(origin).toMatchObject({ DomainName: 'my-site.s3.eu-west-1.amazonaws.com', OriginPath: '/live' });
+    const config = (JSON.parse(result.stdout) as CliDistributionConfig).DistributionConfig;
+    expect(config.Origins.Items[0]).toMatchObject({
+      DomainName: 'my-site.s3.eu-west-1.amazonaws.com',
+      OriginPath: '/live',
+    });
+    expect(config.DefaultCacheBehavior.CachePolicyId).toBe(CACHING_OPTIMIZED);
+    expect(config.CacheBehaviors.Items).toEqual([
+      expect.objectContaining({ PathPattern: '/legacy/*', MinTTL: 60, MaxTTL: 600 }),
+    ]);
+  });
+
+  it('reads a cache policy, managed or not', async () => {
+    const managed = await aws('get-cache-policy', '--id', CACHING_OPTIMIZED);
+    expect(managed.code).toBe(0);
+    expect((JSON.parse(managed.stdout) as CliCachePolicy).CachePolicy).toMatchObject({
+      Id: CACHING_OPTIMIZED,
+      CachePolicyConfig: { Name: 'Managed-CachingOptimized', MinTTL: 1, DefaultTTL: 86400, MaxTTL: 31536000 },
+    });
+    const custom = await aws('get-cache-policy', '--id', CUSTOM_POLICY);
+    expect((JSON.parse(custom.stdout) as CliCachePolicy).CachePolicy.CachePolicyConfig).toMatchObject({
+      Name: 'site-pages',
+      MinTTL: 0,
+      DefaultTTL: 300,
+      MaxTTL: 86400,
+    });
+    const missing = await aws('get-cache-policy', '--id', 'no-such-policy');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('NoSuchCachePolicy');
   });
 
   it('answers an unknown distribution with NoSuchDistribution', async () => {

@@ -81,7 +81,10 @@ describe('a failure between two steps, then the re-run', () => {
     expect((await getObject(local.bucket, 'partial', 'style.css')).body.toString()).toBe('v2');
     // The page waits for its assets: it still links what the edge and the bucket agree on.
     expect((await getObject(local.bucket, 'partial', 'index.html')).body.toString()).toBe('v1');
-    expect(failed.summary).toMatch(/Not attempted\*\* \| 1 \|/);
+    expect(failed.summary).toMatch(
+      /^### Deploy to `s3:\/\/partial\/` failed during Upload assets\n\n> 1 of 2 files failed/,
+    );
+    expect(failed.summary).toMatch(/\| \*\*Not attempted\*\* \(waiting on a wave that failed\) \| 1 file \|/);
 
     local.proxy.setFaults({});
     const rerun = await local.deploy(auto('partial', source));
@@ -138,7 +141,9 @@ describe('removed assets and their grace period', () => {
     const rerun = await local.deploy(auto('paused', rebuilt, { 'delete-after': '1s' }));
     expect(rerun.exitCode).toBe(0);
     expect(rerun.outputs['kept-count']).toBe('2');
-    expect(lastPaths('paused')).toEqual(['/', '/index.html', '/old.html']);
+    // The failed run deleted old.html: the state names no file, so nothing can name it now, and the whole
+    // prefix (here the root) is invalidated once rather than leaving its edge copy.
+    expect(lastPaths('paused')).toEqual(['/*']);
     await sleep(1200);
     const later = await local.deploy(auto('paused', rebuilt, { 'delete-after': '1s' }));
     expect(later.outputs['deleted-count']).toBe('2');
@@ -259,6 +264,8 @@ describe('one deploy at a time per prefix', () => {
     await local.bucket.send(
       new PutObjectCommand({ Bucket: 'locks', Key: 'site/.s3-cloudfront-deploy.lock', Body: JSON.stringify(lock) }),
     );
+    // Its holder last renewed it 3 minutes ago, by S3's clock (the lease is 2 minutes).
+    local.s3.setLastModified('locks', 'site/.s3-cloudfront-deploy.lock', new Date(Date.now() - 180_000));
     const source = await writeSite({ 'index.html': 'x' });
     const run = await local.deploy({ source, bucket: 'locks', prefix: 'site' });
     expect(run.exitCode).toBe(0);
@@ -371,17 +378,17 @@ describe('a store whose ETags are not the MD5 of the bytes', () => {
   });
 });
 
-describe('versioned buckets and Object Lock', () => {
+describe('a bucket that refuses deletes', () => {
   afterEach(() => local.s3.configure({ objectLock: false }));
 
-  it('fails clearly where Object Lock refuses a delete, and keeps the rest of the deploy', async () => {
+  it('fails clearly where a delete is refused (a bucket policy, MFA delete), and keeps the rest of the deploy', async () => {
     const source = await writeSite({ 'index.html': 'x', 'old.html': 'old' });
     expect((await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' })).exitCode).toBe(0);
     await fs.rm(path.join(source, 'old.html'));
     local.s3.configure({ objectLock: (_bucket, key) => key.endsWith('old.html') });
     const run = await local.deploy({ source, bucket: 'locks', prefix: 'worm', delete: 'true' });
     expect(run.exitCode).toBe(1);
-    expect(run.errors).toEqual([expect.stringMatching(/could not be deleted .*'old.html'.*Object Lock/)]);
+    expect(run.errors).toEqual([expect.stringMatching(/could not be deleted .*'old.html'.*refuses these deletes/)]);
   });
 });
 
@@ -445,7 +452,9 @@ describe('deploys that meet', () => {
     const cancelled = await run;
     local.proxy.setLatency(0);
     expect(cancelled.exitCode).toBe(1);
-    expect(cancelled.stdout).toMatch(/::error::Cancelled \(SIGTERM\); the lock was released/);
+    expect(cancelled.stdout).toMatch(
+      /::error::Cancelled \(SIGTERM\); the writes in flight finish, then the lock is released/,
+    );
     expect(local.s3.object('locks', lockKey)).toBeUndefined();
   });
 });

@@ -11,6 +11,8 @@ import { getObject, largeFile, listKeys, putObject, siteKeys as keysInBucket, wr
 
 const DISTRIBUTION = 'E2EXAMPLE0000';
 const SLOW_DISTRIBUTION = 'E2ESLOW000000';
+/** The first distribution's alternate domain name: where the outputs say the site is. */
+const DOMAIN = 'www.example.com';
 const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout'];
 
 let local: LocalAws;
@@ -29,7 +31,10 @@ const site = {
 const siteKeys = Object.keys(site).sort();
 
 beforeAll(async () => {
-  local = await startLocalAws({ buckets: BUCKETS, distributions: [{ id: DISTRIBUTION }, { id: SLOW_DISTRIBUTION }] });
+  local = await startLocalAws({
+    buckets: BUCKETS,
+    distributions: [{ id: DISTRIBUTION, aliases: [DOMAIN] }, { id: SLOW_DISTRIBUTION }],
+  });
 });
 afterAll(() => local?.close());
 
@@ -68,10 +73,29 @@ describe('a deploy on push', () => {
       'unchanged-count': '0',
       'uploaded-bytes': String(Object.values(site).reduce((sum, body) => sum + Buffer.byteLength(body), 0)),
       'kept-count': '0',
+      changes: expect.any(String) as string,
+      url: `https://${DOMAIN}/`,
+    });
+    const changes = JSON.parse(run.outputs.changes ?? '[]') as Array<{ key: string; change: string; url: string }>;
+    expect(changes.map((c) => [c.key, c.change])).toEqual(
+      [
+        ...['assets/app.js', 'assets/logo.svg', 'assets/style.css', 'fonts/inter.woff2', 'video/intro.mp4'],
+        ...['about/index.html', 'docs/café.html', 'docs/my page.html', 'index.html'],
+      ].map((key) => [key, 'new']),
+    );
+    // Where a visitor requests each file: a folder's index.html is its folder, names are URL-encoded.
+    const urls = Object.fromEntries(changes.map((c) => [c.key, c.url]));
+    expect(urls).toMatchObject({
+      'index.html': `https://${DOMAIN}/`,
+      'about/index.html': `https://${DOMAIN}/about/`,
+      'docs/my page.html': `https://${DOMAIN}/docs/my%20page.html`,
+      'docs/café.html': `https://${DOMAIN}/docs/caf%C3%A9.html`,
     });
     expect(run.summary).toContain('Deployed to `s3://first-deploy/`');
-    expect(run.summary).toContain(`| Uploaded | ${siteKeys.length} `);
-    expect(run.summary).toContain(`\`${created?.id}\` on \`${DISTRIBUTION}\`: **Completed**`);
+    expect(run.summary).toContain('| What | Files |');
+    expect(run.summary).toContain(`| Uploaded | ${siteKeys.length} files `);
+    expect(run.summary).toContain(`| \`${DISTRIBUTION}\` | \`${created?.id}\` **Completed** | \`/*\` |`);
+    expect(run.summary).toContain(`Site: https://${DOMAIN}/`);
     expect(run.stdout).toMatch(/::group::Upload/);
     expect(run.stdout).toMatch(/::group::Wait/);
   });
@@ -127,11 +151,12 @@ describe('a deploy on push', () => {
 
     expect(run.exitCode).toBe(0);
     expect(await listKeys(local.bucket, 'dry-run')).toEqual([]);
-    expect(local.cloudFront.requests.length).toBe(requestsBefore);
+    // It reads the distribution (a wrong id fails a dry run too), and creates nothing.
+    expect(local.cloudFront.requests.slice(requestsBefore).map((r) => r.method)).toEqual(['GET']);
     expect(run.outputs).toMatchObject({ 'uploaded-count': String(siteKeys.length), 'invalidation-id': '' });
     expect(run.summary).toContain('Dry run (nothing changed)');
     expect(run.stdout).toMatch(
-      /::notice::Dry run: would upload 9 files \(9\.0 MiB\), update headers of 0, delete 0; nothing was changed/,
+      /::notice::Dry run: would upload 9 files \(9\.0 MiB\), update the headers of 0 files, delete 0 files; nothing was changed; would invalidate 1 path on E2EXAMPLE0000\./,
     );
   });
 
@@ -146,7 +171,12 @@ describe('a deploy on push', () => {
       );
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(run.exitCode).toBe(1);
-      expect(run.errors).toEqual([expect.stringMatching(/still InProgress after 4 s \('wait-timeout'\)/)]);
+      // The real time waited, from the first CreateInvalidation: the timeout, give or take a poll.
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          /still InProgress [4-5]\.\d s after the first CreateInvalidation \('wait-timeout': 4 s\)/,
+        ),
+      ]);
       expect(run.outputs['invalidation-status']).toBe('InProgress');
       expect(run.outputs['invalidation-id']).toBe(slow.invalidations(SLOW_DISTRIBUTION)[0]?.id);
       expect(run.outputs['uploaded-count']).toBe('1');
@@ -167,34 +197,54 @@ describe('refusals and errors: one clear line, no stack trace', () => {
     expect(await listKeys(local.bucket, 'refusals')).toEqual(['keep.html']);
   });
 
-  it.each<[string, Record<string, string>, Record<string, string>, RegExp]>([
+  // The job summary of each failed run leads with the failure, where it stopped, and the error text.
+  it.each<[string, Record<string, string>, Record<string, string>, RegExp, string]>([
     [
       'a missing source',
       { source: '/nonexistent/build' },
       {},
       /Input 'source': folder '\/nonexistent\/build' does not exist/,
+      'Plan',
     ],
     [
       'a malformed bucket name',
       { bucket: 'My_Bucket' },
       {},
       /Input 'bucket' is not a valid S3 bucket name: 'My_Bucket'/,
+      'the check of the inputs',
     ],
-    ['a boolean typo', { wait: 'yes' }, {}, /Input 'wait' must be true or false, got 'yes'/],
-    ['a bucket that does not exist', { bucket: 'no-such-bucket' }, {}, /Bucket 'no-such-bucket' does not exist/],
-    ['an unknown access key', {}, { AWS_ACCESS_KEY_ID: 'INVALIDKEY' }, /does not recognise the access key/],
+    ['a boolean typo', { wait: 'yes' }, {}, /Input 'wait' must be true or false, got 'yes'/, 'the check of the inputs'],
+    [
+      'a bucket that does not exist',
+      { bucket: 'no-such-bucket' },
+      {},
+      /Bucket 'no-such-bucket' does not exist/,
+      'Plan',
+    ],
+    ['an unknown access key', {}, { AWS_ACCESS_KEY_ID: 'INVALIDKEY' }, /does not recognise the access key/, 'Plan'],
     [
       'an unknown distribution',
       { 'distribution-id': 'EUNKNOWN00000' },
       {},
       /distribution 'EUNKNOWN00000' does not exist/,
+      'Plan',
     ],
-    ['an unreachable endpoint', {}, { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, /Could not reach S3.*ECONNREFUSED/],
-  ])('%s', async (_, inputs, env, message) => {
+    [
+      'an unreachable endpoint',
+      {},
+      { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' },
+      /Could not reach S3.*ECONNREFUSED/,
+      'Plan',
+    ],
+  ])('%s', async (_, inputs, env, message, stage) => {
     const source = await writeSite({ 'index.html': 'x' });
     const run = await deploy({ source, bucket: 'refusals', ...inputs }, env);
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([expect.stringMatching(message)]);
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    const [heading, , quote] = run.summary.split('\n');
+    expect(heading).toMatch(new RegExp(`^### Deploy( to \`s3://[^\`]+\`)? failed during ${stage}$`));
+    expect(quote).toMatch(message);
+    expect(run.summary).not.toContain('Deployed to');
   });
 });

@@ -1,9 +1,15 @@
 import { checkBrokenBuild, checkEmptySource } from '../src/guards.js';
+import { NO_HEADER_RULES, rulesForBuild } from '../src/headers.js';
 
 const pages = (count: number, folder = 'blog') => Array.from({ length: count }, (_, i) => `${folder}/post-${i}.html`);
 const check = (local: string[], remote: string[], share = 50, removed: string[] = []) =>
   checkBrokenBuild(
-    { localKeys: new Set(local), remoteKeys: remote, alreadyRemoved: (key) => removed.includes(key) },
+    {
+      localKeys: new Set(local),
+      remoteKeys: remote,
+      alreadyRemoved: (key) => removed.includes(key),
+      classify: rulesForBuild(NO_HEADER_RULES, local).classify,
+    },
     share,
     's3://b/',
   );

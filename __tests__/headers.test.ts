@@ -1,4 +1,14 @@
-import { type HeaderRules, NO_HEADER_RULES, headersFor, parseRules } from '../src/headers.js';
+import { CLASSIFIER_VERSION } from '../src/classify.js';
+import {
+  AUTO_CACHE_CONTROL,
+  type HeaderRules,
+  NO_HEADER_RULES,
+  headersFor,
+  headersReproducible,
+  parseCacheControl,
+  parseRules,
+  rulesForBuild,
+} from '../src/headers.js';
 
 describe('parseRules', () => {
   it('reads glob: value lines, and a bare value as a rule for every file', () => {
@@ -71,5 +81,84 @@ describe('headersFor', () => {
 
   it('gives only a content type without rules', () => {
     expect(headersFor('a/b.css', NO_HEADER_RULES)).toEqual({ contentType: 'text/css; charset=utf-8' });
+  });
+});
+
+describe('cache-control: auto', () => {
+  const parse = (text: string) => parseCacheControl(text, 'cache-control');
+  const auto = (text = 'auto', keys: string[] = []) => {
+    const parsed = parse(text);
+    return rulesForBuild({ ...NO_HEADER_RULES, ...parsed }, keys).rules;
+  };
+
+  it('gives each class its default: a year for hashed names, 60 s at the edge for pages and workers, 5 minutes for the rest', () => {
+    expect(AUTO_CACHE_CONTROL).toEqual({
+      fingerprinted: 'public, max-age=31536000, immutable',
+      'entry-point': 'public, max-age=0, s-maxage=60, must-revalidate',
+      'service-worker': 'public, max-age=0, s-maxage=60, must-revalidate',
+      other: 'public, max-age=300',
+    });
+    const rules = auto();
+    expect(headersFor('assets/index-wktXvZw9.js', rules).cacheControl).toBe('public, max-age=31536000, immutable');
+    expect(headersFor('index.html', rules).cacheControl).toBe('public, max-age=0, s-maxage=60, must-revalidate');
+    expect(headersFor('sw.js', rules).cacheControl).toBe('public, max-age=0, s-maxage=60, must-revalidate');
+    expect(headersFor('logo.png', rules).cacheControl).toBe('public, max-age=300');
+  });
+
+  it('is the fallback wherever it is written: glob rules win', () => {
+    for (const text of ['auto\ndownloads/**: public, max-age=86400', 'downloads/**: public, max-age=86400\nauto']) {
+      const rules = auto(text);
+      expect(rules.cacheControl).toEqual([{ glob: 'downloads/**', value: 'public, max-age=86400' }]);
+      expect(headersFor('downloads/report.pdf', rules).cacheControl).toBe('public, max-age=86400');
+      expect(headersFor('report.pdf', rules).cacheControl).toBe('public, max-age=300');
+    }
+  });
+
+  it('changes one class with an auto:<class> line, which no glob rule can be read as', () => {
+    const rules = auto('auto\nauto:other: public, max-age=3600\nauto:entry-point:no-cache');
+    expect(rules.cacheControlAuto?.values).toEqual({
+      ...AUTO_CACHE_CONTROL,
+      other: 'public, max-age=3600',
+      'entry-point': 'no-cache',
+    });
+    expect(headersFor('logo.png', rules).cacheControl).toBe('public, max-age=3600');
+    expect(headersFor('index.html', rules).cacheControl).toBe('no-cache');
+    // A folder named auto is still a glob.
+    expect(parse('auto: no-cache')).toEqual({ cacheControl: [{ glob: 'auto', value: 'no-cache' }] });
+  });
+
+  it.each([
+    [
+      'auto:fingerprint: max-age=60',
+      /'auto:fingerprint: max-age=60' names no class of 'auto'; the classes are fingerprinted, entry-point, service-worker, other/,
+    ],
+    ['auto\nauto:other:', /'auto:other:' gives the class no value/],
+    ['auto\nauto:other: a\nauto:other: b', /the class 'other' is given twice/],
+    ['auto:other: public, max-age=60', /'auto:other' changes a class of 'auto', which is off: add a line 'auto'/],
+    ['auto\npublic, max-age=60', /'public, max-age=60' applies to every file, so 'auto' would never apply/],
+    ['assets/**: auto', /'auto' stands alone on its line/],
+  ])('refuses %p', (text, message) => {
+    expect(() => parse(text)).toThrow(message);
+  });
+
+  it('records in the rules what it derived the headers from: the values, the classifier version and the build’s hash shapes', () => {
+    const vite = ['assets/Pricing-CiGxpcwn.css', 'assets/Home-D6PzDFXk.js', 'assets/Docs-D4yWNhdi.js'];
+    const rules = auto('auto', vite);
+    expect(rules.cacheControlAuto).toEqual({
+      classifier: CLASSIFIER_VERSION,
+      values: AUTO_CACHE_CONTROL,
+      shapes: [expect.stringMatching(/^\S{12} suffix 8$/)],
+    });
+    // The weak hash is fingerprinted because of its neighbours, and the rules alone say so again.
+    const replayed = JSON.parse(JSON.stringify(rules)) as HeaderRules;
+    expect(headersFor('assets/Pricing-CiGxpcwn.css', replayed).cacheControl).toBe(
+      'public, max-age=31536000, immutable',
+    );
+    expect(headersFor('assets/Pricing-CiGxpcwn.css', auto()).cacheControl).toBe('public, max-age=300');
+    expect(headersReproducible(replayed)).toBe(true);
+    expect(headersReproducible({ ...replayed, cacheControlAuto: { ...rules.cacheControlAuto!, classifier: 0 } })).toBe(
+      false,
+    );
+    expect(headersReproducible(NO_HEADER_RULES)).toBe(true);
   });
 });

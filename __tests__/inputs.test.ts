@@ -137,6 +137,21 @@ describe('parseInputs', () => {
     expect(settings.headerRules.cacheControl).toEqual([{ glob: '**', value: 'public, max-age=300' }]);
   });
 
+  it('reads cache-control: auto after the glob rules, with a class changed, in the order the state records', () => {
+    const settings = parse({
+      'cache-control': 'auto\ndownloads/**: public, max-age=86400\nauto:other: public, max-age=3600',
+    });
+    expect(Object.keys(settings.headerRules)).toEqual([
+      'cacheControl',
+      'contentType',
+      'contentEncoding',
+      'cacheControlAuto',
+    ]);
+    expect(settings.headerRules.cacheControl).toEqual([{ glob: 'downloads/**', value: 'public, max-age=86400' }]);
+    expect(settings.headerRules.cacheControlAuto?.values.other).toBe('public, max-age=3600');
+    expect(parse({}).headerRules.cacheControlAuto).toBeUndefined();
+  });
+
   it.each([
     ['site', 'site/'],
     ['site/', 'site/'],
@@ -210,6 +225,7 @@ describe('parseInputs', () => {
     [{ exclude: 'assets/[' }, /Input 'exclude': 'assets\/\[' is not a valid glob/],
     [{ 'cache-control': '*.{html: no-cache' }, /Input 'cache-control': '\*\.\{html' is not a valid glob/],
     [{ force: 'on' }, /'force' must be true or false/],
+    [{ 'cache-control': 'auto\nauto:pages: no-cache' }, /Input 'cache-control': 'auto:pages: no-cache' names no class/],
   ])('rejects %p', (values, pattern) => {
     expectInputError(values, pattern);
   });

@@ -4,7 +4,7 @@
  * counted from the first CreateInvalidation.
  */
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { writeSite } from './support/site.js';
+import { listKeys, writeSite } from './support/site.js';
 
 const LEGS = 'ELEGS00000001';
 const GOOD = 'EGOOD00000001';
@@ -24,6 +24,8 @@ beforeAll(async () => {
       { id: LEGS, bucketDomain: 'legs.s3.eu-west-1.amazonaws.com', completeAfterMs: 300 },
       { id: GOOD, bucketDomain: 'slow-paths.s3.eu-west-1.amazonaws.com' },
       { id: SLOW, completeAfterMs: 10 * 60_000 },
+      // Exists when the deploy reads it, then answers NoSuchDistribution to CreateInvalidation (failNext).
+      { id: MISSING },
     ],
   });
 });
@@ -85,9 +87,10 @@ describe('matrix legs deploying to the same bucket and prefix', () => {
 });
 
 describe('several distributions', () => {
-  it('when one does not exist, the other is still invalidated and listed, and the step fails naming it', async () => {
+  it('when one refuses the invalidation, the other is still invalidated and listed, and the step fails naming it', async () => {
     const source = await writeSite({ 'index.html': 'v1', 'about.html': 'v1' });
     const inputs = { source, bucket: 'two', 'distribution-id': `${MISSING}\n${GOOD}`, paths: '/index.html' };
+    local.cloudFront.failNext('CreateInvalidation', 'NoSuchDistribution', { distributionId: MISSING });
     const run = await local.deploy(inputs);
 
     const [missing, good, ...more] = listed(run.outputs);
@@ -101,7 +104,25 @@ describe('several distributions', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(/distribution 'EMISSING00001' does not exist.*no invalidation was made on EMISSING00001/),
     ]);
-    expect(run.summary).toContain(`\`${MISSING}\`: **Failed**`);
+    expect(run.summary).toMatch(new RegExp(`\\| \`${MISSING}\` \\| \\*\\*Failed\\*\\*`));
+  });
+
+  it('a distribution id that does not exist fails the first deploy before anything is written', async () => {
+    const source = await writeSite({ 'index.html': 'v1' });
+    const before = await listKeys(local.bucket, 'two');
+    const run = await local.deploy({
+      source,
+      bucket: 'two',
+      prefix: 'typo',
+      'distribution-id': `${GOOD}\nE0TYPO0000001`,
+      paths: 'auto',
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/distribution 'E0TYPO0000001' does not exist.*Nothing was changed/),
+    ]);
+    expect(await listKeys(local.bucket, 'two')).toEqual(before);
+    expect(run.summary).toMatch(/^### Deploy to `s3:\/\/two\/typo\/` failed during Plan/);
   });
 
   it('with paths: auto, a distribution refused by CloudFront keeps the paths it needed in the output', async () => {
@@ -163,7 +184,7 @@ describe("'wait-timeout'", () => {
     const inputs = { source, bucket: 'slow-paths', 'distribution-id': GOOD, paths: 'auto', wait: 'true' };
     await local.deploy(inputs);
     inputs.source = await writeSite({ 'index.html': 'v2' });
-    local.cloudFront.delayNext('GetDistributionConfig', 5000);
+    local.cloudFront.delayNext('GetDistribution', 5000);
     const run = await local.deploy({ ...inputs, 'wait-timeout': '4' });
 
     expect(run.exitCode).toBe(0);

@@ -76,6 +76,38 @@ describe('collapsePaths', () => {
     expect(collapsePaths(paths, 4)).toEqual(['/', '/assets/a.js', '/blog/*', '/index.html']);
   });
 
+  it('prefers directories that hold no fingerprinted files, at any depth, and spares them until nothing else fits', () => {
+    const paths = [
+      '/assets/img/logo.png',
+      '/assets/img/icon.png',
+      '/docs/a/',
+      '/docs/a/index.html',
+      '/docs/b/',
+      '/docs/b/index.html',
+    ];
+    const fingerprinted = ['/assets/img/photo-CagOFKeU.png', '/assets/index-D6PzDFXk.js'];
+    // Deepest first would merge /assets/img/ (and a tie goes to the first in order): its hashed photo would
+    // be sent back to S3 from every edge for nothing.
+    expect(collapsePaths(paths, 5)).toEqual([
+      '/assets/img/*',
+      '/docs/a/',
+      '/docs/a/index.html',
+      '/docs/b/',
+      '/docs/b/index.html',
+    ]);
+    expect(collapsePaths(paths, 5, fingerprinted)).toEqual([
+      '/assets/img/icon.png',
+      '/assets/img/logo.png',
+      '/docs/a/*',
+      '/docs/b/',
+      '/docs/b/index.html',
+    ]);
+    expect(collapsePaths(paths, 3, fingerprinted)).toEqual(['/assets/img/icon.png', '/assets/img/logo.png', '/docs/*']);
+    // When only a crowded directory is left, it still beats '/*'.
+    expect(collapsePaths(paths, 2, fingerprinted)).toEqual(['/assets/img/*', '/docs/*']);
+    expect(collapsePaths(paths, 1, fingerprinted)).toEqual(['/*']);
+  });
+
   it('merges wildcards with their siblings on the way up', () => {
     const paths = ['/a/x/1', '/a/x/2', '/a/y/1', '/a/y/2', '/b/1', '/b/2'];
     expect(collapsePaths(paths, 4)).toEqual(['/a/x/*', '/a/y/*', '/b/1', '/b/2']);
@@ -235,7 +267,7 @@ describe('autoInvalidationPaths', () => {
     ['assets/app.js', ['/assets/app.js']],
     ['faq?.html', ['/faq%3F.html']],
     ['100%41.html', ['/100%2541.html']],
-    ['my page.html', ['/my%20page.html']],
+    ['my page.html', ['/my%20page.html', '/my+page.html']], // '+': S3 reads a raw '+' as a space
     ['café/menu.html', ['/caf%C3%A9/menu.html']],
     ['c++/intro.html', ['/c%2B%2B/intro.html', '/c++/intro.html']],
     // A name CloudFront cannot name exactly is covered by the narrowest wildcard: the path up to that character.

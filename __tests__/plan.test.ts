@@ -1,5 +1,4 @@
-import { isEntryPoint } from '../src/classify.js';
-import { type HeaderRules, NO_HEADER_RULES, headersFor } from '../src/headers.js';
+import { type HeaderRules, NO_HEADER_RULES, headersFor, parseCacheControl, rulesForBuild } from '../src/headers.js';
 import type { LocalFile } from '../src/local.js';
 import { type PlanInput, type PlanOptions, keysToInspect, planDeploy, removalsDecided } from '../src/plan.js';
 import type { RemoteObject } from '../src/remote.js';
@@ -20,7 +19,7 @@ const NOW = 1_800_000_000_000;
 const options = (more: Partial<PlanOptions> = {}): PlanOptions => ({
   delete: false,
   force: false,
-  isEntryPoint: (key) => isEntryPoint(key, headersFor(key, NO_HEADER_RULES).contentType),
+  classify: rulesForBuild(NO_HEADER_RULES, []).classify,
   deleteAfterMs: 7 * DAY,
   maxDeletes: 1000,
   distributionIds: [],
@@ -121,6 +120,17 @@ describe('planDeploy: content', () => {
     expect(plan.uploads.map((u) => [u.file.key, u.reason])).toEqual([['a.html', 'forced']]);
   });
 
+  it('uploads assets, then entry points, then service workers', () => {
+    const files = ['sw.js', 'index.html', 'workbox-9c191d2f.js', 'assets/app-B3kd9Xz1.js'].map((key) => local(key, A));
+    const plan = planDeploy(input(files, remote()), options());
+    expect(plan.uploads.map((u) => u.file.key)).toEqual([
+      'workbox-9c191d2f.js',
+      'assets/app-B3kd9Xz1.js',
+      'index.html',
+      'sw.js',
+    ]);
+  });
+
   it('uploads assets before entry points', () => {
     const files = [
       'index.html',
@@ -180,6 +190,71 @@ describe('planDeploy: headers', () => {
     const plan = planDeploy({ ...input(files, objects, emptyState()), inspected }, options());
     expect(plan.headerUpdates.map((f) => f.key)).toEqual(['app.mjs']);
     expect(plan.unchanged.map((f) => f.key)).toEqual(['index.html']);
+  });
+});
+
+describe("planDeploy: 'cache-control: auto' like any rule set", () => {
+  const keys = ['index.html', 'sw.js', 'logo.png', 'assets/app-B3kd9Xz1.js', 'assets/app-C8pQ2mXa.css'];
+  const objects = () => remote(...keys.map((key): [string, string] => [key, A]));
+  const withRules = (rules: HeaderRules) => {
+    const build = rulesForBuild(rules, keys);
+    const files = keys.map((key) => ({ ...local(key, A), headers: headersFor(key, build.rules) }));
+    return { build, files };
+  };
+  const auto = (text = 'auto') => ({ ...NO_HEADER_RULES, ...parseCacheControl(text, 'cache-control') });
+
+  it('switching it on rewrites the headers of unchanged objects in place, invalidating all but the fingerprinted ones', () => {
+    const { build, files } = withRules(auto());
+    const plan = planDeploy(
+      input(files, objects(), cleanState(NO_HEADER_RULES)),
+      options({ classify: build.classify }),
+    );
+    expect(plan.uploads).toEqual([]);
+    expect(plan.headerUpdates.map((f) => f.key).sort()).toEqual([...keys].sort());
+    // A hashed name never changed its bytes: the edges may keep it, with the old headers, until it expires.
+    expect(plan.invalidate.sort()).toEqual(['index.html', 'logo.png', 'sw.js']);
+  });
+
+  it('a changed default (a later release) or a changed class reaches exactly the objects of that class', () => {
+    const { build, files } = withRules(auto());
+    const now = build.rules;
+    const olderRelease: HeaderRules = {
+      ...now,
+      cacheControlAuto: { ...now.cacheControlAuto!, values: { ...now.cacheControlAuto!.values, other: 'max-age=60' } },
+    };
+    // The rules are replayed from the state's JSON, as a later deploy reads them.
+    const stored = JSON.parse(JSON.stringify(olderRelease)) as HeaderRules;
+    const plan = planDeploy(input(files, objects(), cleanState(stored)), options({ classify: build.classify }));
+    expect(plan.headerUpdates.map((f) => f.key)).toEqual(['logo.png']);
+    expect(plan.unchanged).toHaveLength(keys.length - 1);
+    expect(keysToInspect(input(files, objects(), cleanState(stored)), { force: false }).headers).toEqual([]);
+
+    const same = planDeploy(
+      input(files, objects(), cleanState(JSON.parse(JSON.stringify(now)) as HeaderRules)),
+      options(),
+    );
+    expect(same.headerUpdates).toEqual([]);
+  });
+
+  it('reads the headers back (HEAD) once when another classifier version derived them', () => {
+    const { files, build } = withRules(auto());
+    const older: HeaderRules = {
+      ...build.rules,
+      cacheControlAuto: { ...build.rules.cacheControlAuto!, classifier: 0 },
+    };
+    expect(keysToInspect(input(files, objects(), cleanState(older)), { force: false }).headers).toEqual(
+      files.map((f) => f.key),
+    );
+  });
+
+  it('deletes a removed service worker at once, like a page', () => {
+    const { build } = withRules(auto());
+    const plan = planDeploy(
+      input([local('index.html', A)], remote(['index.html', A], ['sw.js', A], ['logo.png', A])),
+      options({ delete: true, classify: build.classify }),
+    );
+    expect(plan.deletes).toEqual(['sw.js']);
+    expect(plan.kept).toEqual(['logo.png']);
   });
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { listKeys, putObject, siteKeys, writeSite } from './support/site.js';
+import { getObject, listKeys, putObject, siteKeys, writeSite } from './support/site.js';
 
 const BUCKETS = ['auto', 'origin-path', 'collapse', 'two', 'deletes', 'headers', 'select', 'order'];
 const ROOT_DIST = 'EAUTO00000001';
@@ -63,7 +63,8 @@ describe('paths: auto', () => {
     expect(second.exitCode).toBe(0);
     expect(second.outputs['invalidation-status']).toBe('InProgress');
     expect(lastInvalidationPaths(ROOT_DIST)?.sort()).toEqual(
-      ['/docs/index.html', '/docs/', '/docs', '/docs/my%20page.html'].sort(),
+      // A space is also requested as '+' (form-encoded links), which S3 reads as a space.
+      ['/docs/index.html', '/docs/', '/docs', '/docs/my%20page.html', '/docs/my+page.html'].sort(),
     );
     // The removed stylesheet stays for its grace period (a cached page may still link it), unchanged.
     expect(second.outputs['kept-count']).toBe('1');
@@ -76,7 +77,8 @@ describe('paths: auto', () => {
       'invalidation-id': '',
       'uploaded-count': '0',
     });
-    expect(local.cloudFront.requests.slice(requestsBefore).map((r) => r.method)).toEqual([]);
+    // One read of the distribution (a wrong id would fail here), and no invalidation.
+    expect(local.cloudFront.requests.slice(requestsBefore).map((r) => r.method)).toEqual(['GET']);
   });
 
   it("maps keys through the distribution's origin path", async () => {
@@ -129,19 +131,21 @@ describe('paths: auto', () => {
     ]);
   });
 
-  it('assumes the bucket root, with a warning, when the origin cannot be read', async () => {
+  it('fails before writing anything when the distribution cannot be read: a wrong id, or a missing permission', async () => {
     const source = await writeSite({ 'page.html': 'v1' });
     const inputs = { source, bucket: 'auto', prefix: 'denied', 'distribution-id': ROOT_DIST, paths: 'auto' };
     await local.deploy(inputs);
     await fs.writeFile(path.join(source, 'page.html'), 'v2');
-    local.cloudFront.failNext('GetDistributionConfig', 'AccessDenied');
+    local.cloudFront.failNext('GetDistribution', 'AccessDenied');
     const run = await local.deploy(inputs);
 
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(
-      /::warning::Not allowed to read EAUTO00000001's origin \(cloudfront:GetDistributionConfig\)/,
-    );
-    expect(lastInvalidationPaths(ROOT_DIST)).toEqual(['/denied/page.html']);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        /Could not read CloudFront distribution 'EAUTO00000001': either the id is wrong, or the role lacks cloudfront:GetDistribution/,
+      ),
+    ]);
+    expect((await getObject(local.bucket, 'auto', 'denied/page.html')).body.toString()).toBe('v1');
   });
 });
 

@@ -2,7 +2,9 @@
  * Wire details a user meets on real setups, end to end through dist/index.js: S3-compatible regions,
  * nested .git data, what an S3 refusal is blamed on, downloads of .gz files, and runners behind a proxy.
  */
+import fs from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { nodeHasProxySupport } from '../src/http.js';
@@ -32,6 +34,23 @@ describe('region', () => {
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
     expect(await siteKeys(local.bucket, 'scaleway')).toEqual(['index.html']);
+  });
+
+  it("follows a bucket in another region than the workflow's credentials name (S3's 301 redirect)", async () => {
+    const source = await writeSite({ 'index.html': 'x', 'old.html': 'old' });
+    const inputs = { source, bucket: 'scaleway', prefix: 'redirected', delete: 'true', 'delete-after': '0' };
+    expect((await local.deploy(inputs, { AWS_REGION: 'ap-south-1' })).exitCode).toBe(0);
+    await fs.rm(path.join(source, 'old.html'));
+    local.proxy.reset();
+    const run = await local.deploy(inputs, { AWS_REGION: 'ap-south-1' });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    // Signed for ap-south-1 first, answered 301 with the bucket's region, then every request in it: the lock,
+    // the state and the DeleteObjects with its own Content-MD5 included.
+    expect(local.s3.requests.some((r) => r.code === 'PermanentRedirect')).toBe(true);
+    expect((await siteKeys(local.bucket, 'scaleway')).filter((key) => key.startsWith('redirected/'))).toEqual([
+      'redirected/index.html',
+    ]);
   });
 
   it('stops an upper-case region before any request, with the fix', async () => {

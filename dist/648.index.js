@@ -5,10 +5,15 @@ export const modules = {
 /***/ 2648:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   createInvalidations: () => (/* binding */ createInvalidations),
+  describeDistributions: () => (/* binding */ describeDistributions),
+  readEdgePolicies: () => (/* binding */ readEdgePolicies),
+  rootWhenNone: () => (/* binding */ rootWhenNone),
   waitForInvalidations: () => (/* binding */ waitForInvalidations)
 });
 
@@ -109,18 +114,93 @@ async function waitForInvalidation(client, invalidation, until) {
         throw error;
     }
 }
+async function describeDistribution(client, distributionId, bucket) {
+    const response = await client.send(new dist_cjs/* GetDistributionCommand */.seO({ Id: distributionId }));
+    const distribution = response.Distribution;
+    const config = distribution?.DistributionConfig;
+    const prefixes = bucketOrigins(config, bucket).map((origin) => {
+        const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+        return originPath ? `${originPath}/` : '';
+    });
+    return {
+        originPrefixes: [...new Set(prefixes)],
+        domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+        config,
+    };
+}
+function bucketOrigins(config, bucket) {
+    return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
+}
 /**
- * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
- * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
+ * The managed cache policies an S3 origin is usually given, as AWS documents them ("Use managed cache
+ * policies"): known without a GetCachePolicy, so without that permission.
  */
-async function originPrefixFor(client, distributionId, bucket) {
-    const response = await client.send(new dist_cjs/* GetDistributionConfigCommand */.wNI({ Id: distributionId }));
-    const origins = response.DistributionConfig?.Origins?.Items ?? [];
-    const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-    if (!origin)
+const MANAGED_CACHE_POLICIES = {
+    '658327ea-f89d-4fab-a63d-7e88639e58f6': {
+        name: 'Managed-CachingOptimized',
+        ttls: { min: 1, default: 86_400, max: 31_536_000 },
+    },
+    'b2884449-e4de-46a7-ac36-70bc7f1ddd6d': {
+        name: 'Managed-CachingOptimizedForUncompressedObjects',
+        ttls: { min: 1, default: 86_400, max: 31_536_000 },
+    },
+    '4135ea2d-6df8-44a3-9df3-4b5a84be39ad': { name: 'Managed-CachingDisabled', ttls: { min: 0, default: 0, max: 0 } },
+};
+/**
+ * The behaviours (default and ordered, by TargetOriginId) that serve the bucket's origin, each with its TTL
+ * bounds: from its cache policy (GetCachePolicy, unless a managed one AWS documents), or from the legacy
+ * MinTTL / DefaultTTL / MaxTTL of a behaviour without one. Undefined when no origin serves the bucket. A
+ * policy that cannot be read is returned with its error, never thrown.
+ */
+async function behavioursServing(client, config, bucket) {
+    const origins = new Set(bucketOrigins(config, bucket).map((origin) => origin.Id));
+    if (!config || origins.size === 0)
         return undefined;
-    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-    return originPath ? `${originPath}/` : '';
+    const behaviours = [
+        ...(config.CacheBehaviors?.Items ?? []).map((b) => [b.PathPattern ?? '', b]),
+        ...(config.DefaultCacheBehavior ? [['*', config.DefaultCacheBehavior]] : []),
+    ];
+    const policies = new Map();
+    const policy = (id) => {
+        let read = policies.get(id);
+        if (!read) {
+            read = readCachePolicy(client, id);
+            policies.set(id, read);
+        }
+        return read;
+    };
+    return Promise.all(behaviours
+        .filter(([, behaviour]) => origins.has(behaviour.TargetOriginId))
+        .map(async ([pathPattern, behaviour]) => {
+        const id = behaviour.CachePolicyId;
+        if (!id) {
+            // Legacy settings: CloudFront's defaults where a field is absent.
+            const ttls = {
+                min: behaviour.MinTTL ?? 0,
+                default: behaviour.DefaultTTL ?? 86_400,
+                max: behaviour.MaxTTL ?? 31_536_000,
+            };
+            return { pathPattern, source: 'legacy cache settings', ttls };
+        }
+        try {
+            const { name, ttls } = await policy(id);
+            return { pathPattern, source: `cache policy ${name}`, ttls };
+        }
+        catch (error) {
+            return { pathPattern, source: `cache policy ${id}`, error };
+        }
+    }));
+}
+async function readCachePolicy(client, id) {
+    const managed = MANAGED_CACHE_POLICIES[id];
+    if (managed)
+        return managed;
+    const config = (await client.send(new dist_cjs/* GetCachePolicyCommand */.EyA({ Id: id }))).CachePolicy?.CachePolicyConfig;
+    const min = config?.MinTTL ?? 0;
+    // CloudFront's documented defaults for fields left out.
+    const fallback = Math.max(min, 86_400);
+    const ttls = { min, default: config?.DefaultTTL ?? fallback, max: config?.MaxTTL ?? Math.max(31_536_000, fallback) };
+    return { name: config?.Name ?? id, ttls };
 }
 function toStatus(status) {
     return status === 'Completed' ? 'Completed' : 'InProgress';
@@ -128,6 +208,8 @@ function toStatus(status) {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/format.ts
+var format = __webpack_require__(6264);
 // EXTERNAL MODULE: ./src/http.ts
 var http = __webpack_require__(6803);
 // EXTERNAL MODULE: ./src/phase.ts
@@ -151,6 +233,7 @@ var run = __webpack_require__(9786);
 
 
 
+
 /**
  * Attempts an invalidation on every target, even when another fails, and records each result in
  * report.invalidations (a failure as status 'Failed' with its error) before throwing one ActionError that
@@ -159,9 +242,9 @@ var run = __webpack_require__(9786);
  */
 async function createInvalidations(targets, settings, report, deploy = (0,run/* newDeployId */.B)()) {
     const client = createCloudFrontClient();
-    return (0,phase/* phase */.O)('Invalidate', async () => {
+    return (0,phase/* phase */.Oi)('Invalidate', async () => {
         // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
-        // a slow GetDistributionConfig or a big change's collapsing.
+        // a slow GetDistribution or a big change's collapsing.
         const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
         const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
         const invalidations = await Promise.all(targets.map((target, index) => invalidate(client, target, paths[index], { settings, deploy, deadline })));
@@ -187,7 +270,7 @@ async function waitForInvalidations(created, settings, report) {
     if (pending.length === 0)
         return;
     const client = createCloudFrontClient();
-    await (0,phase/* phase */.O)('Wait', async () => {
+    await (0,phase/* phase */.Oi)('Wait', async () => {
         const stop = new AbortController();
         await Promise.all(pending.map(async (invalidation) => {
             const until = { deadline: created.deadline, abortSignal: stop.signal };
@@ -211,7 +294,7 @@ async function waitForInvalidations(created, settings, report) {
         }
         const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
         if (late.length > 0) {
-            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${(0,format/* formatSeconds */.X)(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
                 `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`);
         }
     });
@@ -236,26 +319,40 @@ async function invalidate(client, target, computed, options) {
         core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
         return { distributionId, id: '', status: 'Skipped', paths };
     }
-    try {
+    const create = async (sent) => {
         const reference = callerReference({
             deploy: options.deploy,
             distributionId,
             deployed: `s3://${settings.bucket}/${settings.prefix}`,
-            paths,
+            paths: sent,
             changes: target.changes,
         });
         const created = await createInvalidation(client, {
             distributionId,
-            paths,
+            paths: sent,
             callerReference: reference,
             deadline: options.deadline,
             onRetry: core.info,
         });
         core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
         return created;
+    };
+    try {
+        return await create(paths);
     }
     catch (error) {
-        return failed(error, paths);
+        // Auto paths follow CloudFront's documented rules; should it still refuse one, a wider set of the
+        // plainest paths covers the same URLs, rather than leaving every later deploy stuck on the same batch.
+        if (settings.paths !== 'auto' || error.name !== 'InvalidArgument')
+            return failed(error, paths);
+        const wider = (0,src_paths/* collapsePaths */.Mq)((0,src_paths/* plainestPaths */.dD)(paths), settings.maxInvalidationPaths);
+        core.warning(`${distributionId} refused the invalidation paths (${explain(error, distributionId)}); invalidating wider ones instead: ${wider.join(' ')}.`);
+        try {
+            return await create(wider);
+        }
+        catch (retryError) {
+            return failed(retryError, wider);
+        }
     }
 }
 /** Explicit paths are sent as given; 'auto' maps the changed keys through the origin path. */
@@ -264,34 +361,69 @@ async function invalidationPaths(client, target, settings) {
         return settings.paths.map(src_paths/* encodeInvalidationPath */.Ex);
     if (target.changes.length === 0)
         return [];
-    const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
-    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefix, settings.maxInvalidationPaths);
+    const originPrefixes = target.originPrefixes ??
+        rootWhenNone((await describeDistribution(client, target.distributionId, settings.bucket)).originPrefixes);
+    const { paths, urls } = pathsForKeys(target.changes.map((change) => settings.prefix + change.key), originPrefixes, { max: settings.maxInvalidationPaths, spare: (target.spare ?? []).map((key) => settings.prefix + key) });
     if (paths.length < urls) {
         core.info(`${target.distributionId}: ${urls} changed URLs collapsed into ${paths.length} path(s) ('max-invalidation-paths': ${settings.maxInvalidationPaths}).`);
     }
     return paths;
 }
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys, originPrefix, max) {
-    const exact = (0,src_paths/* autoInvalidationPaths */.UK)(keys, originPrefix);
-    return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, max), urls: exact.length };
+function pathsForKeys(keys, originPrefixes, collapse) {
+    // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
+    const urlsOf = (of) => [
+        ...new Set(originPrefixes.flatMap((originPrefix) => (0,src_paths/* autoInvalidationPaths */.UK)(of, originPrefix))),
+    ];
+    const exact = urlsOf(keys);
+    return { paths: (0,src_paths/* collapsePaths */.Mq)(exact, collapse.max, urlsOf(collapse.spare)), urls: exact.length };
 }
-async function readOriginPrefix(client, distributionId, bucket) {
-    try {
-        const prefix = await originPrefixFor(client, distributionId, bucket);
-        if (prefix === undefined) {
-            core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
-            return '';
+/**
+ * Reads every distribution before the deploy writes anything: a wrong id fails the first deploy, not only
+ * the one that first has something to invalidate (with 'paths: auto' and nothing changed, nothing else would
+ * call CloudFront). One GetDistribution each, which 'paths: auto' needs anyway for the origin path.
+ */
+async function describeDistributions(distributionIds, bucket) {
+    const client = createCloudFrontClient();
+    const described = await Promise.all(distributionIds.map(async (distributionId) => {
+        try {
+            const info = await describeDistribution(client, distributionId, bucket);
+            if (info.originPrefixes.length === 0) {
+                core.warning(`${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`);
+            }
+            return [distributionId, info];
         }
-        return prefix;
-    }
-    catch (error) {
-        const name = error.name;
-        if (name !== 'AccessDenied' && name !== 'AccessDeniedException')
-            throw error;
-        core.warning(`Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`);
-        return '';
-    }
+        catch (error) {
+            const name = error.name;
+            if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+                // A role scoped to one distribution answers AccessDenied for any other id, typo included.
+                throw new errors/* ActionError */.lZ(`Could not read CloudFront distribution '${distributionId}': either the id is wrong, or the role lacks cloudfront:GetDistribution on it (see the README's IAM policy). Nothing was changed.`);
+            }
+            throw new errors/* ActionError */.lZ(`${explain(error, distributionId)} Nothing was changed.`);
+        }
+    }));
+    return new Map(described);
+}
+/** The bucket root when no origin serves the bucket (a warning said so). */
+function rootWhenNone(originPrefixes) {
+    return originPrefixes.length > 0 ? originPrefixes : [''];
+}
+/**
+ * With 'cache-control: auto': what each distribution's cache behaviours do with the bucket's headers (see
+ * edge-cache.ts). Never rejects: what cannot be read is returned with its error.
+ */
+function readEdgePolicies(settings, distributions) {
+    const client = createCloudFrontClient();
+    return Promise.all(settings.distributionIds.map(async (distributionId) => {
+        try {
+            const config = distributions.get(distributionId)?.config;
+            const behaviours = await behavioursServing(client, config, settings.bucket);
+            return behaviours ? { distributionId, behaviours } : { distributionId };
+        }
+        catch (error) {
+            return { distributionId, error };
+        }
+    }));
 }
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */
 function explain(error, distributionId) {

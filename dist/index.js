@@ -11056,7 +11056,7 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 7122:
+/***/ 4741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -64014,7 +64014,7 @@ function describeAwsError(error, context) {
         case 'Forbidden':
             return context.service === 'S3'
                 ? `Access denied to ${target}. The role needs s3:ListBucket on the bucket and s3:PutObject, s3:GetObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects (see the README's IAM policy). AWS said: ${original}`
-                : `Access denied to ${target}. The role needs cloudfront:CreateInvalidation, cloudfront:GetInvalidation and (for 'paths: auto') cloudfront:GetDistributionConfig on it (see the README's IAM policy). AWS said: ${original}`;
+                : `Access denied to ${target}. The role needs cloudfront:GetDistribution, cloudfront:CreateInvalidation and (with 'wait: true') cloudfront:GetInvalidation on it (see the README's IAM policy). AWS said: ${original}`;
         case 'AllAccessDisabled':
             return `All access to ${target} is disabled by AWS. AWS said: ${original}`;
         case 'InvalidAccessKeyId':
@@ -64046,7 +64046,7 @@ function describeAwsError(error, context) {
         case 'InvalidArgument':
             return context.service === 'S3'
                 ? describeS3InvalidArgument(error, target, original)
-                : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+                : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input (with 'paths: auto', report it: the paths come from the file names).`;
         case 'ECONNREFUSED':
         case 'ENOTFOUND':
         case 'EAI_AGAIN':
@@ -64197,6 +64197,7 @@ function requestHandlerOptions(maxSockets) {
 /* harmony export */   Ex: () => (/* binding */ encodeInvalidationPath),
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
 /* harmony export */   UK: () => (/* binding */ autoInvalidationPaths),
+/* harmony export */   dD: () => (/* binding */ plainestPaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
 /* unused harmony exports MAX_WILDCARD_PATHS, urlPathsForKey */
@@ -64292,9 +64293,10 @@ const PLAIN = /^[\w./-]*$/;
  * The invalidation paths for changed keys: every spelling of their URLs that a visitor's request can carry,
  * encoded, deduplicated, sorted, each one a path CloudFront accepts. Beyond CloudFront's documented form
  * (non-ASCII and RFC 1738 unsafe characters encoded), a key's '%' is always '%25' and '?' is '%3F' (a bare
- * '?' starts the query string); a '+' gives two paths, raw and '%2B' (S3 may read a raw '+' as a space, so
- * links encode it); a name that cannot be spelled exactly is covered by the narrowest wildcard (see CUT),
- * and so is a URL longer than CloudFront's 4,000 characters. `originPrefix` as for `urlPathsForKey`.
+ * '?' starts the query string); a name with a reserved character ('+', '@', '&', ...) or a space gets every
+ * spelling a link can give it (see spellings); a name that cannot be spelled exactly is covered by the
+ * narrowest wildcard (see CUT), and so is a URL longer than CloudFront's 4,000 characters. `originPrefix`
+ * as for `urlPathsForKey`.
  */
 function autoInvalidationPaths(keys, originPrefix) {
     const paths = new Set();
@@ -64309,18 +64311,34 @@ function autoInvalidationPaths(keys, originPrefix) {
     }
     return [...paths].sort();
 }
+/**
+ * Characters a link may carry raw (as written, or encodeURI) or encoded (encodeURIComponent), which CloudFront
+ * keeps apart as two cache keys.
+ */
+const RESERVED = new Set(['@', '$', '&', ',', ';', '=', ':', '+']);
+/**
+ * The spellings of one URL a request can carry: as written (RFC 1738 unsafe characters encoded, the
+ * reserved ones raw); with the reserved ones encoded, as encodeURIComponent writes them (so a '+' is '%2B');
+ * and, for a name with a space, as a form encodes it: '+' for the space (S3 reads a raw '+' as a space),
+ * '%2B' for a '+'.
+ */
 function spellings(url) {
-    const tokens = []; // one per character of the URL, encoded
+    const chars = [];
     let cut = false;
     for (const char of url) {
         if (CUT.has(char)) {
             cut = true;
             break;
         }
-        tokens.push(char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char);
+        chars.push(char);
     }
-    const variants = tokens.includes('+') ? [tokens, tokens.map((token) => (token === '+' ? '%2B' : token))] : [tokens];
-    return variants.map((variant) => fit(variant, cut));
+    const spell = (encode) => fit(chars.map((char) => encode(char) ?? (char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char)), cut);
+    const variants = new Set([spell(() => undefined)]);
+    if (chars.some((char) => RESERVED.has(char)))
+        variants.add(spell((char) => (RESERVED.has(char) ? encodeUtf8(char) : undefined)));
+    if (chars.includes(' '))
+        variants.add(spell((char) => (char === ' ' ? '+' : char === '+' ? '%2B' : undefined)));
+    return [...variants];
 }
 /** Joins encoded characters into a path CloudFront accepts: too long, the longest prefix that fits + '*'. */
 function fit(tokens, cut) {
@@ -64338,6 +64356,19 @@ function fit(tokens, cut) {
     return `${prefix}*`;
 }
 /**
+ * The same paths with only the plainest characters: each path with anything but letters, digits, '.', '_',
+ * '-', '/', a %-escape or a final '*' is cut before it and ends in '*'. For a retry after CloudFront refused
+ * a path it documents as valid: wider, never missing a URL.
+ */
+function plainestPaths(paths) {
+    return [
+        ...new Set(paths.map((path) => {
+            const unusual = /[^\w./%*-]|%(?![0-9A-F]{2})/.exec(path);
+            return unusual ? `${path.slice(0, unusual.index)}*` : path;
+        })),
+    ].sort();
+}
+/**
  * Shrinks encoded paths to at most `max` (and at most 15 wildcards, CloudFront's limit in progress).
  * While there are too many paths, the deepest directory with two or more paths under it (ties: the one
  * with more; then the first in sorted order) becomes `directory/*`. If the paths then fit but wildcards are
@@ -64345,17 +64376,41 @@ function fit(tokens, cut) {
  * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
  * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
  * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ * `spare` (encoded paths, e.g. of fingerprinted files, whose edge copies never go stale) makes every
+ * directory that holds none of them go first, at any depth: a wildcard over them would only send every
+ * edge back to S3 for files that did not change.
  */
-function collapsePaths(paths, max) {
+function collapsePaths(paths, max, spare = []) {
     const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
     const total = (count) => root[count] + (root.collapsed ? 1 : 0);
-    mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
-    mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+    const crowded = directoriesOf(spare);
+    const clean = (directory) => !crowded.has(directory.path);
+    const fits = { entries: () => total('entries') <= max, wildcards: () => total('wildcards') <= MAX_WILDCARD_PATHS };
+    for (const count of ['entries', 'wildcards']) {
+        if (crowded.size > 0)
+            mergeDeepestFirst(levels, count, fits[count], clean);
+        mergeDeepestFirst(levels, count, fits[count]);
+    }
     if (total('entries') > max)
         return ['/*'];
     const collapsed = listPaths(root).sort();
     // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
     return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+/** Every directory ('/a/', '/a/b/') that holds one of the paths, at any depth. */
+function directoriesOf(paths) {
+    const directories = new Set();
+    for (const path of paths) {
+        for (let slash = path.lastIndexOf('/'); slash >= 0; slash = path.lastIndexOf('/', slash - 1)) {
+            const directory = path.slice(0, slash + 1);
+            if (directories.has(directory))
+                break;
+            directories.add(directory);
+            if (slash === 0)
+                break;
+        }
+    }
+    return directories;
 }
 /** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
 function dropCovered(sorted) {
@@ -64391,10 +64446,11 @@ function directoryTree(paths) {
         path,
         parent,
         children: new Map(),
-        files: [],
+        files: new Set(),
         entries: 0,
         wildcards: 0,
         collapsed: false,
+        folded: false,
     });
     const root = directory('/', undefined);
     const levels = [[root]];
@@ -64419,7 +64475,7 @@ function directoryTree(paths) {
             counted = parent.parent;
         }
         else {
-            parent.files.push(path);
+            parent.files.add(path);
         }
         for (; counted; counted = counted.parent) {
             counted.entries++;
@@ -64431,14 +64487,15 @@ function directoryTree(paths) {
 }
 /**
  * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
- * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify, and that
+ * `allowed` allows.
  */
-function mergeDeepestFirst(levels, count, done) {
+function mergeDeepestFirst(levels, count, done, allowed = () => true) {
     for (let depth = levels.length - 1; depth >= 0; depth--) {
         if (done())
             return;
         const candidates = (levels[depth] ?? [])
-            .filter((directory) => directory[count] >= 2)
+            .filter((directory) => directory[count] >= 2 && allowed(directory))
             .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
         for (const directory of candidates) {
             if (done())
@@ -64449,9 +64506,13 @@ function mergeDeepestFirst(levels, count, done) {
 }
 function collapse(directory) {
     // Everything under it becomes one wildcard: the counts above drop by what it held, less that one.
-    const entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
+    let entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
     const wildcards = directory.wildcards + (directory.collapsed ? 1 : 0) - 1;
-    Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true });
+    const bare = directory.path.slice(0, -1);
+    const folded = directory.parent?.files.delete(bare) ?? false;
+    if (folded)
+        entries++;
+    Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true, folded });
     for (let above = directory.parent; above; above = above.parent) {
         above.entries -= entries;
         above.wildcards -= wildcards;
@@ -64459,7 +64520,7 @@ function collapse(directory) {
 }
 function listPaths(directory, paths = []) {
     if (directory.collapsed) {
-        paths.push(`${directory.path}*`);
+        paths.push(directory.folded ? `${directory.path.slice(0, -1)}*` : `${directory.path}*`);
         return paths;
     }
     for (const file of directory.files)
@@ -64476,8 +64537,9 @@ function listPaths(directory, paths = []) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ translateAwsErrors),
-/* harmony export */   O: () => (/* binding */ phase)
+/* harmony export */   LP: () => (/* binding */ translateAwsErrors),
+/* harmony export */   Oi: () => (/* binding */ phase),
+/* harmony export */   hk: () => (/* binding */ currentPhase)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
@@ -64486,9 +64548,15 @@ function listPaths(directory, paths = []) {
 
 
 
+let current = 'the check of the inputs';
+/** The phase running now, or the last one that ran: where a failed deploy stopped. */
+function currentPhase() {
+    return current;
+}
 /** One log group per phase, with its duration. */
 async function phase(name, body) {
     const started = Date.now();
+    current = name;
     return _actions_core__WEBPACK_IMPORTED_MODULE_0__.group(name, async () => {
         try {
             return await body();
@@ -68009,45 +68077,6 @@ var errors = __nccwpck_require__(3916);
 var format = __nccwpck_require__(6264);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __nccwpck_require__(528);
-;// CONCATENATED MODULE: ./src/classify.ts
-/**
- * Pure: what kind of file a key is, for every place that needs to know: the upload order (entry points
- * last), grace-period deletes (pages go at once, assets are kept), invalidation (a fingerprinted asset never
- * needs one) and the broken-build guard (fingerprinted names are expected to change).
- */
-const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
-const ENTRY_POINT_NAMES = /(^|\/)(sitemap[^/]*\.xml|feed\.xml|rss\.xml|atom\.xml|[^/]*\.webmanifest|manifest\.json|robots\.txt)$/;
-/**
- * Entry points are what a visitor or crawler requests first and what links to everything else: pages,
- * feeds, sitemaps, web manifests, robots.txt.
- */
-function isEntryPoint(key, contentType) {
-    return ENTRY_POINT_TYPES.test(contentType) || ENTRY_POINT_NAMES.test(key);
-}
-/** Folders whose every file is content-addressed by the framework that writes them. */
-const FINGERPRINTED_FOLDERS = /(^|\/)(_next\/static|_app\/immutable|_astro)\//;
-/** A hex digest (8+ digits, at least one digit and one letter), as webpack, Parcel, Angular and Hugo write. */
-const HEX_HASH = /^(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}$/;
-/** A base64url digest of 8 to 12 characters with digits and both cases, as Vite, Rollup and esbuild write. */
-const BASE64_HASH = /^(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{8,12}$/;
-/**
- * Whether the name carries a content hash, so a new version always gets a new name. Conservative: an
- * ordinary name ('logo.png', 'v2-api.json', '2026-11-27-post.html', 'deadbeef.txt') is not fingerprinted.
- */
-function isFingerprinted(key) {
-    if (FINGERPRINTED_FOLDERS.test(key))
-        return true;
-    const name = key.slice(key.lastIndexOf('/') + 1);
-    const parts = name.split('.');
-    // 'main.3f2a9b1c.js', 'index.DlS8P1bw.css': a dot-separated part between the stem and the extension.
-    if (parts.slice(1, -1).some((part) => HEX_HASH.test(part) || BASE64_HASH.test(part)))
-        return true;
-    // 'index-wktXvZw9.js', 'chunk-B_x3-9aZ.js': after the stem's first or last dash.
-    const stem = parts[0] ?? '';
-    const candidates = [stem.slice(stem.indexOf('-') + 1), stem.slice(stem.lastIndexOf('-') + 1)];
-    return stem.includes('-') && candidates.some((part) => HEX_HASH.test(part) || BASE64_HASH.test(part));
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/etag.ts
@@ -69288,14 +69317,279 @@ _Mime_extensionToType = new WeakMap(), _Mime_typeToExtension = new WeakMap(), _M
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/classify.ts
+/**
+ * Pure: what kind of file a key is, for every place that needs to know: the upload order (entry points, then
+ * service workers, last), cache headers (`cache-control: auto`), grace-period deletes (pages go at once,
+ * assets are kept), invalidation (a fingerprinted file never needs one; wildcards avoid folders of them) and
+ * the broken-build guard (fingerprinted names are expected to change). Each answer says why.
+ */
+
+const FILE_CLASSES = ['fingerprinted', 'entry-point', 'service-worker', 'other'];
+/**
+ * Bumped whenever the same key, content type and hash shapes may fall in another class. Objects whose headers
+ * `cache-control: auto` derived under another version are then read back (HEAD) once, as after a changed
+ * default; see headers.ts. 1: the first version; 2: Nuxt folders, hash-named folders, UUIDs and words with numbers.
+ */
+const CLASSIFIER_VERSION = 2;
+const ENTRY_POINT_TYPES = /^(text\/html|application\/xhtml\+xml)/;
+/** Name patterns of entry points, each with what it is. */
+const ENTRY_POINT_NAMES = [
+    [/(^|\/)sitemap[^/]*\.xml$/, 'sitemap'],
+    // Hugo writes a feed as index.xml in every section; Docusaurus a JSON feed.
+    [/(^|\/)(feed|rss|atom|index)\.xml$|(^|\/)feed\.json$/, 'feed'],
+    [/(^|\/)([^/]*\.webmanifest|manifest\.json)$/, 'web manifest'],
+    [/(^|\/)robots\.txt$/, 'robots.txt'],
+    // Data fetched by a fixed URL that must match the pages of the same build.
+    [/(^|\/)page-data\/.*\.json$|(^|\/)app-data\.json$/, 'page data (Gatsby)'],
+    [/(^|\/)_app\/version\.json$|(^|\/)__data\.json$/, 'build data (SvelteKit)'],
+    [/(^|\/)_nuxt\/builds\/latest\.json$/, 'build data (Nuxt)'],
+];
+/** Service workers and what they load by a fixed name (Angular's manifest). */
+const SERVICE_WORKER_NAMES = /(^|\/)(sw|service-?worker|[^/]*-sw|ngsw-worker|safety-worker|worker-basic\.min)\.m?js$|(^|\/)ngsw\.json$/;
+/**
+ * Entry points are what a visitor or crawler requests first by a fixed URL and what links to everything
+ * else: pages, feeds, sitemaps, web manifests, robots.txt, and the data files a framework fetches by a fixed
+ * URL to match its pages.
+ */
+function isEntryPoint(key, contentType) {
+    return entryPointKind(key, contentType) !== undefined;
+}
+function entryPointKind(key, contentType) {
+    if (ENTRY_POINT_TYPES.test(contentType))
+        return `page (${contentType.split(';')[0]})`;
+    return ENTRY_POINT_NAMES.find(([pattern]) => pattern.test(key))?.[1];
+}
+/** Folders whose every file is content-addressed by the framework that writes them. */
+const FINGERPRINTED_FOLDERS = [
+    [/(^|\/)_next\/static\//, '_next/static/ (Next.js)'],
+    [/(^|\/)_app\/immutable\//, '_app/immutable/ (SvelteKit)'],
+    [/(^|\/)_astro\//, '_astro/ (Astro)'],
+    [/(^|\/)static\/[0-9a-f]{32}\//, 'static/<hash>/ (Gatsby)'],
+    // Nuxt names its chunks by their hash alone ('_nuxt/BnKvEcyq.js'); its fixed-name files are entry points.
+    [/(^|\/)_nuxt\//, '_nuxt/ (Nuxt)'],
+];
+/** A UUID names an upload, not its bytes: a new version may come under the same name. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+/**
+ * A folder named by a hash ('assets/3f2a9b1c/app.js', a build id): hex of 8 or more with a digit and a letter,
+ * so '2026/', '20261127/' and 'deadbeef/' stay ordinary; a UUID names an upload, not a version.
+ */
+function isHashFolder(segment) {
+    return /^[0-9a-f]{8,}$/i.test(segment) && /[0-9]/.test(segment) && /[a-f]/i.test(segment) && !UUID.test(segment);
+}
+/** Hugo's processed images: 'name_hu_<hex>.jpg' (0.123 and later), 'name_hu<md5>_<size>_<options>.jpg' before. */
+const HUGO_IMAGE = /_hu_[0-9a-f]{1,16}$|_hu[0-9a-f]{32}_/;
+const PLACE_WORDS = {
+    part: 'between dots',
+    suffix: 'at the end of the name',
+    stem: 'as the name',
+};
+/** Lower-case words, maybe joined ('variable', 'document-title'): never a hash. */
+const WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
+/**
+ * Whether a mixed-case token with digits reads as words and numbers ('JaneSmith1990', 'Spring2024Sale',
+ * 'COVID19Cases', 'McDonald3'): between the digits, words ('Jane', 'smith', 'Donald') and acronyms
+ * ('COVID'), with at most one piece shorter than 3 letters ('Mc'). Random letters rarely do: 'wktXvZw9'
+ * splits into 'wkt', 'Xv', 'Zw'; 'DlS8P1bw' has a lone capital.
+ */
+function readsAsWords(token) {
+    const runs = token.split(/[0-9]+|[-_]/).filter((run) => run !== '');
+    const pieces = runs.flatMap((run) => (run.match(/[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+/g) ?? []).map((piece, index) => ({ piece, index })));
+    if (pieces.length === 0)
+        return false;
+    const acronym = (piece) => /^[A-Z]{2,5}$/.test(piece);
+    // A word is capitalised, or lower-case at the start of its run only ('iPhone', not 'NNlbKQWI').
+    const word = ({ piece, index }) => acronym(piece) || /^[A-Z][a-z]+$/.test(piece) || (index === 0 && /^[a-z]+$/.test(piece));
+    const short = pieces.filter(({ piece }) => !acronym(piece) && piece.length < 3).length;
+    return pieces.every(word) && short <= 1;
+}
+/**
+ * How much a token looks like a content hash. 'strong': it does on its own, as the hashes of webpack, Parcel,
+ * Angular and Hugo (hex with digits and letters), Vite, Rollup and Astro (base64url, mixed case with a digit,
+ * '-', '_', or no CamelCase reading) and esbuild (8 base32 characters with a digit) nearly always do.
+ * 'weak': it could be one (a hex hash of digits only, a base64url hash of letters only, an esbuild hash
+ * without a digit, 5 to 20% of them), so it counts only beside strong ones of the same shape (learnHashShapes).
+ * Undefined: an ordinary word, date or version.
+ */
+function strength(token, place) {
+    const length = token.length;
+    if (/^[0-9a-f]+$/.test(token)) {
+        if (length < 8 || length > 64 || !/[0-9]/.test(token))
+            return undefined; // 'deadbeef', 'cafe'
+        if (!/[a-f]/.test(token))
+            return length <= 16 ? 'weak' : undefined; // digits only: a date, a counter, or a hash
+        return place === 'stem' && length < 16 ? 'weak' : 'strong';
+    }
+    if (length < 8 || length > 16 || !/^[A-Za-z0-9_-]+$/.test(token) || WORDS.test(token))
+        return undefined;
+    if (place === 'stem')
+        return 'weak';
+    if (length === 8 && /^[A-Z2-7]+$/.test(token) && /[2-7]/.test(token))
+        return 'strong'; // esbuild's base32
+    const mixedCase = /[A-Z]/.test(token) && /[a-z]/.test(token);
+    // Words and numbers ('BlackFriday2024') can be a hash by chance, and only then: weak, so only hashes of
+    // the same shape beside it make it one.
+    if (readsAsWords(token))
+        return 'weak';
+    return mixedCase ? 'strong' : 'weak';
+}
+/** The name's hash candidates, at most one per place: the strongest, then the shortest. */
+function candidates(name) {
+    const parts = name.split('.');
+    const stem = parts[0] ?? '';
+    const found = [];
+    const pick = (place, tokens) => {
+        const rated = tokens.flatMap((token) => {
+            const rating = strength(token, place);
+            return rating ? [{ place, token, strong: rating === 'strong' }] : [];
+        });
+        const best = rated.find((c) => c.strong) ?? rated[0];
+        if (best)
+            found.push(best);
+    };
+    // 'main.3f2a9b1c.js', 'index.DlS8P1bw.css', 'style.min.<sha256>.css'
+    pick('part', parts.slice(1, -1));
+    // 'index-wktXvZw9.js', 'chunk-B_x3-9aZ.js' (a '-' inside), 'sunset_hu_2c7ad7ec6b3db5e2.jpg'
+    const suffixes = [];
+    for (let index = stem.length - 1; index > 0; index--) {
+        if (stem[index] === '-' || stem[index] === '_')
+            suffixes.push(stem.slice(index + 1));
+    }
+    pick('suffix', suffixes);
+    // '3f2a9b1c4d5e6f70.js'
+    if (parts.length > 1)
+        pick('stem', [stem]);
+    return found;
+}
+function splitKey(key) {
+    const slash = key.lastIndexOf('/');
+    return { directory: key.slice(0, slash + 1), name: key.slice(slash + 1) };
+}
+/**
+ * A hash shape: a folder (as a digest: the deploy state is public and names no folder), where the hash sits
+ * in the name, and its length. Vite's 'assets/index-BnKvEcyq.js' has the shape (assets/, suffix, 8).
+ */
+function shapeOf(directory, candidate) {
+    let folder = folderDigests.get(directory);
+    if (folder === undefined) {
+        folder = (0,external_node_crypto_.createHash)('sha256').update(directory).digest('base64url').slice(0, 12);
+        folderDigests.set(directory, folder);
+    }
+    return `${folder} ${candidate.place} ${candidate.token.length}`;
+}
+const folderDigests = new Map();
+/**
+ * The hash shapes of a build: in one folder, at one place in the name, of one length, where names with a
+ * strong hash are at least as many as names with only a weak one (and there is at least one of each). A
+ * weak hash of such a shape is a hash: in Vite's assets/, 'Settings-DEadGyQe.css' beside
+ * 'Home-D6PzDFXk.js'. A lone 'deadbeef.txt', or a folder of camera files ('IMG_1234.jpg'), learns nothing.
+ * `isFixedName` leaves out entry points and service workers, whose names are never hashes.
+ */
+function learnHashShapes(keys, isFixedName) {
+    const counts = new Map();
+    for (const key of keys) {
+        if (isFixedName(key))
+            continue;
+        const { directory, name } = splitKey(key);
+        for (const candidate of candidates(name)) {
+            const shape = shapeOf(directory, candidate);
+            const count = counts.get(shape) ?? { strong: 0, weak: 0 };
+            count[candidate.strong ? 'strong' : 'weak']++;
+            counts.set(shape, count);
+        }
+    }
+    return [...counts]
+        .filter(([, count]) => count.weak > 0 && count.strong >= count.weak)
+        .map(([shape]) => shape)
+        .sort();
+}
+const NO_SHAPES = new Set();
+/** Why the name is fingerprinted, or undefined when it is not (see strength and learnHashShapes). */
+function fingerprintOf(key, shapes = NO_SHAPES) {
+    const folder = FINGERPRINTED_FOLDERS.find(([pattern]) => pattern.test(key));
+    if (folder)
+        return `in ${folder[1]}, content-addressed`;
+    const { directory, name } = splitKey(key);
+    const stem = name.split('.')[0] ?? '';
+    if (HUGO_IMAGE.test(stem))
+        return 'Hugo-processed image';
+    if (UUID.test(name))
+        return undefined;
+    const hashedFolder = directory.split('/').find(isHashFolder);
+    if (hashedFolder)
+        return `content hash '${hashedFolder}' in the folder name`;
+    const found = candidates(name);
+    const strong = found.find((candidate) => candidate.strong);
+    if (strong)
+        return `content hash '${strong.token}' ${PLACE_WORDS[strong.place]}`;
+    const shaped = shapes.size > 0 ? found.find((candidate) => shapes.has(shapeOf(directory, candidate))) : undefined;
+    if (shaped)
+        return `'${shaped.token}' has the shape of the content hashes beside it in ${directory || 'the root'}`;
+    return undefined;
+}
+/**
+ * Whether the name carries a content hash, so a new version always gets a new name. Conservative: an
+ * ordinary name ('logo.png', 'v2-api.json', '2026-11-27-post.html', 'deadbeef.txt') is not fingerprinted.
+ */
+function isFingerprinted(key, shapes = NO_SHAPES) {
+    return fingerprintOf(key, shapes) !== undefined;
+}
+/**
+ * The one classification. Service workers first (a fixed URL whatever they are named like), then entry
+ * points (a page is never fingerprinted, even with an id in its name: its bytes change under that name),
+ * then fingerprinted files, then the rest.
+ */
+function classify(key, contentType, shapes = NO_SHAPES) {
+    if (SERVICE_WORKER_NAMES.test(key)) {
+        return { fileClass: 'service-worker', why: key.endsWith('.json') ? 'service worker manifest' : 'service worker' };
+    }
+    const entryPoint = entryPointKind(key, contentType);
+    if (entryPoint)
+        return { fileClass: 'entry-point', why: entryPoint };
+    const fingerprint = fingerprintOf(key, shapes);
+    if (fingerprint)
+        return { fileClass: 'fingerprinted', why: fingerprint };
+    return { fileClass: 'other', why: 'no content hash in the name' };
+}
+/** Whether a key is requested by a fixed URL as a page or a worker: its name is never a hash. */
+function isFixedName(key, contentType) {
+    return SERVICE_WORKER_NAMES.test(key) || isEntryPoint(key, contentType);
+}
+/** How many files fell in each class, in FILE_CLASSES order. */
+function countClasses(classes) {
+    const counts = { fingerprinted: 0, 'entry-point': 0, 'service-worker': 0, other: 0 };
+    for (const { fileClass } of classes)
+        counts[fileClass]++;
+    return counts;
+}
+
 ;// CONCATENATED MODULE: ./src/headers.ts
 /**
  * Pure: which HTTP headers each object is stored with. Rules come from inputs as `glob: value` lines,
- * first match wins; a line without a glob applies to every file.
+ * first match wins; a line without a glob applies to every file. `cache-control: auto` gives each class of
+ * file (classify.ts) its Cache-Control where no glob rule matches.
  */
 
 
 
+
+/**
+ * `cache-control: auto`, class by class. A year and `immutable` for names that change with their bytes.
+ * Pages, feeds and service workers: browsers ask again every time (`max-age=0, must-revalidate`, answered
+ * by a 304 when nothing changed), edges keep them 60 s (`s-maxage`), so a deploy is visible everywhere
+ * within a minute even without an invalidation, about the time an invalidation itself takes, at the cost of
+ * at most one conditional GET to S3 a minute per edge cache serving the page. Everything else (images,
+ * fonts, downloads without a hash) 5 minutes, for browsers and edges alike: a changed logo or unhashed
+ * stylesheet is seen within 5 minutes by a browser that has it (invalidations do not reach browsers), while
+ * the views of one visit still come from the browser's cache.
+ */
+const AUTO_CACHE_CONTROL = {
+    fingerprinted: 'public, max-age=31536000, immutable',
+    'entry-point': 'public, max-age=0, s-maxage=60, must-revalidate',
+    'service-worker': 'public, max-age=0, s-maxage=60, must-revalidate',
+    other: 'public, max-age=300',
+};
 const NO_HEADER_RULES = { cacheControl: [], contentType: [], contentEncoding: [] };
 /** Compiles a glob the way users write them: `*.html` matches at any depth, dot-folders are ordinary. */
 function globMatcher(glob, inputName) {
@@ -69311,18 +69605,65 @@ function globMatcher(glob, inputName) {
  * values never contain ':', so the first one always ends a glob.
  */
 function parseRules(text, inputName) {
+    return ruleLines(text).map((line) => parseRule(line, inputName));
+}
+function ruleLines(text) {
     return text
         .split(/\r?\n/)
         .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => {
-        const match = /^(.+?):\s*(.+)$/.exec(line);
-        const rule = match
-            ? { glob: match[1].trim(), value: match[2].trim() }
-            : { glob: '**', value: line };
-        globMatcher(rule.glob, inputName);
-        return rule;
-    });
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+function parseRule(line, inputName) {
+    const match = /^(.+?):\s*(.+)$/.exec(line);
+    const rule = match
+        ? { glob: match[1].trim(), value: match[2].trim() }
+        : { glob: '**', value: line };
+    globMatcher(rule.glob, inputName);
+    return rule;
+}
+/**
+ * The `cache-control` input: `glob: value` rules, and `auto` on a line of its own, with `auto:<class>: value`
+ * lines to change one class. A glob ends at its first ':', so no glob rule can be read as `auto:<class>`.
+ */
+function parseCacheControl(text, inputName) {
+    const rules = [];
+    const overrides = new Map();
+    let auto = false;
+    for (const line of ruleLines(text)) {
+        const override = /^auto:\s*([^:\s]*)\s*:\s*(.*)$/.exec(line);
+        if (line === 'auto') {
+            auto = true;
+        }
+        else if (override) {
+            const [, name, value] = override;
+            if (!FILE_CLASSES.includes(name)) {
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}' names no class of 'auto'; the classes are ${FILE_CLASSES.join(', ')} (e.g. 'auto:other: public, max-age=3600').`);
+            }
+            if (value === '')
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}' gives the class no value.`);
+            if (overrides.has(name))
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': the class '${name}' is given twice.`);
+            overrides.set(name, value);
+        }
+        else {
+            const rule = parseRule(line, inputName);
+            if (rule.value === 'auto' || rule.value.startsWith('auto:')) {
+                throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}': 'auto' stands alone on its line and applies where no glob rule matches; to change one class, write 'auto:<class>: value'.`);
+            }
+            rules.push(rule);
+        }
+    }
+    if (overrides.size > 0 && !auto) {
+        throw new errors/* ActionError */.lZ(`Input '${inputName}': '${[...overrides.keys()].map((name) => `auto:${name}`).join("', '")}' changes a class of 'auto', which is off: add a line 'auto'.`);
+    }
+    if (!auto)
+        return { cacheControl: rules };
+    const everything = rules.find((rule) => rule.glob === '**');
+    if (everything) {
+        throw new errors/* ActionError */.lZ(`Input '${inputName}': '${everything.value}' applies to every file, so 'auto' would never apply. Give it a glob, or drop 'auto'.`);
+    }
+    const values = Object.fromEntries(FILE_CLASSES.map((name) => [name, overrides.get(name) ?? AUTO_CACHE_CONTROL[name]]));
+    return { cacheControl: rules, cacheControlAuto: { classifier: CLASSIFIER_VERSION, values, shapes: [] } };
 }
 const compiled = new WeakMap();
 function firstMatch(rules, key) {
@@ -69340,19 +69681,74 @@ function firstMatch(rules, key) {
 /** The name ending that marks a file as holding its inner name's bytes in that encoding. */
 const ENCODING_EXTENSIONS = { gzip: '.gz', br: '.br' };
 function headersFor(key, rules) {
+    const { contentType, encoding } = typeAndEncoding(key, rules);
+    const headers = { contentType };
+    const auto = rules.cacheControlAuto;
+    const cacheControl = firstMatch(rules.cacheControl, key) ?? (auto ? auto.values[classOf(auto, key, contentType)] : undefined);
+    if (cacheControl)
+        headers.cacheControl = cacheControl;
+    if (encoding)
+        headers.contentEncoding = encoding;
+    return headers;
+}
+function typeAndEncoding(key, rules) {
     // Content-Encoding only where a rule asks for it: a browser undoes the encoding, so a downloadable
     // data.csv.gz or sitemap.xml.gz would arrive decompressed under its .gz name.
     const encoding = firstMatch(rules.contentEncoding, key);
     const extension = encoding === undefined ? undefined : ENCODING_EXTENSIONS[encoding.toLowerCase()];
     // Served encoded, app.js.gz is JavaScript: its type comes from the name inside.
     const typeFrom = extension && key.endsWith(extension) ? key.slice(0, -extension.length) : key;
-    const headers = { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom) };
-    const cacheControl = firstMatch(rules.cacheControl, key);
-    if (cacheControl)
-        headers.cacheControl = cacheControl;
-    if (encoding)
-        headers.contentEncoding = encoding;
-    return headers;
+    return { contentType: firstMatch(rules.contentType, key) ?? contentTypeFor(typeFrom), encoding };
+}
+/** Per `auto` rule set: its shapes, and the classes worked out so far (shared with rulesForBuild's classifier). */
+const classifiers = new WeakMap();
+function classifierFor(auto) {
+    let classifier = classifiers.get(auto);
+    if (!classifier) {
+        classifier = { shapes: new Set(auto.shapes), classes: new Map() };
+        classifiers.set(auto, classifier);
+    }
+    return classifier;
+}
+function classOf(auto, key, contentType) {
+    const { shapes, classes } = classifierFor(auto);
+    let found = classes.get(key);
+    if (!found) {
+        found = classify(key, contentType, shapes);
+        classes.set(key, found);
+    }
+    return found.fileClass;
+}
+/**
+ * The rules and the classifier for one build: the hash shapes learned from its keys (learnHashShapes) go
+ * into `auto`'s rules, so the headers they give stay a function of the key and the rules alone.
+ */
+function rulesForBuild(rules, keys) {
+    const contentType = (key) => typeAndEncoding(key, rules).contentType;
+    const shapes = learnHashShapes(keys, (key) => isFixedName(key, contentType(key)));
+    const built = rules.cacheControlAuto
+        ? { ...rules, cacheControlAuto: { ...rules.cacheControlAuto, shapes } }
+        : rules;
+    // Every step asks about the same keys (headers, upload order, deletes, the guard, the logs): one answer each.
+    const { shapes: known, classes } = built.cacheControlAuto
+        ? classifierFor(built.cacheControlAuto)
+        : { shapes: new Set(shapes), classes: new Map() };
+    const classifyKey = (key) => {
+        let found = classes.get(key);
+        if (!found) {
+            found = classify(key, contentType(key), known);
+            classes.set(key, found);
+        }
+        return found;
+    };
+    return { rules: built, classify: classifyKey };
+}
+/**
+ * Whether the headers these rules gave can be worked out again by this version: not when `auto` derived
+ * them with another classifier.
+ */
+function headersReproducible(rules) {
+    return rules.cacheControlAuto === undefined || rules.cacheControlAuto.classifier === CLASSIFIER_VERSION;
 }
 /** Types whose bytes are text: served with a charset so browsers do not guess. */
 const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|rss\+xml|atom\+xml|xhtml\+xml)$|image\/svg\+xml$)/;
@@ -69366,12 +69762,6 @@ function sameHeaders(a, b) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
-/**
- * Pure: decides what a deploy does from what is local, what the bucket lists, what the deploy state
- * remembers and, where those cannot tell, what HEAD said. Content decides, never modification times, so a
- * fresh checkout of an unchanged site uploads nothing, on any store.
- */
-
 
 
 function contentVerdict(file, object, input) {
@@ -69382,10 +69772,15 @@ function contentVerdict(file, object, input) {
     if (written && written.etag === etag)
         return written.md5 === file.md5 ? 'same' : 'changed';
     const comparison = compareEtag(etag, file);
-    return comparison === 'same' ? 'same' : comparison === 'different' ? 'changed' : 'unknown';
+    if (comparison === 'same')
+        return 'same';
+    // On a store whose ETags are not MD5s (SSE-KMS: 32 hex digits all the same), a differing ETag says nothing;
+    // nor does it on a prefix this action has no record of yet (it may be such a store): S3's checksum decides.
+    const opaque = input.state.opaqueEtags || !input.state.headersKnown;
+    return comparison === 'different' && !opaque ? 'changed' : 'unknown';
 }
 function headersKnownFor(file, state) {
-    if (!state.headersKnown)
+    if (!state.headersKnown || !state.ruleSets.every(headersReproducible))
         return undefined;
     return state.ruleSets.every((rules) => sameHeaders(headersFor(file.key, rules), file.headers));
 }
@@ -69442,16 +69837,19 @@ function planDeploy(input, options) {
     }
     const removed = removedKeys(input, options);
     const expired = new Set(removed.expired);
+    const fingerprinted = (key) => options.classify(key).fileClass === 'fingerprinted';
     return {
-        uploads: orderForZeroDowntime(uploads, options.isEntryPoint),
+        uploads: uploadWaves(uploads, options.classify).flat(),
         headerUpdates,
         unchanged,
         ...removed,
         invalidate: [
             ...uploads.filter((upload) => upload.reason !== 'new').map((upload) => upload.file.key),
-            ...headerUpdates.map((file) => file.key),
+            // A fingerprinted name never changes its bytes: an edge copy with the old headers serves the same file,
+            // so switching 'cache-control: auto' on does not empty the edges of every hashed asset.
+            ...headerUpdates.filter((file) => !fingerprinted(file.key)).map((file) => file.key),
             // An expired fingerprinted asset never changed under its name: its edge copy is harmless, and helps tabs.
-            ...removed.deletes.filter((key) => !expired.has(key) || !isFingerprinted(key)),
+            ...removed.deletes.filter((key) => !expired.has(key) || !fingerprinted(key)),
         ],
         learned,
     };
@@ -69465,8 +69863,9 @@ function planDeploy(input, options) {
 function removedKeys(input, options) {
     const localKeys = new Set(input.local.map((file) => file.key));
     const selected = options.isSelected ?? (() => true);
+    // A teardown removes the whole prefix: include/exclude select what a deploy writes, not what a teardown leaves.
     const gone = options.teardown
-        ? [...input.remote.keys()].filter(selected).sort()
+        ? [...input.remote.keys()].sort()
         : [...input.remote.keys()].filter((key) => !localKeys.has(key) && selected(key)).sort();
     const result = {
         deletes: [],
@@ -69489,7 +69888,7 @@ function removedKeys(input, options) {
                 result.removals.set(digest, started);
             continue;
         }
-        if (options.isEntryPoint(key) || options.deleteAfterMs === 0) {
+        if (requestedByFixedUrl(options.classify(key).fileClass) || options.deleteAfterMs === 0) {
             result.deletes.push(key);
         }
         else if (started === undefined) {
@@ -69525,15 +69924,22 @@ function removedKeys(input, options) {
 function removalsDecided(plan) {
     return plan.deletes.length - plan.expired.length + plan.newlyRemoved.length;
 }
-function orderForZeroDowntime(uploads, isEntryPoint) {
-    const [assets, entryPoints] = uploadWaves(uploads, isEntryPoint);
-    return [...assets, ...entryPoints];
+/** Pages and service workers are what browsers fetch by their own URL: when gone, they must be gone. */
+function requestedByFixedUrl(fileClass) {
+    return fileClass === 'entry-point' || fileClass === 'service-worker';
 }
-/** [assets, entry points]: the second wave starts only when the first has fully succeeded. */
-function uploadWaves(uploads, isEntryPoint) {
-    const assets = uploads.filter((upload) => !isEntryPoint(upload.file.key));
-    const entryPoints = uploads.filter((upload) => isEntryPoint(upload.file.key));
-    return [assets, entryPoints];
+/**
+ * [assets, entry points, service workers]: each wave starts only when the one before has fully succeeded, so
+ * a page never goes live before what it links to, and a precaching service worker never lists a file that
+ * is not there yet.
+ */
+function uploadWaves(uploads, classify) {
+    const waves = [[], [], []];
+    for (const upload of uploads) {
+        const fileClass = classify(upload.file.key).fileClass;
+        waves[fileClass === 'service-worker' ? 2 : fileClass === 'entry-point' ? 1 : 0].push(upload);
+    }
+    return waves;
 }
 /** Whether a deploy's plan changes anything in the bucket. */
 function plansWrites(plan) {
@@ -69710,9 +70116,10 @@ function createS3Client(options) {
  * - For objects whose ETag is not the MD5 of their bytes (SSE-KMS, other stores), the ETag as listed and the
  *   MD5 as written, so an unchanged file is never uploaded again.
  *
- * The distribution serves this object like any other. It names nothing: keys are salted digests, and the
- * keys waiting for an invalidation are sealed (AES-256-GCM) under a key derived from the distribution id,
- * which CloudFront never shows a visitor.
+ * The distribution serves this object like any other. It names nothing, not even a distribution: keys and
+ * distribution ids appear only as digests salted with the bucket and prefix. A deploy finds the names again
+ * among the keys it knows (the build and the listing); a pending key it cannot name (a page deleted by a run
+ * whose invalidation failed) is covered by a wildcard of the whole prefix.
  */
 
 
@@ -69735,7 +70142,14 @@ const FORMAT = 2;
 /** Past this many rule sets in transition, the headers are treated as unknown. */
 const MAX_RULE_SETS = 8;
 function emptyState() {
-    return { headersKnown: false, ruleSets: [], written: new Map(), pending: new Map(), removals: new Map() };
+    return {
+        headersKnown: false,
+        ruleSets: [],
+        opaqueEtags: false,
+        written: new Map(),
+        pending: new Map(),
+        removals: new Map(),
+    };
 }
 /** The state of a prefix whose every object carries `rules` and that has nothing else to remember. */
 function cleanState(rules) {
@@ -69749,10 +70163,13 @@ const stripQuotes = (etag) => etag.replace(/"/g, '');
 class StateStore {
     target;
     onWarning;
+    distributionIds;
     salt;
-    constructor(target, onWarning) {
+    /** `distributionIds`: the deploy's, to know their entries among the digests. */
+    constructor(target, onWarning, distributionIds = []) {
         this.target = target;
         this.onWarning = onWarning;
+        this.distributionIds = distributionIds;
         this.salt = `${target.bucket}/${target.prefix}`;
     }
     get key() {
@@ -69802,10 +70219,29 @@ class StateStore {
         }
         catch (error) {
             if (error.name === 'PreconditionFailed') {
+                // The SDK retries a write whose answer was lost; the retry's condition then fails on our own write.
+                const current = await this.readBody();
+                if (current?.text === body)
+                    return current.etag;
                 throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was changed by another deploy while this one held the lock (the store may not honour conditional writes). Nothing more was changed; run the deploy again.`);
             }
             throw error;
         }
+    }
+    async readBody() {
+        try {
+            const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
+            return { text: (await response.Body?.transformToString()) ?? '', etag: response.ETag ?? '' };
+        }
+        catch (error) {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw error;
+        }
+    }
+    /** A distribution's name in the state. */
+    distributionDigest(distributionId) {
+        return this.digest(`distribution ${distributionId}`);
     }
     async remove() {
         await this.target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.target.bucket, Key: this.key }));
@@ -69816,10 +70252,12 @@ class StateStore {
             format: FORMAT,
             headers: state.headersKnown ? HEADER_VERSION : 0,
             rules: state.ruleSets,
+            ...(state.opaqueEtags ? { etags: 'opaque' } : {}),
             written: Object.fromEntries(sorted(state.written).map(([digest, w]) => [digest, [w.etag, w.md5]])),
-            pending: Object.fromEntries(sorted(state.pending)
+            pending: Object.fromEntries([...state.pending]
                 .filter(([, keys]) => keys.size > 0)
-                .map(([distributionId, keys]) => [distributionId, this.seal(distributionId, [...keys].sort())])),
+                .map(([id, keys]) => [id.startsWith('#') ? id.slice(1) : this.distributionDigest(id), [...keys].sort()])
+                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
             removed: Object.fromEntries(sorted(state.removals)),
             ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
         };
@@ -69831,63 +70269,55 @@ class StateStore {
             parsed = JSON.parse(text);
         }
         catch {
-            this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} is not valid JSON; starting afresh.`);
-            return emptyState();
+            parsed = undefined;
         }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            return this.unreadable('is not valid');
+        const fields = parsed;
         // Version 1 was the rules manifest: its objects carry rules under the first header version.
-        if (parsed.version === 1)
+        if (fields.version === 1)
             return emptyState();
-        if (parsed.format !== FORMAT) {
-            this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} has format ${String(parsed.format)}, written by another version of this action; starting afresh.`);
-            return emptyState();
+        if (typeof fields.format === 'number' && fields.format > FORMAT) {
+            throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was written by a newer version of this action (format ${fields.format}); this one would lose what it records. Deploy with that version or a newer one.`);
         }
-        const rules = Array.isArray(parsed.rules) ? parsed.rules : [];
+        if (fields.format !== FORMAT)
+            return this.unreadable(`has format ${String(fields.format)}`);
+        const rules = Array.isArray(fields.rules) ? fields.rules : [];
         const state = {
-            headersKnown: parsed.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
+            headersKnown: fields.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
             ruleSets: rules,
+            opaqueEtags: fields.etags === 'opaque',
             written: new Map(),
             pending: new Map(),
             removals: new Map(),
-            ...(typeof parsed.deploy === 'string' ? { deployId: parsed.deploy } : {}),
+            ...(typeof fields.deploy === 'string' ? { deployId: fields.deploy } : {}),
         };
-        for (const [digest, value] of Object.entries((parsed.written ?? {}))) {
+        for (const [digest, value] of entriesOf(fields.written)) {
             if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
                 state.written.set(digest, { etag: value[0], md5: value[1] });
         }
-        for (const [digest, started] of Object.entries((parsed.removed ?? {}))) {
+        for (const [digest, started] of entriesOf(fields.removed)) {
             if (typeof started === 'number')
                 state.removals.set(digest, started);
         }
-        for (const [distributionId, sealed] of Object.entries((parsed.pending ?? {}))) {
-            const keys = typeof sealed === 'string' ? this.unseal(distributionId, sealed) : undefined;
-            // Unreadable: invalidating everything under the prefix is the only safe answer.
-            state.pending.set(distributionId, new Set(keys ?? [EVERYTHING]));
+        const ids = new Map(this.distributionIds.map((id) => [this.distributionDigest(id), id]));
+        for (const [digest, keys] of entriesOf(fields.pending)) {
+            const known = Array.isArray(keys) ? keys.filter((key) => typeof key === 'string') : [EVERYTHING];
+            state.pending.set(ids.get(digest) ?? `#${digest}`, new Set(known));
         }
         return state;
     }
-    sealKey(distributionId) {
-        return (0,external_node_crypto_.createHash)('sha256').update(`s3-cloudfront-deploy pending\0${distributionId}\0${this.salt}`).digest();
+    /**
+     * A state this version cannot read: what it held is lost, so every key under the prefix counts as pending
+     * (the deploy invalidates the whole prefix once) and the objects' headers as unknown (read once by HEAD).
+     */
+    unreadable(why) {
+        this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} ${why}; starting afresh, with the whole prefix invalidated once.`);
+        return { ...emptyState(), pending: new Map(this.distributionIds.map((id) => [id, new Set([EVERYTHING])])) };
     }
-    seal(distributionId, keys) {
-        const iv = (0,external_node_crypto_.randomBytes)(12);
-        const cipher = (0,external_node_crypto_.createCipheriv)('aes-256-gcm', this.sealKey(distributionId), iv);
-        const data = Buffer.concat([cipher.update(JSON.stringify(keys), 'utf8'), cipher.final()]);
-        return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
-    }
-    unseal(distributionId, sealed) {
-        try {
-            const bytes = Buffer.from(sealed, 'base64');
-            const decipher = (0,external_node_crypto_.createDecipheriv)('aes-256-gcm', this.sealKey(distributionId), bytes.subarray(0, 12));
-            decipher.setAuthTag(bytes.subarray(12, 28));
-            const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
-            const keys = JSON.parse(text);
-            return Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
-        }
-        catch {
-            this.onWarning(`The keys waiting for an invalidation on ${distributionId} could not be read back; everything under the prefix will be invalidated.`);
-            return undefined;
-        }
-    }
+}
+function entriesOf(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
 }
 /** A pending entry that stands for every key under the prefix. */
 const EVERYTHING = '*';
@@ -69905,7 +70335,7 @@ function journal(state, change) {
     for (const id of change.distributionIds) {
         const keys = pending.get(id) ?? new Set();
         for (const key of change.keys)
-            keys.add(key);
+            keys.add(change.digest(key));
         pending.set(id, keys);
     }
     const same = (a) => JSON.stringify(a) === JSON.stringify(change.rules);
@@ -69922,17 +70352,20 @@ function journal(state, change) {
 /** After writes: the catalog follows what was written (and forgets what was deleted). */
 function recordWrites(state, digest, writes) {
     const written = new Map(state.written);
+    let opaqueEtags = state.opaqueEtags;
     for (const object of writes.written) {
         const etag = stripQuotes(object.etag);
         // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
         if (compareEtag(etag, object) === 'same')
             written.delete(digest(object.key));
-        else
+        else {
             written.set(digest(object.key), { etag, md5: object.md5 });
+            opaqueEtags = true;
+        }
     }
     for (const key of writes.deleted)
         written.delete(digest(key));
-    return { ...state, written };
+    return { ...state, written, opaqueEtags };
 }
 /** After CreateInvalidation succeeded on these distributions: their pending keys are covered. */
 function clearPending(state, distributionIds) {
@@ -69957,12 +70390,15 @@ function stateChanged(before, after) {
     const canonical = (state) => JSON.stringify([
         state.headersKnown,
         state.ruleSets,
+        state.opaqueEtags,
         [...state.written].sort(),
         [...state.removals].sort(),
         [...state.pending]
             .filter(([, keys]) => keys.size > 0)
             .map(([id, keys]) => [id, [...keys].sort()])
             .sort(),
+        // The deploy that wrote the pending keys decides which invalidation a retry gets back.
+        hasPending(state) ? (state.deployId ?? '') : '',
     ]);
     return canonical(before) !== canonical(after);
 }
@@ -70224,14 +70660,14 @@ function uploadInParts(request) {
  * only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible stores), not that a byte
  * is wrong; refusing it would fail every large file on such a store.
  */
-async function sendParts({ client, bucket, objectKey, file }, UploadId) {
+async function sendParts({ client, bucket, objectKey, file, concurrency }, UploadId) {
     if (file.multipartEtag === undefined)
         throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
     const partSize = partSizeFor(file.size);
     const partCount = Math.max(1, Math.ceil(file.size / partSize));
     const digests = new Array(partCount);
     const completed = new Array(partCount);
-    const inFlight = createLimiter(PARTS_IN_FLIGHT);
+    const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
     let stop = false;
     const handle = await promises_default().open(file.absolutePath, 'r');
     try {
@@ -70271,8 +70707,10 @@ async function sendParts({ client, bucket, objectKey, file }, UploadId) {
         const failure = (await Promise.allSettled(sends)).find((result) => result.status === 'rejected');
         if (failure)
             throw failure.reason;
-        // A file that only grew still has its planned parts: its size tells.
-        if ((await handle.stat()).size !== file.size)
+        // A file that only grew still has its planned parts: its size tells. A new version renamed over the path
+        // (as many builds write) leaves this handle on the old file: the path must still name the same one.
+        const [opened, named] = await Promise.all([handle.stat(), promises_default().stat(file.absolutePath).catch(() => undefined)]);
+        if (opened.size !== file.size || !named || named.ino !== opened.ino || named.dev !== opened.dev)
             throw fileChanged(file);
     }
     finally {
@@ -70354,13 +70792,13 @@ const FATAL_ERRORS = new Set([
 ]);
 /** Uploads the files' bytes with their headers. */
 function uploadFiles(files, target, options) {
-    return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options.log));
+    return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options));
 }
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
 function updateHeaders(files, target, options) {
     return transfer(files, target, options, 'updated headers of', async (file) => {
         if (file.size > MAX_COPY_SIZE)
-            return uploadFile(file, target, options.log);
+            return uploadFile(file, target, options);
         const Key = target.prefix + file.key;
         const response = await target.client.send(new dist_cjs/* CopyObjectCommand */.s9Z({
             Bucket: target.bucket,
@@ -70382,8 +70820,9 @@ async function eachObject(items, keyOf, options, call) {
     const failed = [];
     let fatal = false;
     await mapWithLimit(items, options.concurrency, async (item) => {
-        if (fatal) {
-            failed.push({ key: keyOf(item), message: 'not attempted after an earlier fatal error' });
+        if (fatal || options.signal?.aborted) {
+            const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
+            failed.push({ key: keyOf(item), message: `not attempted ${why}` });
             return;
         }
         try {
@@ -70411,7 +70850,7 @@ async function transfer(files, target, options, verb, send) {
         options.log.info(`… ${done.length}/${files.length} files, ${(0,format/* formatBytes */.z)(bytes)} of ${(0,format/* formatBytes */.z)(totalBytes)} (${(0,format/* formatBytes */.z)(bytes / seconds)}/s)`);
     }, PROGRESS_INTERVAL_MS);
     try {
-        const failed = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket }, async (file) => {
+        const failed = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal }, async (file) => {
             done.push(await send(file));
             bytes += file.size;
             options.log.debug(`${verb} ${file.key} (${(0,format/* formatBytes */.z)(file.size)})`);
@@ -70438,13 +70877,13 @@ function written(file, etag, serverSideEncryption, multipartEtag) {
         ...(serverSideEncryption ? { serverSideEncryption } : {}),
     };
 }
-async function uploadFile(file, target, log) {
+async function uploadFile(file, target, { log, concurrency }) {
     const { client, bucket, prefix } = target;
     const Key = prefix + file.key;
     const params = { ...headerParams(file.headers), ...encryptionParams(target.encryption) };
     if (usesMultipart(file.size)) {
         // In parts of the same size the local multipart ETag was computed with.
-        const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log });
+        const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log, concurrency });
         return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
     }
     return wholeFileBuffers(file.size, async (buffer) => {
@@ -70517,8 +70956,9 @@ function deleteObjectsCommand(input) {
 ;// CONCATENATED MODULE: ./src/apply.ts
 /**
  * Carries out a plan in the zero-downtime order: new and changed assets, then entry points (pages, feeds,
- * sitemaps, manifests), then header updates, then deletes. Each wave starts only when the one before fully
- * succeeded, so a page never goes live before what it links to.
+ * sitemaps, manifests), then service workers, then header updates, then deletes. Each wave starts only when
+ * the one before fully succeeded, so a page never goes live before what it links to, nor a service worker
+ * before what it precaches.
  */
 
 
@@ -70532,11 +70972,16 @@ const coreLogger = { info: core.info, warning: core.warning, debug: core.debug }
  * state whether or not this throws). `beforeEachWave` lets the caller stop when its lock was lost.
  */
 async function applyPlan(plan, s3, options, report, applied) {
-    const transfer = { concurrency: options.concurrency, log: coreLogger };
-    const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
+    const transfer = {
+        concurrency: options.concurrency,
+        log: coreLogger,
+        ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const [assets, entryPoints, serviceWorkers] = uploadWaves(plan.uploads, options.classify);
     const waves = [
         ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
         ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+        ['Upload service workers', serviceWorkers.map((upload) => upload.file), uploadFiles],
         ['Update headers', plan.headerUpdates, updateHeaders],
     ];
     const planned = plan.uploads.length + plan.headerUpdates.length;
@@ -70545,7 +70990,7 @@ async function applyPlan(plan, s3, options, report, applied) {
         if (files.length === 0)
             continue;
         options.beforeEachWave();
-        await (0,phase/* phase */.O)(name, async () => {
+        await (0,phase/* phase */.Oi)(name, async () => {
             const outcome = await send(files, s3, transfer);
             attempted += files.length;
             applied.written.push(...outcome.done);
@@ -70563,15 +71008,15 @@ async function applyPlan(plan, s3, options, report, applied) {
     if (plan.deletes.length === 0)
         return;
     options.beforeEachWave();
-    await (0,phase/* phase */.O)('Delete', async () => {
-        const outcome = await (0,phase/* translateAwsErrors */.L)({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
+    await (0,phase/* phase */.Oi)('Delete', async () => {
+        const outcome = await (0,phase/* translateAwsErrors */.LP)({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
         applied.deleted.push(...outcome.deleted);
         report.deletedKeys = outcome.deleted;
         report.failedDeletes = outcome.failed;
         core.info(`Deleted ${outcome.deleted.length} objects.`);
         if (outcome.failed.length > 0) {
             const lockedHint = outcome.failed.some((f) => /AccessDenied|WORM|retention|legal hold/i.test(f.message))
-                ? ' Object Lock (a retention period or a legal hold) refuses deletes of protected objects: delete them when their retention ends, or deploy with delete: false.'
+                ? ' Something refuses these deletes (a bucket policy denying s3:DeleteObject, MFA delete, a retention rule): allow them, or deploy with delete: false until it changes.'
                 : '';
             throw new errors/* ActionError */.lZ(`${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).${lockedHint}`);
         }
@@ -70588,12 +71033,95 @@ function record(report, outcome, headersOnly) {
     report.failedUploads.push(...outcome.failed);
 }
 
-;// CONCATENATED MODULE: ./src/guards.ts
+;// CONCATENATED MODULE: ./src/edge-cache.ts
 /**
- * Pure: the checks that stop a deploy before it changes anything, when what it would do is almost surely
- * not what the user wants. Each throws one ActionError naming the input that allows it.
+ * Whether the edges will honour `cache-control: auto`: a CloudFront cache policy bounds what the headers
+ * ask for (a minimum TTL above zero keeps `no-cache` or a short `s-maxage` longer, a maximum TTL caps a
+ * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class.
+ * Only ever warns: a deploy never fails over it. Pure: the reading is invalidate.ts's readEdgePolicies.
  */
 
+
+/** The edge TTL a Cache-Control value asks for, in seconds; undefined when it names none (the default TTL applies). */
+function requestedEdgeTtl(cacheControl) {
+    const directives = cacheControl.toLowerCase();
+    const seconds = (name) => {
+        const match = new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*"?(\\d+)`).exec(directives);
+        return match ? Number(match[1]) : undefined;
+    };
+    // s-maxage is for shared caches and wins there; no-cache, no-store and private mean "do not keep".
+    const shared = seconds('s-maxage');
+    if (shared !== undefined)
+        return shared;
+    if (/(?:^|[\s,])(no-cache|no-store|private)(?:$|[\s,=])/.test(directives))
+        return 0;
+    return seconds('max-age');
+}
+/** How long CloudFront keeps an object with this Cache-Control under these bounds (its Expiration rules). */
+function edgeTtl(cacheControl, ttls) {
+    const requested = requestedEdgeTtl(cacheControl);
+    if (requested === undefined)
+        return Math.max(ttls.min, ttls.default);
+    return Math.max(ttls.min, Math.min(requested, ttls.max));
+}
+const CLASS_WORDS = {
+    fingerprinted: 'fingerprinted files',
+    'entry-point': 'entry points (pages, feeds)',
+    'service-worker': 'service workers',
+    other: 'other files',
+};
+/**
+ * One line per distribution: a warning when its policies defeat a class that has files in this build
+ * (naming the behaviour, the class, what its header asks for, what the edges will do instead, and the fix)
+ * or could not be read (why, with the permission to grant); otherwise a note that they honour the classes.
+ */
+function edgePolicyReport(policies, values, present) {
+    const lines = [];
+    const warn = (message) => lines.push({ level: 'warning', message });
+    for (const { distributionId, behaviours, error } of policies) {
+        if (error !== undefined) {
+            warn(`Could not read ${distributionId}'s cache behaviours to check that they honour 'cache-control: auto' (${describe(error, distributionId, 'cloudfront:GetCachePolicy')}).`);
+            continue;
+        }
+        const problems = [];
+        for (const behaviour of behaviours ?? []) {
+            const where = `behaviour '${behaviour.pathPattern}' (${behaviour.source})`;
+            if (!behaviour.ttls) {
+                problems.push(`${where} could not be read (${describe(behaviour.error, distributionId, 'cloudfront:GetCachePolicy')})`);
+                continue;
+            }
+            const { min, max } = behaviour.ttls;
+            for (const fileClass of FILE_CLASSES) {
+                const value = values[fileClass];
+                const requested = requestedEdgeTtl(value);
+                if (present[fileClass] === 0 || requested === undefined)
+                    continue;
+                const actual = edgeTtl(value, behaviour.ttls);
+                if (actual > requested) {
+                    problems.push(`${where}: its minimum TTL (${min} s) keeps ${CLASS_WORDS[fileClass]} at the edges ${actual} s, not the ${requested} s of '${value}', so a deploy without an invalidation reaches visitors only after ${actual} s; set the minimum TTL to 0`);
+                }
+                else if (actual < requested) {
+                    problems.push(`${where}: its maximum TTL (${max} s) caps the ${requested} s of '${value}' for ${CLASS_WORDS[fileClass]}: edges ask S3 for them again every ${actual} s; raise the maximum TTL to ${requested}`);
+                }
+            }
+        }
+        if (problems.length > 0)
+            warn(`${distributionId}: ${problems.join('; ')}.`);
+        else if (behaviours && behaviours.length > 0) {
+            const which = behaviours.map((b) => `'${b.pathPattern}' (${b.source})`).join(', ');
+            lines.push({ level: 'info', message: `${distributionId}: behaviour ${which} honours 'cache-control: auto'.` });
+        }
+    }
+    return lines;
+}
+function describe(error, distributionId, permission) {
+    const name = error?.name;
+    if (name === 'AccessDenied' || name === 'AccessDeniedException')
+        return `not allowed: grant ${permission}`;
+    return (0,errors/* describeAwsError */.Pp)(error, { service: 'CloudFront', distributionId });
+}
+
+;// CONCATENATED MODULE: ./src/guards.ts
 
 
 /** Below this many unhashed files a site is too small for a share to mean anything. */
@@ -70627,7 +71155,7 @@ function checkBrokenBuild(input, maxShare, target) {
     let missing = 0;
     let example;
     for (const key of input.remoteKeys) {
-        if (isFingerprinted(key) || input.alreadyRemoved(key))
+        if (input.classify(key).fileClass === 'fingerprinted' || input.alreadyRemoved(key))
             continue;
         site++;
         if (!input.localKeys.has(key)) {
@@ -70640,6 +71168,17 @@ function checkBrokenBuild(input, maxShare, target) {
     throw new errors/* ActionError */.lZ(`This build lacks ${missing} of the ${site} pages and other files (names without a content hash) under ${target}, ` +
         `${Math.round((missing * 100) / site)}% (e.g. '${example}'), more than 'max-delete-share' (${maxShare}%). ` +
         `A build that went wrong usually looks like this, so nothing was changed. If the site really shrank, raise 'max-delete-share' (100% turns this check off).`);
+}
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+/** A name S3 would refuse fails the deploy before any write, rather than after the other uploads. */
+function checkKeyLengths(keys, prefix) {
+    for (const key of keys) {
+        const bytes = Buffer.byteLength(prefix + key);
+        if (bytes <= MAX_KEY_BYTES)
+            continue;
+        throw new errors/* ActionError */.lZ(`'${key.slice(0, 80)}…' would be a key of ${bytes} bytes (with the prefix); S3 allows ${MAX_KEY_BYTES}. Rename it, or leave it out with 'exclude'. Nothing was changed.`);
+    }
 }
 
 // EXTERNAL MODULE: ./src/paths.ts
@@ -70725,11 +71264,7 @@ function parseInputs(read, workspace = process.cwd(), env = process.env) {
             max: src_paths/* MAX_PATHS_PER_INVALIDATION */.BF,
         }),
         maxDeletes: parseMaxDeletes(read),
-        headerRules: {
-            cacheControl: parseRules(read(Input.cacheControl), Input.cacheControl),
-            contentType: parseRules(read(Input.contentType), Input.contentType),
-            contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
-        },
+        headerRules: headerRules(read),
         include: parseGlobs(read, Input.include),
         exclude: parseGlobs(read, Input.exclude),
         force: parseBoolean(read, Input.force, false),
@@ -70753,6 +71288,16 @@ function parseInputs(read, workspace = process.cwd(), env = process.env) {
         }),
         teardown,
         ...parseEncryption(read),
+    };
+}
+/** In the order the deploy state records them (the key order of a stored rule set must not vary). */
+function headerRules(read) {
+    const { cacheControl, cacheControlAuto } = parseCacheControl(read(Input.cacheControl), Input.cacheControl);
+    return {
+        cacheControl,
+        contentType: parseRules(read(Input.contentType), Input.contentType),
+        contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
+        ...(cacheControlAuto ? { cacheControlAuto } : {}),
     };
 }
 const DURATION_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -70918,7 +71463,7 @@ function parseRegion(value, customEndpoint) {
 }
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/crc64-nvme/dist-cjs/index.js
-var crc64_nvme_dist_cjs = __nccwpck_require__(7122);
+var crc64_nvme_dist_cjs = __nccwpck_require__(4741);
 ;// CONCATENATED MODULE: ./src/inspect.ts
 /**
  * Looking at objects one by one, where the listing does not tell enough: their headers (ListObjectsV2 has
@@ -70991,13 +71536,19 @@ async function crc64nvme(absolutePath) {
 /**
  * One deploy at a time per prefix, whatever workflow started it. The lock is an object under the prefix
  * created with a conditional write (If-None-Match: *), as Terraform's S3 backend locks its state since 1.10:
- * it names its holder (the run) and an expiry that the holder pushes forward while it works, so the lock of
- * a runner that vanished frees itself. A stale lock is taken over only by compare-and-swap (If-Match on its
- * ETag), and released by a conditional delete, so a deploy never removes a lock it does not hold.
+ * it names its holder (the run) and carries a nonce that only its holder knows; the holder rewrites it every
+ * LEASE_MS / 3 while it works, so the lock of a runner that vanished frees itself. Expiry is judged by S3's
+ * clock (the lock's Last-Modified against the answer's Date), never by a runner's. A stale lock is taken over
+ * only by compare-and-swap (If-Match on its ETag), and released by a conditional delete, so a deploy never
+ * removes a lock it does not hold.
+ *
+ * An answer can be lost after S3 applied the write; the SDK's retry then meets its own lock (412). The nonce
+ * tells: a lock that carries ours is ours.
  *
  * Not every S3-compatible store honours conditional writes: right after taking the lock the deploy repeats
- * the conditional create, which such a store answers 200 instead of 412. There the lock is best-effort, and
- * the deploy says so.
+ * the conditional create, which such a store answers 200 instead of 412. There the lock is best-effort (a
+ * lock the listing showed is read before writing, and only a lock with our nonce is released), and the
+ * deploy says so.
  */
 
 
@@ -71011,6 +71562,7 @@ const POLL_MS = 2000;
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorName = (error) => error.name ?? '';
 const errorStatus = (error) => error.$metadata?.httpStatusCode;
+const isConflict = (error) => errorName(error) === 'PreconditionFailed' || errorName(error) === 'ConditionalRequestConflict';
 /** A store that does not implement a conditional header says so with 501, or refuses the header outright. */
 function refusesConditions(error) {
     return errorName(error) === 'NotImplemented' || errorStatus(error) === 501;
@@ -71020,7 +71572,8 @@ async function acquireLock(target, options) {
     const where = `s3://${target.bucket}/${key}`;
     const sleep = options.sleep ?? defaultSleep;
     const startedAt = new Date().toISOString();
-    const body = () => `${JSON.stringify({ run: options.run, startedAt, expiresAt: new Date(Date.now() + LEASE_MS).toISOString() })}\n`;
+    const nonce = (0,external_node_crypto_.randomBytes)(12).toString('base64url');
+    const body = () => `${JSON.stringify({ run: options.run, startedAt, expiresAt: new Date(Date.now() + LEASE_MS).toISOString(), nonce })}\n`;
     const put = async (condition) => {
         const text = body();
         const response = await target.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
@@ -71035,12 +71588,49 @@ async function acquireLock(target, options) {
         }));
         return response.ETag ?? '';
     };
+    /** The lock as it is now, when it is ours (a write of ours whose answer was lost). */
+    const ours = async () => {
+        const current = await readLock(target, key);
+        return current?.holder.nonce === nonce ? current : undefined;
+    };
     const deadline = Date.now() + options.waitSeconds * 1000;
     let announced = false;
+    let look = options.listed === true;
     for (;;) {
+        // A lock the listing (or a refused create) showed: read it first; it may be live, ours, or expired.
+        const current = look ? await readLock(target, key) : undefined;
+        look = true;
+        if (current?.holder.nonce === nonce)
+            return holding(current.etag);
+        if (current && current.ageMs > LEASE_MS) {
+            try {
+                const etag = await put({ IfMatch: current.etag });
+                options.log.warning(`Took over the lock on ${where} left by ${current.holder.run} (started ${current.holder.startedAt}, not renewed for ${Math.round(current.ageMs / 1000)} s): that deploy stopped without releasing it.`);
+                return holding(etag);
+            }
+            catch (error) {
+                const mine = isConflict(error) ? await ours() : undefined;
+                if (mine)
+                    return holding(mine.etag);
+                if (isConflict(error))
+                    continue;
+                throw error;
+            }
+        }
+        if (current) {
+            if (Date.now() >= deadline) {
+                throw new errors/* ActionError */.lZ(`Another deploy is writing to s3://${target.bucket}/${target.prefix}: ${current.holder.run}, started ${current.holder.startedAt}. ` +
+                    `Waited ${options.waitSeconds} s ('lock-timeout') for it to finish; nothing was changed. Run again when it is done (its lock expires by itself ${LEASE_MS / 1000} s after that deploy stops renewing it).`);
+            }
+            if (!announced) {
+                options.log.info(`Waiting for another deploy to s3://${target.bucket}/${target.prefix} to finish: ${current.holder.run}, started ${current.holder.startedAt} (up to ${options.waitSeconds} s, 'lock-timeout').`);
+                announced = true;
+            }
+            await sleep(Math.max(50, Math.min(POLL_MS, deadline - Date.now())));
+            continue;
+        }
         try {
-            const etag = await put({ IfNoneMatch: '*' });
-            return holding(etag, await probe(etag));
+            return holding(await put({ IfNoneMatch: '*' }));
         }
         catch (error) {
             if (refusesConditions(error))
@@ -71051,70 +71641,32 @@ async function acquireLock(target, options) {
             }
             if (errorName(error) !== 'PreconditionFailed')
                 throw error;
+            // Someone's lock, or ours (the SDK retried a create whose answer was lost): read it next round.
         }
-        const current = await readLock();
-        if (!current)
-            continue; // released in the meantime
-        if (Date.parse(current.holder.expiresAt) <= Date.now()) {
+    }
+    /**
+     * Holds the lock: proves the store honours conditions (a second conditional create must be refused),
+     * renews it, and releases it. A failed probe releases the lock it has just taken before failing.
+     */
+    async function holding(firstEtag, probe = true) {
+        let etag = firstEtag;
+        let conditional = false;
+        if (probe) {
             try {
-                const etag = await put({ IfMatch: current.etag });
-                options.log.warning(`Took over the lock on ${where} left by ${current.holder.run} (started ${current.holder.startedAt}, expired ${current.holder.expiresAt}): that deploy stopped without releasing it.`);
-                return holding(etag, true);
+                etag = await put({ IfNoneMatch: '*' });
             }
             catch (error) {
-                if (errorName(error) === 'PreconditionFailed' || errorName(error) === 'ConditionalRequestConflict')
-                    continue;
-                throw error;
+                if (errorName(error) === 'PreconditionFailed')
+                    conditional = true;
+                else if (!refusesConditions(error)) {
+                    await remove(etag, true).catch(() => undefined);
+                    throw error;
+                }
             }
         }
-        if (Date.now() >= deadline) {
-            throw new errors/* ActionError */.lZ(`Another deploy is writing to s3://${target.bucket}/${target.prefix}: ${current.holder.run}, started ${current.holder.startedAt}. ` +
-                `Waited ${options.waitSeconds} s ('lock-timeout') for it to finish; nothing was changed. Run again when it is done (its lock expires by itself ${LEASE_MS / 1000} s after that deploy stops renewing it).`);
-        }
-        if (!announced) {
-            options.log.info(`Waiting for another deploy to s3://${target.bucket}/${target.prefix} to finish: ${current.holder.run}, started ${current.holder.startedAt} (up to ${options.waitSeconds} s, 'lock-timeout').`);
-            announced = true;
-        }
-        await sleep(Math.max(50, Math.min(POLL_MS, deadline - Date.now())));
-    }
-    /** Repeats the create: a store that honours conditions refuses it; one that ignores them accepts it. */
-    async function probe(etag) {
-        try {
-            return { etag: await put({ IfNoneMatch: '*' }), conditional: false };
-        }
-        catch (error) {
-            if (errorName(error) === 'PreconditionFailed')
-                return { etag, conditional: true };
-            if (refusesConditions(error))
-                return { etag, conditional: false };
-            throw error;
-        }
-    }
-    async function readLock() {
-        try {
-            const response = await target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: target.bucket, Key: key }));
-            const text = (await response.Body?.transformToString()) ?? '';
-            let holder;
-            try {
-                holder = JSON.parse(text);
-            }
-            catch {
-                holder = { run: 'an unknown deploy (unreadable lock)', startedAt: '?', expiresAt: new Date(0).toISOString() };
-            }
-            return { holder, etag: response.ETag ?? '' };
-        }
-        catch (error) {
-            if (errorName(error) === 'NoSuchKey')
-                return undefined;
-            throw error;
-        }
-    }
-    function holding(firstEtag, probed) {
-        const conditional = typeof probed === 'boolean' ? probed : probed.conditional;
-        let etag = typeof probed === 'boolean' ? firstEtag : probed.etag;
         let lost;
         if (!conditional) {
-            options.log.warning(`The S3 store does not honour conditional writes (If-None-Match), so the lock on ${where} is best-effort: two deploys started at the same moment are not kept apart. Use a workflow 'concurrency' group as well.`);
+            options.log.warning(`The S3 store does not honour conditional writes (If-None-Match), so the lock on ${where} is best-effort: two deploys that start at the same moment are not kept apart. Use a workflow 'concurrency' group as well.`);
         }
         // Renewals chain on one promise so a release never races a renewal in flight.
         let renewal = Promise.resolve();
@@ -71126,7 +71678,10 @@ async function acquireLock(target, options) {
                     etag = await put(conditional ? { IfMatch: etag } : {});
                 }
                 catch (error) {
-                    if (errorName(error) === 'PreconditionFailed') {
+                    const mine = isConflict(error) ? await ours().catch(() => undefined) : undefined;
+                    if (mine)
+                        etag = mine.etag;
+                    else if (errorName(error) === 'PreconditionFailed') {
                         lost = `another deploy took over the lock on ${where}`;
                         options.log.warning(`Lost the lock: ${lost}.`);
                     }
@@ -71146,21 +71701,65 @@ async function acquireLock(target, options) {
             async release() {
                 clearInterval(timer);
                 await renewal;
-                if (lost)
-                    return;
-                try {
-                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, ...(conditional ? { IfMatch: etag } : {}) }));
-                }
-                catch (error) {
-                    // Already taken over: that lock is someone else's now.
-                    if (errorName(error) === 'PreconditionFailed' || errorName(error) === 'NoSuchKey')
-                        return;
-                    if (!refusesConditions(error))
-                        throw error;
-                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
-                }
+                if (!lost)
+                    await remove(etag, conditional);
             },
         };
+    }
+    /** Deletes the lock only while it is ours: by If-Match where the store honours it, else by its nonce. */
+    async function remove(etag, conditional) {
+        if (!conditional) {
+            if (await ours())
+                await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
+            return;
+        }
+        try {
+            await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, IfMatch: etag }));
+        }
+        catch (error) {
+            if (errorName(error) === 'NoSuchKey')
+                return;
+            if (errorName(error) === 'PreconditionFailed') {
+                // Our delete may have been applied with its answer lost; or the lock is someone else's now.
+                const mine = await ours();
+                if (mine)
+                    await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key, IfMatch: mine.etag }));
+                return;
+            }
+            if (!refusesConditions(error))
+                throw error;
+            if (await ours())
+                await target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: target.bucket, Key: key }));
+        }
+    }
+}
+/** The lock, with its age by S3's clock (the answer's Date against the object's Last-Modified). */
+async function readLock(target, key) {
+    const command = new dist_cjs/* GetObjectCommand */.jLs({ Bucket: target.bucket, Key: key });
+    let serverDate;
+    command.middlewareStack.add((next) => async (args) => {
+        const result = await next(args);
+        serverDate = result.response.headers?.date;
+        return result;
+    }, { step: 'deserialize', name: 'lockServerDate' });
+    try {
+        const response = await target.client.send(command);
+        const text = (await response.Body?.transformToString()) ?? '';
+        let holder;
+        try {
+            holder = JSON.parse(text);
+        }
+        catch {
+            holder = { run: 'an unknown deploy (unreadable lock)', startedAt: '?', expiresAt: '?', nonce: '' };
+        }
+        const now = serverDate ? Date.parse(serverDate) : Date.now();
+        const written = response.LastModified?.getTime() ?? now;
+        return { holder, etag: response.ETag ?? '', ageMs: now - written };
+    }
+    catch (error) {
+        if (errorName(error) === 'NoSuchKey')
+            return undefined;
+        throw error;
     }
 }
 
@@ -71172,6 +71771,7 @@ async function listRemote(client, bucket, prefix) {
     const objects = new Map();
     let pages = 0;
     let stateEtag;
+    let lockListed = false;
     const paginator = (0,dist_cjs/* paginateListObjectsV2 */.OqA)({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix || undefined });
     for await (const page of paginator) {
         pages++;
@@ -71183,12 +71783,14 @@ async function listRemote(client, bucket, prefix) {
             const key = fullKey.slice(prefix.length);
             if (key === STATE_NAME)
                 stateEtag = object.ETag ?? '';
+            if (key === LOCK_NAME)
+                lockListed = true;
             if (RESERVED_NAMES.includes(key))
                 continue;
             objects.set(key, { key, size: object.Size ?? 0, etag: object.ETag ?? '' });
         }
     }
-    return stateEtag === undefined ? { objects, pages } : { objects, pages, stateEtag };
+    return stateEtag === undefined ? { objects, pages, lockListed } : { objects, pages, stateEtag, lockListed };
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -71205,6 +71807,8 @@ const Output = {
     updatedCount: 'updated-count',
     invalidations: 'invalidations',
     keptCount: 'kept-count',
+    changes: 'changes',
+    url: 'url',
 };
 function newReport(settings) {
     return {
@@ -71222,6 +71826,51 @@ function newReport(settings) {
         invalidations: [],
     };
 }
+/**
+ * What changed, key by key: in a deploy what was done, in a dry run what would be. Kept files (removed
+ * from the build, still served during their grace period) are listed too, as `kept`.
+ */
+function changesOf(report) {
+    const plan = report.plan;
+    if (!plan)
+        return [];
+    const done = (keys) => (report.dryRun ? undefined : new Set(keys));
+    const uploaded = done(report.uploadedKeys);
+    const updated = done(report.headerUpdatedKeys);
+    const deleted = done(report.deletedKeys);
+    const kinds = [
+        ...plan.uploads
+            .filter((u) => !uploaded || uploaded.has(u.file.key))
+            .map((u) => [u.file.key, u.reason]),
+        ...plan.headerUpdates
+            .filter((f) => !updated || updated.has(f.key))
+            .map((f) => [f.key, 'headers']),
+        ...plan.deletes
+            .filter((key) => !deleted || deleted.has(key))
+            .map((key) => [key, 'deleted']),
+        ...plan.newlyRemoved.map((key) => [key, 'kept']),
+    ];
+    return kinds.map(([key, change]) => {
+        const url = urlOf(report, key);
+        return url ? { key, change, url } : { key, change };
+    });
+}
+/** A key's URL at the distribution; undefined without a distribution, or for a key it does not serve. */
+function urlOf(report, key) {
+    if (!report.site?.domain)
+        return undefined;
+    const fullKey = report.prefix + key;
+    if (!fullKey.startsWith(report.site.originPrefix))
+        return undefined;
+    const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
+    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it.
+    return new URL(`https://${report.site.domain}/${path.replace(/[%?#]/g, encodeURIComponent)}`).href;
+}
+/**
+ * The outputs' limit is 1 MiB per job; a change list past this many entries is cut (the counts stay whole)
+ * and the job summary says so.
+ */
+const MAX_CHANGES_IN_OUTPUT = 5000;
 /** The step's outputs. In a dry run the counts are what the deploy would do. */
 function outputsOf(report) {
     const plan = report.plan;
@@ -71240,6 +71889,8 @@ function outputsOf(report) {
         [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
         [Output.uploadedBytes]: String(bytes),
         [Output.keptCount]: String(plan?.kept.length ?? 0),
+        [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
+        [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
     };
 }
 async function publishReport(report) {
@@ -71248,83 +71899,110 @@ async function publishReport(report) {
     if (process.env.GITHUB_STEP_SUMMARY)
         await core.summary.addRaw(summaryMarkdown(report)).write();
 }
+/** "1 file", "2 files". */
+function count(n, noun, plural = `${noun}s`) {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}
 /** The one-line result, for a notice annotation. */
 function resultLine(report) {
     const o = outputsOf(report);
     const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
-    const invalidations = report.invalidations
-        .map((i) => i.id
-        ? `invalidation ${i.id} on ${i.distributionId} ${i.status}`
-        : `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation'}`)
-        .join(', ');
+    const files = (name) => count(Number(o[name]), 'file');
+    const invalidations = report.invalidations.map((i) => {
+        if (report.dryRun) {
+            return i.paths.length > 0
+                ? `would invalidate ${count(i.paths.length, 'path')} on ${i.distributionId}`
+                : `${i.distributionId}: no invalidation needed`;
+        }
+        if (i.id)
+            return `invalidation ${i.id} on ${i.distributionId} ${i.status}`;
+        return `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation needed'}`;
+    });
     const changes = report.dryRun
-        ? `Dry run: would upload ${o[Output.uploadedCount]} files (${bytes}), update headers of ${o[Output.updatedCount]}, delete ${o[Output.deletedCount]}; nothing was changed`
-        : `Uploaded ${o[Output.uploadedCount]} files (${bytes}), updated headers of ${o[Output.updatedCount]}, deleted ${o[Output.deletedCount]}, ${o[Output.unchangedCount]} unchanged`;
-    return invalidations ? `${changes}; ${invalidations}.` : `${changes}.`;
+        ? `Dry run: would upload ${files(Output.uploadedCount)} (${bytes}), update the headers of ${files(Output.updatedCount)}, delete ${files(Output.deletedCount)}; nothing was changed`
+        : `Uploaded ${files(Output.uploadedCount)} (${bytes}), updated the headers of ${files(Output.updatedCount)}, deleted ${files(Output.deletedCount)}, ${files(Output.unchangedCount)} unchanged`;
+    return invalidations.length > 0 ? `${changes}; ${invalidations.join(', ')}.` : `${changes}.`;
 }
-/** The job summary as Markdown: a table of what changed, the invalidation, and the files in a fold. */
+/**
+ * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
+ * done by then; then a table of what changed, each invalidation, and the files in a fold.
+ */
 function summaryMarkdown(report) {
     const outputs = outputsOf(report);
     const target = `s3://${report.bucket}/${report.prefix}`;
-    const lines = [
-        `### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``,
-        '',
-        '| | |',
-        '|---|---|',
-        `| ${report.dryRun ? 'Would upload' : 'Uploaded'} | ${outputs[Output.uploadedCount]} (${(0,format/* formatBytes */.z)(Number(outputs[Output.uploadedBytes]))}) |`,
-        `| ${report.dryRun ? 'Would update headers' : 'Headers updated'} | ${outputs[Output.updatedCount]} |`,
-        `| ${report.dryRun ? 'Would delete' : 'Deleted'} | ${outputs[Output.deletedCount]} |`,
-        `| Unchanged | ${outputs[Output.unchangedCount]} |`,
-    ];
-    if (Number(outputs[Output.keptCount]) > 0)
-        lines.push(`| Removed, kept for their grace period | ${outputs[Output.keptCount]} |`);
-    if (report.notAttempted > 0)
-        lines.push(`| **Not attempted** | ${report.notAttempted} |`);
-    if (report.failedUploads.length > 0)
-        lines.push(`| **Failed uploads** | ${report.failedUploads.length} |`);
-    if (report.failedDeletes.length > 0)
-        lines.push(`| **Failed deletes** | ${report.failedDeletes.length} |`);
-    for (const { distributionId, id, status, paths, error } of report.invalidations) {
-        const what = id ? `\`${id}\` on \`${distributionId}\`` : `\`${distributionId}\``;
-        const shown = paths
-            .slice(0, 10)
-            .map((p) => `\`${p}\``)
-            .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
-        const label = report.dryRun ? 'Would invalidate' : 'Invalidation';
-        const why = error ? ` (${escapeMarkdown(error)})` : '';
-        lines.push(`| ${label} | ${what}${report.dryRun ? '' : `: **${status}**${why}`}${shown ? ` ${shown}` : ''} |`);
+    const n = (name) => Number(outputs[name]);
+    const lines = [];
+    if (report.failure) {
+        lines.push(`### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`, '', `> ${escapeMarkdown(report.failure.message)}`, '', 'What it did before it stopped:', '');
     }
-    lines.push(`| Time | ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)} |`, '');
+    else {
+        lines.push(`### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``, '');
+    }
+    const would = report.dryRun;
+    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
+    if (n(Output.keptCount) > 0)
+        lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
+    if (report.notAttempted > 0)
+        lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
+    if (report.failedUploads.length > 0)
+        lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
+    if (report.failedDeletes.length > 0)
+        lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
+    if (report.classes && Object.values(report.classes).some((n) => n > 0))
+        lines.push(`| Files by class | ${classesLine(report.classes)} |`);
+    lines.push('');
+    if (report.invalidations.length > 0) {
+        lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
+        for (const { distributionId, id, status, paths, error } of report.invalidations) {
+            const shown = paths
+                .slice(0, 10)
+                .map((p) => `\`${p}\``)
+                .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+            const state = would
+                ? paths.length > 0
+                    ? `would invalidate ${count(paths.length, 'path')}`
+                    : 'none needed'
+                : `${id ? `\`${id}\` ` : ''}**${status}**${error ? ` (${escapeMarkdown(error)})` : ''}`;
+            lines.push(`| \`${distributionId}\` | ${state} | ${shown || '-'} |`);
+        }
+        lines.push('');
+    }
+    if (outputs[Output.url])
+        lines.push(`Site: ${outputs[Output.url]}`, '');
+    lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
     if (failures.length > 0) {
         lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
     }
     const changes = fileChanges(report);
     if (changes.length > 0) {
-        lines.push(`<details><summary>${changes.length} changed file(s)</summary>`, '', ...changes, '', '</details>', '');
+        lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
     }
     return lines.join('\n');
 }
 const MAX_LISTED_FILES = 1000;
 function fileChanges(report) {
-    const plan = report.plan;
-    if (!plan)
-        return [];
-    const uploaded = report.dryRun ? undefined : new Set(report.uploadedKeys);
-    const updated = report.dryRun ? undefined : new Set(report.headerUpdatedKeys);
-    const deleted = report.dryRun ? undefined : new Set(report.deletedKeys);
-    const lines = [
-        ...plan.uploads.filter((u) => !uploaded || uploaded.has(u.file.key)).map((u) => `- \`${u.file.key}\` ${u.reason}`),
-        ...plan.headerUpdates.filter((f) => !updated || updated.has(f.key)).map((f) => `- \`${f.key}\` headers`),
-        ...plan.deletes.filter((key) => !deleted || deleted.has(key)).map((key) => `- \`${key}\` deleted`),
-    ];
+    const lines = changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`);
     // The summary is capped at 1 MiB per step.
     return lines.length > MAX_LISTED_FILES
         ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
         : lines;
 }
+const CLASS_NAMES = {
+    fingerprinted: ['fingerprinted', 'fingerprinted'],
+    'entry-point': ['entry point', 'entry points'],
+    'service-worker': ['service worker', 'service workers'],
+    other: ['other', 'other'],
+};
+/** '120 fingerprinted, 14 entry points, 1 service worker, 9 other' (classes with no file left out). */
+function classesLine(counts) {
+    const parts = Object.keys(CLASS_NAMES)
+        .filter((fileClass) => counts[fileClass] > 0)
+        .map((fileClass) => `${counts[fileClass]} ${CLASS_NAMES[fileClass][counts[fileClass] === 1 ? 0 : 1]}`);
+    return parts.length > 0 ? parts.join(', ') : 'none';
+}
 function escapeMarkdown(text) {
-    return text.replace(/[|<>]/g, (c) => `\\${c}`);
+    return text.replace(/[|<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }
 
 // EXTERNAL MODULE: ./src/run.ts
@@ -71355,6 +72033,7 @@ var run = __nccwpck_require__(9786);
 
 
 
+
 async function main_run() {
     let report;
     maskCredentials();
@@ -71366,6 +72045,9 @@ async function main_run() {
     }
     catch (error) {
         core.setFailed((0,errors/* errorMessage */.gJ)(error));
+        // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+        report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+        report.failure = { message: (0,errors/* errorMessage */.gJ)(error), stage: (0,phase/* currentPhase */.hk)() };
         if (!(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
             core.debug(error.stack);
     }
@@ -71376,14 +72058,26 @@ async function main_run() {
 }
 async function deploy(settings, report) {
     const s3 = createTarget(settings);
-    const store = new StateStore(s3, core.warning);
-    const entryPoint = (key) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
-    let survey = await (0,phase/* phase */.O)('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+    const store = new StateStore(s3, core.warning, settings.distributionIds);
+    let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store));
     report.plan = survey.plan;
+    report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
+    // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
+    const auto = settings.headerRules.cacheControlAuto;
+    if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
+        const { readEdgePolicies } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
+        const policies = await readEdgePolicies(settings, survey.distributions);
+        for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes))
+            core[level](message);
+    }
+    const first = settings.distributionIds[0];
+    const described = first === undefined ? undefined : survey.distributions.get(first);
+    if (described)
+        report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
     if (settings.dryRun) {
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-            await createInvalidations(invalidationTargets(survey, settings), settings, report);
+            await createInvalidations(invalidationTargets(survey, settings, (key) => store.digest(key)), settings, report);
         }
         return;
     }
@@ -71392,18 +72086,24 @@ async function deploy(settings, report) {
         // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-            invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
+            invalidations = await createInvalidations(invalidationTargets(survey, settings, (key) => store.digest(key)), settings, report);
         }
     }
     else {
-        const guarded = lockUntilCancelled(() => (0,phase/* phase */.O)('Lock', () => (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => acquireLock(s3, { run: (0,run/* currentRun */.x)(), waitSeconds: settings.lockTimeoutSeconds, log: core }))));
+        const cancellation = new AbortController();
+        const guarded = lockUntilCancelled(() => (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, {
+            run: (0,run/* currentRun */.x)(),
+            waitSeconds: settings.lockTimeoutSeconds,
+            listed: survey.listing.lockListed,
+            log: core,
+        }))), cancellation);
         try {
             const lock = await guarded.lock;
             try {
                 // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-                survey = await (0,phase/* phase */.O)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+                survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
                 report.plan = survey.plan;
-                invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+                invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
             }
             finally {
                 await lock.release().catch((error) => core.warning(`Could not release the lock: ${(0,errors/* errorMessage */.gJ)(error)}`));
@@ -71423,7 +72123,6 @@ async function write(survey, context, report) {
     const { settings, s3, store, lock } = context;
     const { plan } = survey;
     const digest = (key) => store.digest(key);
-    const auto = settings.paths === 'auto';
     // `saved` is what the bucket holds; `state` is what this deploy knows so far.
     let saved = survey.state;
     let state = saved;
@@ -71433,16 +72132,19 @@ async function write(survey, context, report) {
         if (!stateChanged(saved, next) && !(etag === undefined && !settings.teardown))
             return;
         lock.assertHeld();
-        etag = await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
+        etag = await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.write(next, { etag, conditional: lock.conditional }));
         saved = next;
     };
     // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
     // A deploy that writes no object has nothing to journal: its one write is the state's final record.
     const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+    // Every distribution, whatever 'paths' says: a removed asset's grace period waits for the invalidation of
+    // the pages that linked it, explicit '/*' included.
     const journaled = journal(state, {
-        distributionIds: auto ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
+        digest,
         keys: plan.invalidate,
-        rules: settings.headerRules,
+        rules: survey.rules,
         deployId: (0,run/* newDeployId */.B)(),
         writesObjects,
     });
@@ -71452,7 +72154,16 @@ async function write(survey, context, report) {
         state = journaled;
     const applied = { written: [], deleted: [] };
     try {
-        await applyPlan(plan, s3, { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() }, report, applied);
+        await applyPlan(plan, s3, {
+            concurrency: settings.concurrency,
+            classify: survey.classify,
+            signal: context.signal,
+            beforeEachWave: () => {
+                lock.assertHeld();
+                if (context.signal.aborted)
+                    throw new errors/* ActionError */.lZ('Cancelled: the writes already made are recorded.');
+            },
+        }, report, applied);
     }
     catch (error) {
         // What was written is still recorded, so the next deploy compares it and invalidates it.
@@ -71462,10 +72173,11 @@ async function write(survey, context, report) {
     state = recordWrites(state, digest, { written: [...applied.written, ...plan.learned], deleted: applied.deleted });
     let invalidations;
     let invalidationError;
+    // Cancelled after its writes: still invalidated (seconds), so the next deploy has less to catch up on.
     if (settings.distributionIds.length > 0) {
         const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
         try {
-            const targets = invalidationTargets({ ...survey, state }, settings);
+            const targets = invalidationTargets({ ...survey, state }, settings, digest);
             invalidations = await createInvalidations(targets, settings, report, state.deployId ?? (0,run/* newDeployId */.B)());
         }
         catch (error) {
@@ -71473,16 +72185,19 @@ async function write(survey, context, report) {
         }
     }
     // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
-    const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
+    // 'Skipped': the keys map to no URL this distribution serves, so nothing of it can be stale either.
+    const created = report.invalidations
+        .filter((i) => i.id !== '' || i.status === 'Skipped')
+        .map((i) => i.distributionId);
     state = complete(clearPending(state, created), {
-        rules: settings.headerRules,
+        rules: survey.rules,
         removals: plan.removals,
         distributionIds: settings.distributionIds,
         now: Date.now(),
     });
     if (settings.teardown && invalidationError === undefined) {
         lock.assertHeld();
-        await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.remove());
+        await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.remove());
         core.info(`Removed the deploy state of s3://${s3.bucket}/${s3.prefix}.`);
     }
     else {
@@ -71496,14 +72211,23 @@ async function write(survey, context, report) {
  * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
  * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function surveyDeploy(settings, s3, store, entryPoint, previous) {
+async function surveyDeploy(settings, s3, store, previous) {
     const target = `s3://${settings.bucket}/${settings.prefix}`;
-    const list = () => (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+    const list = () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+    // Read alongside the listing, once: a wrong distribution id fails before anything is written.
+    const describe = () => previous
+        ? Promise.resolve(previous.distributions)
+        : settings.distributionIds.length === 0
+            ? Promise.resolve(new Map())
+            : Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648)).then((cloudFront) => cloudFront.describeDistributions(settings.distributionIds, settings.bucket));
     let files;
     let listing;
+    let distributions;
+    let build;
     if (previous || settings.teardown) {
         files = previous?.files ?? [];
-        listing = await list();
+        build = previous ? { rules: previous.rules, classify: previous.classify } : rulesForBuild(settings.headerRules, []);
+        [listing, distributions] = await Promise.all([list(), describe()]);
     }
     else {
         const { found, warnings } = await findFiles(settings.source, settings);
@@ -71512,26 +72236,34 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
         const empty = checkEmptySource(found.length, settings, target);
         if (empty)
             core.warning(empty);
+        checkKeyLengths(found.map((file) => file.key), settings.prefix);
+        build = rulesForBuild(settings.headerRules, found.map((file) => file.key));
         // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-        [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+        [listing, files, distributions] = await Promise.all([
+            list(),
+            hashFiles(found, { headerRules: build.rules }),
+            describe(),
+        ]);
     }
     if (settings.teardown && listing.stateEtag === undefined) {
         throw new errors/* ActionError */.lZ(`Nothing was deployed under ${target} by this action (it holds no deploy state), so 'teardown' refuses to delete anything there.`);
     }
-    const state = previous && previous.listing.stateEtag === listing.stateEtag
+    const read = previous && previous.listing.stateEtag === listing.stateEtag
         ? previous.state
-        : (await (0,phase/* translateAwsErrors */.L)(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
-            .state;
+        : (await (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => store.read(listing.stateEtag, build.rules))).state;
+    // Under SSE-KMS no ETag is an MD5, from the first deploy on.
+    const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
+    const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
     const input = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
     const inspected = await inspect(input, settings, s3, previous);
     const plan = planDeploy({ ...input, inspected }, {
         delete: settings.delete,
         force: settings.force,
         isSelected: keySelector(settings),
-        isEntryPoint: entryPoint,
+        classify: build.classify,
         deleteAfterMs: settings.deleteAfterMs,
         maxDeletes: settings.maxDeletes,
-        distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
         now: Date.now(),
         teardown: settings.teardown,
     });
@@ -71542,10 +72274,18 @@ async function surveyDeploy(settings, s3, store, entryPoint, previous) {
             localKeys: new Set(files.map((file) => file.key)),
             remoteKeys: [...listing.objects.keys()].filter(selected),
             alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+            classify: build.classify,
         }, settings.maxDeleteShare, target);
     }
-    logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-    return { files, listing, state, inspected, plan };
+    logPlan(plan, {
+        files,
+        listing,
+        inspected: inspected.size,
+        target,
+        dryRun: settings.dryRun,
+        classify: build.classify,
+    });
+    return { files, rules: build.rules, classify: build.classify, listing, state, inspected, plan, distributions };
 }
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
 async function inspect(input, settings, s3, previous) {
@@ -71590,76 +72330,111 @@ function mustWrite(survey, settings) {
         return true;
     if (settings.teardown || survey.listing.stateEtag === undefined)
         return true;
-    const auto = settings.paths === 'auto';
-    if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0))
-        return true;
-    if (!auto && settings.distributionIds.length > 0 && hasPending(state))
+    // Keys pending on a distribution of this deploy: invalidated now, whatever else it has to do.
+    if (settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0))
         return true;
     const after = complete(recordWrites(state, (key) => key, { written: [], deleted: [] }), {
-        rules: settings.headerRules,
+        rules: survey.rules,
         removals: plan.removals,
-        distributionIds: auto ? settings.distributionIds : [],
+        distributionIds: settings.distributionIds,
         now: Date.now(),
     });
     return plan.learned.length > 0 || stateChanged(state, after);
 }
 /**
- * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
- * journaled there), each with the content now behind it, so a retry of the same content is recognised.
+ * Per distribution: every key its state says is pending (this deploy's changes were journaled there), each
+ * with the content now behind it, so a retry of the same content is recognised. With explicit paths the keys
+ * only go into the CallerReference.
  */
-function invalidationTargets(survey, settings) {
+function invalidationTargets(survey, settings, digest) {
     const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
     const deleted = new Set(survey.plan.deletes);
     const contentOf = (key) => {
+        if (key === EVERYTHING)
+            return 'everything';
         const md5 = md5s.get(key);
         if (md5 && !settings.teardown)
             return md5;
         const object = survey.listing.objects.get(key);
         return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
     };
+    // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+    // Fingerprinted files never go stale at the edges: collapsing keeps wildcards away from their folders.
+    const spare = survey.files
+        .map((file) => file.key)
+        .filter((key) => survey.classify(key).fileClass === 'fingerprinted');
+    const names = new Map();
+    for (const key of [...md5s.keys(), ...survey.listing.objects.keys()])
+        names.set(digest(key), key);
     return settings.distributionIds.map((distributionId) => {
-        let keys = [...(survey.state.pending.get(distributionId) ?? [])];
+        const keys = new Set();
+        for (const pending of survey.state.pending.get(distributionId) ?? []) {
+            // A key no one can name any more (deleted by a run whose invalidation failed): the whole prefix.
+            keys.add(names.get(pending) ?? EVERYTHING);
+        }
         // A dry run has journaled nothing: what it would invalidate is its own plan's.
         if (settings.dryRun)
-            keys = [...new Set([...keys, ...survey.plan.invalidate])];
-        if (keys.includes(EVERYTHING))
-            keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-        return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
+            for (const key of survey.plan.invalidate)
+                keys.add(key);
+        const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
+        const described = survey.distributions.get(distributionId);
+        const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
+        return { distributionId, changes, spare, ...(originPrefixes ? { originPrefixes } : {}) };
     });
 }
 function logPlan(plan, facts) {
     const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
     const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
     const postponed = plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
-    core.info(`${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+    const classes = facts.files.map((file) => facts.classify(file.key));
+    core.info(`${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
         `${plan.uploads.length} to upload (${(0,format/* formatBytes */.z)(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
         `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`);
     const log = facts.dryRun ? core.info : core.debug;
+    const tag = (key) => {
+        const { fileClass, why } = facts.classify(key);
+        return `${fileClass}: ${why}`;
+    };
     for (const upload of plan.uploads)
-        log(`upload ${upload.file.key} (${upload.reason})`);
+        log(`upload ${upload.file.key} (${upload.reason}; ${tag(upload.file.key)})`);
     for (const file of plan.headerUpdates)
-        log(`update headers of ${file.key}`);
+        log(`update headers of ${file.key} (${tag(file.key)})`);
     for (const key of plan.deletes)
-        log(`delete ${key}`);
+        log(`delete ${key} (${tag(key)})`);
     for (const key of plan.newlyRemoved)
         log(`keep ${key} for its grace period ('delete-after')`);
+    // Every file's class and why: a dry run shows them (folded), the debug log always has them.
+    if (facts.dryRun)
+        core.startGroup(`Classes of the ${facts.files.length} local files`);
+    facts.files.forEach((file, index) => {
+        const { fileClass, why } = classes[index];
+        log(`${fileClass} ${file.key} (${why})`);
+    });
+    if (facts.dryRun)
+        core.endGroup();
 }
+/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
+const CANCEL_GRACE_MS = 6000;
 /**
- * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
- * is still taking, so the next deploy does not wait for the lock to expire.
+ * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
+ * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
+ * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
+ * lock still be in the taking, the lock is released and the process ends.
  */
-function lockUntilCancelled(take) {
-    let cancelled = false;
+function lockUntilCancelled(take, cancellation) {
     const lock = take();
     const onSignal = (signal) => {
-        if (cancelled)
-            return; // the runner's SIGTERM after its SIGINT: the release is already under way
-        cancelled = true;
-        core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
-        void lock
-            .then((held) => held.release())
-            .catch(() => undefined)
-            .finally(() => process.exit(1));
+        if (cancellation.signal.aborted)
+            return; // the runner's SIGTERM after its SIGINT: already stopping
+        core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
+        cancellation.abort();
+        // Only a fallback: when the writes in flight end sooner, the deploy releases the lock and ends by itself.
+        setTimeout(() => {
+            void lock
+                .then((held) => held.release())
+                .catch(() => undefined)
+                .finally(() => process.exit(1));
+        }, CANCEL_GRACE_MS).unref();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

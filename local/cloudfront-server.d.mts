@@ -1,11 +1,35 @@
+/** A cache behaviour's settings: a cache policy, or (no policy) the legacy TTLs. */
+export interface LocalBehavior {
+  /** The cache policy's id; a managed one (CachingOptimized...) or one of `cachePolicies`. */
+  cachePolicyId?: string;
+  /** Without a policy: the legacy MinTTL (0 by default), DefaultTTL and MaxTTL (left out by default). */
+  legacyTtls?: { min?: number; default?: number; max?: number };
+  /** 's3-origin' (the bucket's origin) by default. */
+  targetOriginId?: string;
+}
+export interface LocalCachePolicy {
+  id: string;
+  name: string;
+  minTtl: number;
+  defaultTtl: number;
+  maxTtl: number;
+}
 export interface LocalDistribution {
   id: string;
   /** The S3 origin's domain, 'site-bucket.s3.us-east-1.amazonaws.com' by default. */
   bucketDomain?: string;
   /** The origin path, '' by default. */
   originPath?: string;
+  /** Its cloudfront.net domain, 'd<id in lower case>.cloudfront.net' by default. */
+  domainName?: string;
+  /** Alternate domain names (CNAMEs); none by default. */
+  aliases?: string[];
   /** The server's completeAfterMs for this distribution's invalidations, unless set here. */
   completeAfterMs?: number;
+  /** The default cache behaviour: the managed CachingOptimized policy by default. */
+  defaultBehavior?: LocalBehavior;
+  /** Ordered cache behaviours (none by default). */
+  behaviors?: Array<LocalBehavior & { pathPattern: string }>;
 }
 export interface FaultOptions {
   /** How many calls (1 by default). */
@@ -28,7 +52,13 @@ export interface RecordedRequest {
   /** When it arrived, ms since the epoch. */
   at: number;
 }
-export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'GetDistributionConfig' | 'ListInvalidations';
+export type Operation =
+  | 'CreateInvalidation'
+  | 'GetInvalidation'
+  | 'GetDistribution'
+  | 'GetDistributionConfig'
+  | 'ListInvalidations'
+  | 'GetCachePolicy';
 export interface LocalCloudFrontServer {
   url: string;
   port: number;
@@ -62,5 +92,7 @@ export interface CloudFrontServerOptions {
   quiet?: boolean;
   /** One distribution, 'E2EXAMPLE0000', by default. */
   distributions?: LocalDistribution[];
+  /** Cache policies besides the managed ones (CachingOptimized, CachingOptimizedForUncompressedObjects, CachingDisabled). */
+  cachePolicies?: LocalCachePolicy[];
 }
 export declare function startCloudFrontServer(options?: CloudFrontServerOptions): Promise<LocalCloudFrontServer>;

@@ -1,5 +1,6 @@
 // A wire-level CloudFront API server (REST-XML, API version 2020-05-31) for tests and the demo: the
-// invalidation operations and GetDistributionConfig, as the JS SDK v3 and the AWS CLI speak them.
+// invalidation operations, GetDistribution, GetDistributionConfig and GetCachePolicy, as the JS SDK v3 and
+// the AWS CLI speak them.
 // Run alone: node local/cloudfront-server.mjs [--port N] [--complete-after-ms N]
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -13,6 +14,13 @@ const MAX_PATHS_PER_REQUEST = 3000;
 const MAX_FILE_PATHS_IN_PROGRESS = 3000;
 const MAX_WILDCARDS_IN_PROGRESS = 15;
 const MAX_PATH_LENGTH = 4000;
+/**
+ * Characters CloudFront refuses raw in an invalidation path ("invalid invalidation paths"): RFC 1738's unsafe
+ * characters and controls, which it documents must be URL-encoded ('~': aws/aws-sdk#525; '[' and a space:
+ * middleman-cloudfront PR 15). (Raw non-ASCII is documented as "encode it", not as refused: let through.)
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it must refuse
+const REFUSED_RAW = /[\s"<>#{}|\\^~[\]`\u0000-\u001f\u007f]/;
 
 /** HTTP status of each error code the server can answer with, as CloudFront sends them. */
 const ERROR_STATUS = {
@@ -27,6 +35,7 @@ const ERROR_STATUS = {
   MalformedInput: 400,
   MissingAuthenticationToken: 403,
   MissingBody: 400,
+  NoSuchCachePolicy: 404,
   NoSuchDistribution: 404,
   NoSuchInvalidation: 404,
   NoSuchResource: 404,
@@ -66,9 +75,29 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 /** Real invalidation ids are 'I' + 13 upper-case alphanumerics, e.g. I2J0I21PCUYOIK. */
 const newInvalidationId = () => `I${Array.from(randomBytes(13), (byte) => ID_ALPHABET[byte % 36]).join('')}`;
 
+/** The managed cache policies as AWS documents them ("Use managed cache policies"); GetCachePolicy returns them. */
+const MANAGED_CACHE_POLICIES = [
+  {
+    id: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+    name: 'Managed-CachingOptimized',
+    minTtl: 1,
+    defaultTtl: 86400,
+    maxTtl: 31536000,
+  },
+  {
+    id: 'b2884449-e4de-46a7-ac36-70bc7f1ddd6d',
+    name: 'Managed-CachingOptimizedForUncompressedObjects',
+    minTtl: 1,
+    defaultTtl: 86400,
+    maxTtl: 31536000,
+  },
+  { id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', name: 'Managed-CachingDisabled', minTtl: 0, defaultTtl: 0, maxTtl: 0 },
+];
+/** A new distribution's default behaviour in the console: CachingOptimized. */
+const DEFAULT_CACHE_POLICY_ID = MANAGED_CACHE_POLICIES[0].id;
+
 /**
- * @param {{ port?: number, host?: string, completeAfterMs?: number, quiet?: boolean,
- *   distributions?: Array<{ id: string, bucketDomain?: string, originPath?: string, completeAfterMs?: number }> }} [options]
+ * @param {import('./cloudfront-server.d.mts').CloudFrontServerOptions} [options]
  */
 export async function startCloudFrontServer({
   port = 0,
@@ -76,8 +105,8 @@ export async function startCloudFrontServer({
   completeAfterMs = 1000,
   quiet = true,
   distributions = [{ id: 'E2EXAMPLE0000' }],
+  cachePolicies = [],
 } = {}) {
-  /** @type {Map<string, { id: string, bucketDomain: string, originPath: string, completeAfterMs: number, invalidations: any[] }>} */
   const known = new Map(
     distributions.map((d) => [
       d.id,
@@ -85,11 +114,16 @@ export async function startCloudFrontServer({
         id: d.id,
         bucketDomain: d.bucketDomain ?? 'site-bucket.s3.us-east-1.amazonaws.com',
         originPath: d.originPath ?? '',
+        domainName: d.domainName ?? `d${d.id.toLowerCase().slice(0, 13)}.cloudfront.net`,
+        aliases: d.aliases ?? [],
         completeAfterMs: d.completeAfterMs ?? completeAfterMs,
+        defaultBehavior: d.defaultBehavior ?? { cachePolicyId: DEFAULT_CACHE_POLICY_ID },
+        behaviors: d.behaviors ?? [],
         invalidations: [],
       },
     ]),
   );
+  const policies = new Map([...MANAGED_CACHE_POLICIES, ...cachePolicies].map((policy) => [policy.id, policy]));
   const requests = [];
   const injected = new Map(); // operation -> [{ code, times, distributionId, afterHandling }]
   const delays = new Map(); // operation -> [{ ms, times, distributionId }]
@@ -142,7 +176,12 @@ export async function startCloudFrontServer({
     }
     for (const path of paths) {
       const star = path.indexOf('*');
-      if (!path.startsWith('/') || (star !== -1 && star !== path.length - 1) || path.length > MAX_PATH_LENGTH) {
+      if (
+        !path.startsWith('/') ||
+        (star !== -1 && star !== path.length - 1) ||
+        path.length > MAX_PATH_LENGTH ||
+        REFUSED_RAW.test(path)
+      ) {
         throw new ApiError('InvalidArgument', `Your request contains one or more invalid invalidation paths: ${path}`);
       }
     }
@@ -179,6 +218,51 @@ export async function startCloudFrontServer({
     return invalidation;
   }
 
+  /** A cache behaviour's settings: a cache policy id, or the legacy TTLs with ForwardedValues. */
+  function behaviorXml(behavior) {
+    const settings = behavior.cachePolicyId
+      ? element('CachePolicyId', escape(behavior.cachePolicyId))
+      : element(
+          'ForwardedValues',
+          element('QueryString', 'false') +
+            element('Cookies', element('Forward', 'none')) +
+            element('Headers', element('Quantity', 0)) +
+            element('QueryStringCacheKeys', element('Quantity', 0)),
+        ) +
+        element('MinTTL', behavior.legacyTtls?.min ?? 0) +
+        (behavior.legacyTtls?.default === undefined ? '' : element('DefaultTTL', behavior.legacyTtls.default)) +
+        (behavior.legacyTtls?.max === undefined ? '' : element('MaxTTL', behavior.legacyTtls.max));
+    return (
+      element('TargetOriginId', escape(behavior.targetOriginId ?? 's3-origin')) +
+      element('ViewerProtocolPolicy', 'redirect-to-https') +
+      settings
+    );
+  }
+
+  function cachePolicyXml(policy) {
+    const parameters =
+      element('EnableAcceptEncodingGzip', 'true') +
+      element('EnableAcceptEncodingBrotli', 'true') +
+      element('HeadersConfig', element('HeaderBehavior', 'none')) +
+      element('CookiesConfig', element('CookieBehavior', 'none')) +
+      element('QueryStringsConfig', element('QueryStringBehavior', 'none'));
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<CachePolicy xmlns="${NAMESPACE}">` +
+      element('Id', escape(policy.id)) +
+      element('LastModifiedTime', new Date(0).toISOString()) +
+      element(
+        'CachePolicyConfig',
+        element('Comment', '') +
+          element('Name', escape(policy.name)) +
+          element('DefaultTTL', policy.defaultTtl) +
+          element('MaxTTL', policy.maxTtl) +
+          element('MinTTL', policy.minTtl) +
+          element('ParametersInCacheKeyAndForwardedToOrigin', parameters),
+      ) +
+      '</CachePolicy>'
+    );
+  }
+
   function distributionConfigXml(target) {
     const origin =
       element('Id', 's3-origin') +
@@ -191,13 +275,28 @@ export async function startCloudFrontServer({
     return (
       `<?xml version="1.0" encoding="UTF-8"?>\n<DistributionConfig xmlns="${NAMESPACE}">` +
       element('CallerReference', `local-${target.id}`) +
-      element('Aliases', element('Quantity', 0)) +
+      element(
+        'Aliases',
+        element('Quantity', target.aliases.length) +
+          (target.aliases.length
+            ? element('Items', target.aliases.map((alias) => element('CNAME', escape(alias))).join(''))
+            : ''),
+      ) +
       element('DefaultRootObject', 'index.html') +
       element('Origins', element('Quantity', 1) + element('Items', element('Origin', origin))) +
-      element(
-        'DefaultCacheBehavior',
-        element('TargetOriginId', 's3-origin') + element('ViewerProtocolPolicy', 'redirect-to-https'),
-      ) +
+      element('DefaultCacheBehavior', behaviorXml(target.defaultBehavior)) +
+      (target.behaviors.length > 0
+        ? element(
+            'CacheBehaviors',
+            element('Quantity', target.behaviors.length) +
+              element(
+                'Items',
+                target.behaviors
+                  .map((b) => element('CacheBehavior', element('PathPattern', escape(b.pathPattern)) + behaviorXml(b)))
+                  .join(''),
+              ),
+          )
+        : '') +
       element('Comment', 'local CloudFront API server') +
       element('Enabled', 'true') +
       '</DistributionConfig>'
@@ -259,6 +358,30 @@ export async function startCloudFrontServer({
         },
       ];
     }
+    if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)$/.exec(path))) {
+      return [
+        'GetDistribution',
+        () => {
+          const target = distribution(decodeSegment(match[1]));
+          const config = distributionConfigXml(target)
+            .replace(/^<\?xml[^>]*>\n/, '')
+            .replace(` xmlns="${NAMESPACE}"`, '');
+          const inProgress = target.invalidations.filter((i) => statusOf(i) === 'InProgress').length;
+          const body =
+            `<?xml version="1.0" encoding="UTF-8"?>\n<Distribution xmlns="${NAMESPACE}">` +
+            element('Id', target.id) +
+            element('ARN', `arn:aws:cloudfront::000000000000:distribution/${target.id}`) +
+            element('Status', 'Deployed') +
+            element('LastModifiedTime', new Date(0).toISOString()) +
+            element('InProgressInvalidationBatches', inProgress) +
+            element('DomainName', escape(target.domainName)) +
+            element('ActiveTrustedSigners', element('Enabled', 'false') + element('Quantity', 0)) +
+            config +
+            '</Distribution>';
+          return { status: 200, body, headers: { ETag: `E${target.id.slice(1, 13)}CFG` } };
+        },
+      ];
+    }
     if (method === 'GET' && (match = /^\/2020-05-31\/distribution\/([^/]+)\/config$/.exec(path))) {
       return [
         'GetDistributionConfig',
@@ -269,6 +392,16 @@ export async function startCloudFrontServer({
             body: distributionConfigXml(target),
             headers: { ETag: `E${target.id.slice(1, 13)}CFG` },
           };
+        },
+      ];
+    }
+    if (method === 'GET' && (match = /^\/2020-05-31\/cache-policy\/([^/]+)$/.exec(path))) {
+      return [
+        'GetCachePolicy',
+        () => {
+          const policy = policies.get(decodeSegment(match[1]));
+          if (!policy) throw new ApiError('NoSuchCachePolicy', 'The cache policy does not exist.');
+          return { status: 200, body: cachePolicyXml(policy), headers: { ETag: 'E1CACHEPOLICY' } };
         },
       ];
     }

@@ -6,6 +6,11 @@ export interface S3ServerOptions {
   buckets?: string[];
   port?: number;
   host?: string;
+  /**
+   * The region every bucket is in ('us-east-1' by default). In strict mode a request signed for another
+   * region answers 301 PermanentRedirect with x-amz-bucket-region, as S3's regional endpoints do.
+   */
+  region?: string;
   /** Kept for compatibility; the server prints nothing. */
   silent?: boolean;
   /**
@@ -90,6 +95,8 @@ export interface LocalS3Server {
   keys(bucket: string): string[];
   /** Multipart uploads started and neither completed nor aborted. */
   multipartUploads(bucket: string): Array<{ uploadId: string; key: string; initiated: Date; parts: number }>;
+  /** Moves an object's Last-Modified (a lock left long ago, say). */
+  setLastModified(bucket: string, key: string, date: Date): void;
   /** The next `times` (default 1) conditional writes or deletes of this key answer 409 ConditionalRequestConflict. */
   conflictNextConditionalWrite(bucket: string, key: string, times?: number): void;
   /** Accepts one more access key pair (e.g. a test's own secret). */

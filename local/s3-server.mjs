@@ -159,7 +159,13 @@ async function requestBody(raw, headers, signing, strict) {
  * @param {import('./s3-server.d.mts').S3ServerOptions} [options]
  * @returns {Promise<import('./s3-server.d.mts').LocalS3Server>}
  */
-export async function startS3Server({ buckets = ['site-bucket'], port = 0, host = '127.0.0.1', ...rest } = {}) {
+export async function startS3Server({
+  buckets = ['site-bucket'],
+  port = 0,
+  host = '127.0.0.1',
+  region = 'us-east-1',
+  ...rest
+} = {}) {
   const options = {
     mode: 'strict',
     etags: 'md5',
@@ -172,6 +178,8 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
   options.logRequests ??= options.mode === 'strict';
   const store = new Store();
   for (const name of buckets) store.createBucket(name);
+  /** Every bucket lives in one region; a request signed for another is redirected, as S3's regional endpoints do. */
+  const bucketRegion = region;
   const state = {
     store,
     options,
@@ -197,6 +205,21 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
     const signing = state.strict
       ? await verifySignature({ method: request.method, url, headers, credentials })
       : undefined;
+    const signedRegion = signing?.scope.split('/')[1];
+    if (bucketName && signedRegion && signedRegion !== bucketRegion && store.buckets.has(bucketName)) {
+      // What a regional endpoint answers for a bucket in another region; the SDK follows it
+      // (followRegionRedirects) by the x-amz-bucket-region header.
+      throw new S3Error(
+        'PermanentRedirect',
+        undefined,
+        { Bucket: bucketName, Endpoint: `s3.${bucketRegion}.amazonaws.com` },
+        { 'x-amz-bucket-region': bucketRegion },
+      );
+    }
+    if (headers['x-amz-acl'] || Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'))) {
+      // Buckets created since April 2023 have ACLs disabled (Object Ownership: bucket owner enforced).
+      throw new S3Error('AccessControlListNotSupported');
+    }
     if (options.refuseAwsChunked && isAwsChunked(headers)) {
       // What stores without aws-chunked support answer (Alibaba OSS's wording).
       throw new S3Error(
@@ -269,7 +292,8 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
         if (s3Error.fields.Key === undefined && record.key && s3Error.status !== 403)
           s3Error.fields = { ...s3Error.fields, Key: record.key };
         const body = method === 'HEAD' ? undefined : errorXml(s3Error, requestId);
-        if (!response.headersSent) send(response, record, requestId, { status: s3Error.status, body });
+        if (!response.headersSent)
+          send(response, record, requestId, { status: s3Error.status, body, headers: s3Error.headers ?? {} });
         else response.destroy();
       },
     );
@@ -314,6 +338,11 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
         initiated,
         parts: parts.size,
       })),
+    /** Moves an object's Last-Modified (a lock left long ago, say). */
+    setLastModified(bucket, key, date) {
+      const found = bucketOf(bucket)?.objects.get(key);
+      if (found) found.lastModified = date;
+    },
     conflictNextConditionalWrite(bucket, key, times = 1) {
       state.conflicts.set(`${bucket}/${key}`, times);
     },
@@ -332,8 +361,10 @@ export async function startS3Server({ buckets = ['site-bucket'], port = 0, host 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const portIndex = process.argv.indexOf('--port');
+  const regionIndex = process.argv.indexOf('--region');
   const s3 = await startS3Server({
     port: portIndex === -1 ? 0 : Number(process.argv[portIndex + 1]),
+    ...(regionIndex === -1 ? {} : { region: process.argv[regionIndex + 1] }),
     mode: process.argv.includes('--fast') ? 'fast' : 'strict',
     tls: process.argv.includes('--tls'),
   });

@@ -6,6 +6,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** code -> [HTTP status, S3's message]. Messages are S3's own, except MissingContentMD5, which is MinIO's. */
 const ERRORS = {
+  AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccessDenied: [403, 'Access Denied'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
@@ -48,6 +49,10 @@ const ERRORS = {
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   ],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented'],
+  PermanentRedirect: [
+    301,
+    'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+  ],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   SignatureDoesNotMatch: [
@@ -59,12 +64,14 @@ const ERRORS = {
 
 /** An S3 error answer: `fields` become extra elements of <Error> (Key, BucketName, Condition, ...). */
 export class S3Error extends Error {
-  constructor(code, message, fields = {}) {
+  /** `headers`: extra response headers (x-amz-bucket-region on a redirect). */
+  constructor(code, message, fields = {}, headers = {}) {
     const [status, standard] = ERRORS[code] ?? [500, code];
     super(message ?? standard);
     this.code = code;
     this.status = status;
     this.fields = fields;
+    this.headers = headers;
   }
 }
 

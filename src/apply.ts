@@ -1,9 +1,11 @@
 /**
  * Carries out a plan in the zero-downtime order: new and changed assets, then entry points (pages, feeds,
- * sitemaps, manifests), then header updates, then deletes. Each wave starts only when the one before fully
- * succeeded, so a page never goes live before what it links to.
+ * sitemaps, manifests), then service workers, then header updates, then deletes. Each wave starts only when
+ * the one before fully succeeded, so a page never goes live before what it links to, nor a service worker
+ * before what it precaches.
  */
 import * as core from '@actions/core';
+import type { Classify } from './classify.js';
 import { ActionError } from './errors.js';
 import { formatBytes } from './format.js';
 import type { Logger } from './logger.js';
@@ -35,15 +37,25 @@ const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core
 export async function applyPlan(
   plan: Plan,
   s3: S3Target,
-  options: { concurrency: number; isEntryPoint: (key: string) => boolean; beforeEachWave: () => void },
+  options: {
+    concurrency: number;
+    classify: Classify;
+    beforeEachWave: () => void;
+    signal?: AbortSignal;
+  },
   report: DeployReport,
   applied: Applied,
 ): Promise<void> {
-  const transfer: TransferOptions = { concurrency: options.concurrency, log: coreLogger };
-  const [assets, entryPoints] = uploadWaves(plan.uploads, options.isEntryPoint);
+  const transfer: TransferOptions = {
+    concurrency: options.concurrency,
+    log: coreLogger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const [assets, entryPoints, serviceWorkers] = uploadWaves(plan.uploads, options.classify);
   const waves: Array<[string, LocalFile[], typeof uploadFiles]> = [
     ['Upload assets', assets.map((upload) => upload.file), uploadFiles],
     ['Upload entry points', entryPoints.map((upload) => upload.file), uploadFiles],
+    ['Upload service workers', serviceWorkers.map((upload) => upload.file), uploadFiles],
     ['Update headers', plan.headerUpdates, updateHeaders],
   ];
   const planned = plan.uploads.length + plan.headerUpdates.length;
@@ -80,7 +92,7 @@ export async function applyPlan(
     core.info(`Deleted ${outcome.deleted.length} objects.`);
     if (outcome.failed.length > 0) {
       const lockedHint = outcome.failed.some((f) => /AccessDenied|WORM|retention|legal hold/i.test(f.message))
-        ? ' Object Lock (a retention period or a legal hold) refuses deletes of protected objects: delete them when their retention ends, or deploy with delete: false.'
+        ? ' Something refuses these deletes (a bucket policy denying s3:DeleteObject, MFA delete, a retention rule): allow them, or deploy with delete: false until it changes.'
         : '';
       throw new ActionError(
         `${outcome.failed.length} objects under s3://${s3.bucket}/${s3.prefix} could not be deleted (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}).${lockedHint}`,

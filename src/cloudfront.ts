@@ -2,10 +2,15 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import {
+  type CacheBehavior,
   type CloudFrontClient,
   CreateInvalidationCommand,
-  GetDistributionConfigCommand,
+  type DefaultCacheBehavior,
+  type DistributionConfig,
+  GetCachePolicyCommand,
+  GetDistributionCommand,
   GetInvalidationCommand,
+  type Origin,
 } from '@aws-sdk/client-cloudfront';
 
 /**
@@ -150,21 +155,135 @@ export async function waitForInvalidation(
   }
 }
 
-/**
- * The key prefix that the distribution maps to '/': the OriginPath of the origin serving this bucket
- * (its domain starts with '<bucket>.s3', REST or website endpoint). Undefined when no origin serves it.
- */
-export async function originPrefixFor(
+/** What a deploy needs to know of a distribution, from one GetDistribution. */
+export interface DistributionInfo {
+  /**
+   * The key prefixes the distribution maps to '/': the OriginPath of each origin serving this bucket (its
+   * domain starts with '<bucket>.s3', REST or website endpoint), most often one. Empty when none serves it.
+   */
+  originPrefixes: string[];
+  /** Where visitors reach it: its first alternate domain name, else its cloudfront.net domain. */
+  domain: string;
+  /** Its configuration (origins, behaviours, cache policies), for the edge-cache check. */
+  config: DistributionConfig | undefined;
+}
+
+export async function describeDistribution(
   client: CloudFrontClient,
   distributionId: string,
   bucket: string,
-): Promise<string | undefined> {
-  const response = await client.send(new GetDistributionConfigCommand({ Id: distributionId }));
-  const origins = response.DistributionConfig?.Origins?.Items ?? [];
-  const origin = origins.find((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
-  if (!origin) return undefined;
-  const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-  return originPath ? `${originPath}/` : '';
+): Promise<DistributionInfo> {
+  const response = await client.send(new GetDistributionCommand({ Id: distributionId }));
+  const distribution = response.Distribution;
+  const config = distribution?.DistributionConfig;
+  const prefixes = bucketOrigins(config, bucket).map((origin) => {
+    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+    return originPath ? `${originPath}/` : '';
+  });
+  return {
+    originPrefixes: [...new Set(prefixes)],
+    domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+    config,
+  };
+}
+
+function bucketOrigins(config: DistributionConfig | undefined, bucket: string): Origin[] {
+  return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
+}
+
+/** How long edges keep an object, in seconds, whatever its headers say (bounds) or when they say nothing. */
+export interface EdgeTtls {
+  min: number;
+  default: number;
+  max: number;
+}
+
+/**
+ * The managed cache policies an S3 origin is usually given, as AWS documents them ("Use managed cache
+ * policies"): known without a GetCachePolicy, so without that permission.
+ */
+export const MANAGED_CACHE_POLICIES: Readonly<Record<string, { name: string; ttls: EdgeTtls }>> = {
+  '658327ea-f89d-4fab-a63d-7e88639e58f6': {
+    name: 'Managed-CachingOptimized',
+    ttls: { min: 1, default: 86_400, max: 31_536_000 },
+  },
+  'b2884449-e4de-46a7-ac36-70bc7f1ddd6d': {
+    name: 'Managed-CachingOptimizedForUncompressedObjects',
+    ttls: { min: 1, default: 86_400, max: 31_536_000 },
+  },
+  '4135ea2d-6df8-44a3-9df3-4b5a84be39ad': { name: 'Managed-CachingDisabled', ttls: { min: 0, default: 0, max: 0 } },
+};
+
+/** A cache behaviour that serves the bucket, with the TTL bounds it puts on the bucket's headers. */
+export interface ServingBehaviour {
+  /** '*' for the default behaviour. */
+  pathPattern: string;
+  /** Where the bounds come from: 'cache policy Managed-CachingOptimized', 'legacy cache settings'. */
+  source: string;
+  /** Undefined when the policy could not be read (then `error` says why). */
+  ttls?: EdgeTtls;
+  error?: unknown;
+}
+
+/**
+ * The behaviours (default and ordered, by TargetOriginId) that serve the bucket's origin, each with its TTL
+ * bounds: from its cache policy (GetCachePolicy, unless a managed one AWS documents), or from the legacy
+ * MinTTL / DefaultTTL / MaxTTL of a behaviour without one. Undefined when no origin serves the bucket. A
+ * policy that cannot be read is returned with its error, never thrown.
+ */
+export async function behavioursServing(
+  client: CloudFrontClient,
+  config: DistributionConfig | undefined,
+  bucket: string,
+): Promise<ServingBehaviour[] | undefined> {
+  const origins = new Set(bucketOrigins(config, bucket).map((origin) => origin.Id));
+  if (!config || origins.size === 0) return undefined;
+  const behaviours: Array<[string, DefaultCacheBehavior | CacheBehavior]> = [
+    ...(config.CacheBehaviors?.Items ?? []).map((b): [string, CacheBehavior] => [b.PathPattern ?? '', b]),
+    ...(config.DefaultCacheBehavior ? [['*', config.DefaultCacheBehavior] as [string, DefaultCacheBehavior]] : []),
+  ];
+  const policies = new Map<string, Promise<{ name: string; ttls: EdgeTtls }>>();
+  const policy = (id: string) => {
+    let read = policies.get(id);
+    if (!read) {
+      read = readCachePolicy(client, id);
+      policies.set(id, read);
+    }
+    return read;
+  };
+  return Promise.all(
+    behaviours
+      .filter(([, behaviour]) => origins.has(behaviour.TargetOriginId))
+      .map(async ([pathPattern, behaviour]): Promise<ServingBehaviour> => {
+        const id = behaviour.CachePolicyId;
+        if (!id) {
+          // Legacy settings: CloudFront's defaults where a field is absent.
+          const ttls = {
+            min: behaviour.MinTTL ?? 0,
+            default: behaviour.DefaultTTL ?? 86_400,
+            max: behaviour.MaxTTL ?? 31_536_000,
+          };
+          return { pathPattern, source: 'legacy cache settings', ttls };
+        }
+        try {
+          const { name, ttls } = await policy(id);
+          return { pathPattern, source: `cache policy ${name}`, ttls };
+        } catch (error) {
+          return { pathPattern, source: `cache policy ${id}`, error };
+        }
+      }),
+  );
+}
+
+async function readCachePolicy(client: CloudFrontClient, id: string): Promise<{ name: string; ttls: EdgeTtls }> {
+  const managed = MANAGED_CACHE_POLICIES[id];
+  if (managed) return managed;
+  const config = (await client.send(new GetCachePolicyCommand({ Id: id }))).CachePolicy?.CachePolicyConfig;
+  const min = config?.MinTTL ?? 0;
+  // CloudFront's documented defaults for fields left out.
+  const fallback = Math.max(min, 86_400);
+  const ttls = { min, default: config?.DefaultTTL ?? fallback, max: config?.MaxTTL ?? Math.max(31_536_000, fallback) };
+  return { name: config?.Name ?? id, ttls };
 }
 
 function toStatus(status: string | undefined): InvalidationStatus {

@@ -83,7 +83,7 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
     case 'Forbidden':
       return context.service === 'S3'
         ? `Access denied to ${target}. The role needs s3:ListBucket on the bucket and s3:PutObject, s3:GetObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects (see the README's IAM policy). AWS said: ${original}`
-        : `Access denied to ${target}. The role needs cloudfront:CreateInvalidation, cloudfront:GetInvalidation and (for 'paths: auto') cloudfront:GetDistributionConfig on it (see the README's IAM policy). AWS said: ${original}`;
+        : `Access denied to ${target}. The role needs cloudfront:GetDistribution, cloudfront:CreateInvalidation and (with 'wait: true') cloudfront:GetInvalidation on it (see the README's IAM policy). AWS said: ${original}`;
     case 'AllAccessDisabled':
       return `All access to ${target} is disabled by AWS. AWS said: ${original}`;
     case 'InvalidAccessKeyId':
@@ -115,7 +115,7 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
     case 'InvalidArgument':
       return context.service === 'S3'
         ? describeS3InvalidArgument(error, target, original)
-        : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input.`;
+        : `CloudFront rejected the invalidation for ${target}: ${original}. Check the 'paths' input (with 'paths: auto', report it: the paths come from the file names).`;
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

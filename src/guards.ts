@@ -2,7 +2,7 @@
  * Pure: the checks that stop a deploy before it changes anything, when what it would do is almost surely
  * not what the user wants. Each throws one ActionError naming the input that allows it.
  */
-import { isFingerprinted } from './classify.js';
+import type { Classify } from './classify.js';
 import { ActionError } from './errors.js';
 import { type Plan, removalsDecided } from './plan.js';
 
@@ -40,7 +40,12 @@ export function checkDeleteCount(plan: Plan, maxDeletes: number, target: string)
  * out (a dependency bump renames every chunk), and so are files already removed by an earlier deploy.
  */
 export function checkBrokenBuild(
-  input: { localKeys: ReadonlySet<string>; remoteKeys: Iterable<string>; alreadyRemoved: (key: string) => boolean },
+  input: {
+    localKeys: ReadonlySet<string>;
+    remoteKeys: Iterable<string>;
+    alreadyRemoved: (key: string) => boolean;
+    classify: Classify;
+  },
   maxShare: number,
   target: string,
 ): void {
@@ -49,7 +54,7 @@ export function checkBrokenBuild(
   let missing = 0;
   let example: string | undefined;
   for (const key of input.remoteKeys) {
-    if (isFingerprinted(key) || input.alreadyRemoved(key)) continue;
+    if (input.classify(key).fileClass === 'fingerprinted' || input.alreadyRemoved(key)) continue;
     site++;
     if (!input.localKeys.has(key)) {
       missing++;
@@ -62,4 +67,18 @@ export function checkBrokenBuild(
       `${Math.round((missing * 100) / site)}% (e.g. '${example}'), more than 'max-delete-share' (${maxShare}%). ` +
       `A build that went wrong usually looks like this, so nothing was changed. If the site really shrank, raise 'max-delete-share' (100% turns this check off).`,
   );
+}
+
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+/** A name S3 would refuse fails the deploy before any write, rather than after the other uploads. */
+export function checkKeyLengths(keys: Iterable<string>, prefix: string): void {
+  for (const key of keys) {
+    const bytes = Buffer.byteLength(prefix + key);
+    if (bytes <= MAX_KEY_BYTES) continue;
+    throw new ActionError(
+      `'${key.slice(0, 80)}…' would be a key of ${bytes} bytes (with the prefix); S3 allows ${MAX_KEY_BYTES}. Rename it, or leave it out with 'exclude'. Nothing was changed.`,
+    );
+  }
 }

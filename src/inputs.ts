@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ActionError } from './errors.js';
-import { type HeaderRules, globMatcher, parseRules } from './headers.js';
+import { type HeaderRules, globMatcher, parseCacheControl, parseRules } from './headers.js';
 import { MAX_PATHS_PER_INVALIDATION, checkInvalidationPaths } from './paths.js';
 import type { Encryption, ServerSideEncryption } from './s3.js';
 
@@ -131,11 +131,7 @@ export function parseInputs(
       max: MAX_PATHS_PER_INVALIDATION,
     }),
     maxDeletes: parseMaxDeletes(read),
-    headerRules: {
-      cacheControl: parseRules(read(Input.cacheControl), Input.cacheControl),
-      contentType: parseRules(read(Input.contentType), Input.contentType),
-      contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
-    },
+    headerRules: headerRules(read),
     include: parseGlobs(read, Input.include),
     exclude: parseGlobs(read, Input.exclude),
     force: parseBoolean(read, Input.force, false),
@@ -159,6 +155,17 @@ export function parseInputs(
     }),
     teardown,
     ...parseEncryption(read),
+  };
+}
+
+/** In the order the deploy state records them (the key order of a stored rule set must not vary). */
+function headerRules(read: InputReader): HeaderRules {
+  const { cacheControl, cacheControlAuto } = parseCacheControl(read(Input.cacheControl), Input.cacheControl);
+  return {
+    cacheControl,
+    contentType: parseRules(read(Input.contentType), Input.contentType),
+    contentEncoding: parseRules(read(Input.contentEncoding), Input.contentEncoding),
+    ...(cacheControlAuto ? { cacheControlAuto } : {}),
   };
 }
 

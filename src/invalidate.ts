@@ -9,16 +9,20 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   type ContentChange,
   type Invalidation,
+  type DistributionInfo,
+  behavioursServing,
   callerReference,
   createInvalidation,
-  originPrefixFor,
+  describeDistribution,
   waitForInvalidation,
 } from './cloudfront.js';
+import type { EdgePolicies } from './edge-cache.js';
 import { ActionError, describeAwsError } from './errors.js';
+import { formatSeconds } from './format.js';
 import { requestHandlerOptions } from './http.js';
 import type { Settings } from './inputs.js';
 import { phase } from './phase.js';
-import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath } from './paths.js';
+import { autoInvalidationPaths, collapsePaths, encodeInvalidationPath, plainestPaths } from './paths.js';
 import type { DeployReport } from './report.js';
 import { newDeployId } from './run.js';
 
@@ -31,6 +35,13 @@ export interface InvalidationTarget {
    * invalidates the named paths once, a retry within it gets the same invalidation back.
    */
   changes: ReadonlyArray<ContentChange>;
+  /** The key prefixes the distribution serves at '/' (one per origin on the bucket), when already read. */
+  originPrefixes?: readonly string[];
+  /**
+   * Keys (relative to the prefix) whose edge copies never go stale: fingerprinted files. With 'paths: auto',
+   * wildcards avoid the directories that hold them as long as narrower ones will do.
+   */
+  spare?: readonly string[];
 }
 
 export interface CreatedInvalidations {
@@ -55,7 +66,7 @@ export async function createInvalidations(
   const client = createCloudFrontClient();
   return phase('Invalidate', async () => {
     // Every distribution's paths first, so the clock starts with the first CreateInvalidation, not before
-    // a slow GetDistributionConfig or a big change's collapsing.
+    // a slow GetDistribution or a big change's collapsing.
     const paths = await Promise.allSettled(targets.map((target) => invalidationPaths(client, target, settings)));
     const deadline = Date.now() + settings.waitTimeoutSeconds * 1000;
     const invalidations = await Promise.all(
@@ -118,7 +129,7 @@ export async function waitForInvalidations(
     const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
     if (late.length > 0) {
       throw new ActionError(
-        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress after ${settings.waitTimeoutSeconds} s ('wait-timeout'). ` +
+        `Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${formatSeconds(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
           `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`,
       );
     }
@@ -151,25 +162,40 @@ async function invalidate(
     core.info(`${distributionId}: would invalidate ${paths.join(' ')}`);
     return { distributionId, id: '', status: 'Skipped', paths };
   }
-  try {
+  const create = async (sent: string[]) => {
     const reference = callerReference({
       deploy: options.deploy,
       distributionId,
       deployed: `s3://${settings.bucket}/${settings.prefix}`,
-      paths,
+      paths: sent,
       changes: target.changes,
     });
     const created = await createInvalidation(client, {
       distributionId,
-      paths,
+      paths: sent,
       callerReference: reference,
       deadline: options.deadline,
       onRetry: core.info,
     });
     core.info(`Invalidation ${created.id} on ${distributionId}: ${created.status} (${created.paths.join(' ')}).`);
     return created;
+  };
+  try {
+    return await create(paths);
   } catch (error) {
-    return failed(error, paths);
+    // Auto paths follow CloudFront's documented rules; should it still refuse one, a wider set of the
+    // plainest paths covers the same URLs, rather than leaving every later deploy stuck on the same batch.
+    if (settings.paths !== 'auto' || (error as { name?: string }).name !== 'InvalidArgument')
+      return failed(error, paths);
+    const wider = collapsePaths(plainestPaths(paths), settings.maxInvalidationPaths);
+    core.warning(
+      `${distributionId} refused the invalidation paths (${explain(error, distributionId)}); invalidating wider ones instead: ${wider.join(' ')}.`,
+    );
+    try {
+      return await create(wider);
+    } catch (retryError) {
+      return failed(retryError, wider);
+    }
   }
 }
 
@@ -181,11 +207,13 @@ async function invalidationPaths(
 ): Promise<string[]> {
   if (settings.paths !== 'auto') return settings.paths.map(encodeInvalidationPath);
   if (target.changes.length === 0) return [];
-  const originPrefix = await readOriginPrefix(client, target.distributionId, settings.bucket);
+  const originPrefixes =
+    target.originPrefixes ??
+    rootWhenNone((await describeDistribution(client, target.distributionId, settings.bucket)).originPrefixes);
   const { paths, urls } = pathsForKeys(
     target.changes.map((change) => settings.prefix + change.key),
-    originPrefix,
-    settings.maxInvalidationPaths,
+    originPrefixes,
+    { max: settings.maxInvalidationPaths, spare: (target.spare ?? []).map((key) => settings.prefix + key) },
   );
   if (paths.length < urls) {
     core.info(
@@ -196,29 +224,79 @@ async function invalidationPaths(
 }
 
 /** Bucket keys -> the encoded URL paths that serve them, collapsed to at most `max`; `urls` counts them before. */
-function pathsForKeys(keys: readonly string[], originPrefix: string, max: number): { paths: string[]; urls: number } {
-  const exact = autoInvalidationPaths(keys, originPrefix);
-  return { paths: collapsePaths(exact, max), urls: exact.length };
+function pathsForKeys(
+  keys: readonly string[],
+  originPrefixes: readonly string[],
+  collapse: { max: number; spare: readonly string[] },
+): { paths: string[]; urls: number } {
+  // A bucket served through several origins (a blue/green path, a second behaviour): every URL of each.
+  const urlsOf = (of: readonly string[]) => [
+    ...new Set(originPrefixes.flatMap((originPrefix) => autoInvalidationPaths(of, originPrefix))),
+  ];
+  const exact = urlsOf(keys);
+  return { paths: collapsePaths(exact, collapse.max, urlsOf(collapse.spare)), urls: exact.length };
 }
 
-async function readOriginPrefix(client: CloudFrontClient, distributionId: string, bucket: string): Promise<string> {
-  try {
-    const prefix = await originPrefixFor(client, distributionId, bucket);
-    if (prefix === undefined) {
-      core.warning(
-        `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
-      );
-      return '';
-    }
-    return prefix;
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'AccessDenied' && name !== 'AccessDeniedException') throw error;
-    core.warning(
-      `Not allowed to read ${distributionId}'s origin (cloudfront:GetDistributionConfig); 'paths: auto' assumes the bucket root is served at '/'.`,
-    );
-    return '';
-  }
+/**
+ * Reads every distribution before the deploy writes anything: a wrong id fails the first deploy, not only
+ * the one that first has something to invalidate (with 'paths: auto' and nothing changed, nothing else would
+ * call CloudFront). One GetDistribution each, which 'paths: auto' needs anyway for the origin path.
+ */
+export async function describeDistributions(
+  distributionIds: readonly string[],
+  bucket: string,
+): Promise<Map<string, DistributionInfo>> {
+  const client = createCloudFrontClient();
+  const described = await Promise.all(
+    distributionIds.map(async (distributionId) => {
+      try {
+        const info = await describeDistribution(client, distributionId, bucket);
+        if (info.originPrefixes.length === 0) {
+          core.warning(
+            `${distributionId} has no origin on bucket '${bucket}'; 'paths: auto' assumes the bucket root is served at '/'.`,
+          );
+        }
+        return [distributionId, info] as const;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+          // A role scoped to one distribution answers AccessDenied for any other id, typo included.
+          throw new ActionError(
+            `Could not read CloudFront distribution '${distributionId}': either the id is wrong, or the role lacks cloudfront:GetDistribution on it (see the README's IAM policy). Nothing was changed.`,
+          );
+        }
+        throw new ActionError(`${explain(error, distributionId)} Nothing was changed.`);
+      }
+    }),
+  );
+  return new Map(described);
+}
+
+/** The bucket root when no origin serves the bucket (a warning said so). */
+export function rootWhenNone(originPrefixes: readonly string[]): readonly string[] {
+  return originPrefixes.length > 0 ? originPrefixes : [''];
+}
+
+/**
+ * With 'cache-control: auto': what each distribution's cache behaviours do with the bucket's headers (see
+ * edge-cache.ts). Never rejects: what cannot be read is returned with its error.
+ */
+export function readEdgePolicies(
+  settings: Settings,
+  distributions: ReadonlyMap<string, DistributionInfo>,
+): Promise<EdgePolicies[]> {
+  const client = createCloudFrontClient();
+  return Promise.all(
+    settings.distributionIds.map(async (distributionId): Promise<EdgePolicies> => {
+      try {
+        const config = distributions.get(distributionId)?.config;
+        const behaviours = await behavioursServing(client, config, settings.bucket);
+        return behaviours ? { distributionId, behaviours } : { distributionId };
+      } catch (error) {
+        return { distributionId, error };
+      }
+    }),
+  );
 }
 
 /** A failed CloudFront call in the user's terms; the stack only in debug logs. */

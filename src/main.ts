@@ -6,20 +6,22 @@
  */
 import * as core from '@actions/core';
 import { type Applied, applyPlan } from './apply.js';
-import { isEntryPoint } from './classify.js';
+import { type Classification, type Classify, countClasses } from './classify.js';
+import { edgePolicyReport } from './edge-cache.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
 import { formatBytes } from './format.js';
-import { checkBrokenBuild, checkDeleteCount, checkEmptySource } from './guards.js';
-import { type ObjectHeaders, headersFor } from './headers.js';
+import { checkBrokenBuild, checkDeleteCount, checkEmptySource, checkKeyLengths } from './guards.js';
+import { type HeaderRules, type ObjectHeaders, rulesForBuild } from './headers.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { crc64nvme, headObjects } from './inspect.js';
+import type { DistributionInfo } from './cloudfront.js';
 import type { CreatedInvalidations, InvalidationTarget } from './invalidate.js';
 import { type LocalFile, findFiles, hashFiles, keySelector } from './local.js';
 import { type PrefixLock, acquireLock } from './lock.js';
-import { phase, translateAwsErrors } from './phase.js';
+import { currentPhase, phase, translateAwsErrors } from './phase.js';
 import { type InspectedObject, type Plan, type PlanInput, keysToInspect, planDeploy } from './plan.js';
 import { type RemoteListing, listRemote } from './remote.js';
-import { type DeployReport, newReport, publishReport, resultLine } from './report.js';
+import { type DeployReport, classesLine, newReport, publishReport, resultLine } from './report.js';
 import { currentRun, newDeployId } from './run.js';
 import { type S3Target, createS3Client } from './s3.js';
 import {
@@ -28,7 +30,6 @@ import {
   StateStore,
   clearPending,
   complete,
-  hasPending,
   journal,
   recordWrites,
   stateChanged,
@@ -45,6 +46,9 @@ export async function run(): Promise<void> {
     core.notice(resultLine(report));
   } catch (error) {
     core.setFailed(errorMessage(error));
+    // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+    report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+    report.failure = { message: errorMessage(error), stage: currentPhase() };
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
   } finally {
     if (report)
@@ -57,23 +61,41 @@ export async function run(): Promise<void> {
 /** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */
 interface Survey {
   files: LocalFile[];
+  /** The header rules for this build (with what `auto` learned from it), and the one classifier. */
+  rules: HeaderRules;
+  classify: Classify;
   listing: RemoteListing;
   state: DeployState;
   inspected: Map<string, InspectedObject>;
   plan: Plan;
+  /** Each distribution as GetDistribution describes it, read once before anything is written. */
+  distributions: Map<string, DistributionInfo>;
 }
 
 export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
   const s3 = createTarget(settings);
-  const store = new StateStore(s3, core.warning);
-  const entryPoint = (key: string) => isEntryPoint(key, headersFor(key, settings.headerRules).contentType);
-
-  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store, entryPoint));
+  const store = new StateStore(s3, core.warning, settings.distributionIds);
+  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store));
   report.plan = survey.plan;
+  report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
+  // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
+  const auto = settings.headerRules.cacheControlAuto;
+  if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
+    const { readEdgePolicies } = await import('./invalidate.js');
+    const policies = await readEdgePolicies(settings, survey.distributions);
+    for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes)) core[level](message);
+  }
+  const first = settings.distributionIds[0];
+  const described = first === undefined ? undefined : survey.distributions.get(first);
+  if (described) report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
-      await createInvalidations(invalidationTargets(survey, settings), settings, report);
+      await createInvalidations(
+        invalidationTargets(survey, settings, (key) => store.digest(key)),
+        settings,
+        report,
+      );
     }
     return;
   }
@@ -83,23 +105,35 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
     // Nothing to write and nothing pending: explicit paths are still invalidated, as the user wrote them.
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
-      invalidations = await createInvalidations(invalidationTargets(survey, settings), settings, report);
+      invalidations = await createInvalidations(
+        invalidationTargets(survey, settings, (key) => store.digest(key)),
+        settings,
+        report,
+      );
     }
   } else {
-    const guarded = lockUntilCancelled(() =>
-      phase('Lock', () =>
-        translateAwsErrors(s3Context(settings), () =>
-          acquireLock(s3, { run: currentRun(), waitSeconds: settings.lockTimeoutSeconds, log: core }),
+    const cancellation = new AbortController();
+    const guarded = lockUntilCancelled(
+      () =>
+        phase('Lock', () =>
+          translateAwsErrors(s3Context(settings), () =>
+            acquireLock(s3, {
+              run: currentRun(),
+              waitSeconds: settings.lockTimeoutSeconds,
+              listed: survey.listing.lockListed,
+              log: core,
+            }),
+          ),
         ),
-      ),
+      cancellation,
     );
     try {
       const lock = await guarded.lock;
       try {
         // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, entryPoint, survey));
+        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
         report.plan = survey.plan;
-        invalidations = await write(survey, { settings, s3, store, lock, entryPoint }, report);
+        invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
       } finally {
         await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
       }
@@ -121,14 +155,13 @@ async function write(
     s3: S3Target;
     store: StateStore;
     lock: PrefixLock;
-    entryPoint: (key: string) => boolean;
+    signal: AbortSignal;
   },
   report: DeployReport,
 ): Promise<CreatedInvalidations | undefined> {
   const { settings, s3, store, lock } = context;
   const { plan } = survey;
   const digest = (key: string) => store.digest(key);
-  const auto = settings.paths === 'auto';
   // `saved` is what the bucket holds; `state` is what this deploy knows so far.
   let saved = survey.state;
   let state = saved;
@@ -146,10 +179,13 @@ async function write(
   // Before the first write: what this deploy is about to make wrong at the edges, and the rules it applies.
   // A deploy that writes no object has nothing to journal: its one write is the state's final record.
   const writesObjects = plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
+  // Every distribution, whatever 'paths' says: a removed asset's grace period waits for the invalidation of
+  // the pages that linked it, explicit '/*' included.
   const journaled = journal(state, {
-    distributionIds: auto ? settings.distributionIds : [],
+    distributionIds: settings.distributionIds,
+    digest,
     keys: plan.invalidate,
-    rules: settings.headerRules,
+    rules: survey.rules,
     deployId: newDeployId(),
     writesObjects,
   });
@@ -161,7 +197,15 @@ async function write(
     await applyPlan(
       plan,
       s3,
-      { concurrency: settings.concurrency, isEntryPoint: context.entryPoint, beforeEachWave: () => lock.assertHeld() },
+      {
+        concurrency: settings.concurrency,
+        classify: survey.classify,
+        signal: context.signal,
+        beforeEachWave: () => {
+          lock.assertHeld();
+          if (context.signal.aborted) throw new ActionError('Cancelled: the writes already made are recorded.');
+        },
+      },
       report,
       applied,
     );
@@ -178,19 +222,23 @@ async function write(
 
   let invalidations: CreatedInvalidations | undefined;
   let invalidationError: Error | undefined;
+  // Cancelled after its writes: still invalidated (seconds), so the next deploy has less to catch up on.
   if (settings.distributionIds.length > 0) {
     const { createInvalidations } = await import('./invalidate.js');
     try {
-      const targets = invalidationTargets({ ...survey, state }, settings);
+      const targets = invalidationTargets({ ...survey, state }, settings, digest);
       invalidations = await createInvalidations(targets, settings, report, state.deployId ?? newDeployId());
     } catch (error) {
       invalidationError = error instanceof Error ? error : new ActionError(errorMessage(error));
     }
   }
   // Only a created invalidation covers its distribution's pending keys; the others stay for the next deploy.
-  const created = report.invalidations.filter((i) => i.id !== '').map((i) => i.distributionId);
+  // 'Skipped': the keys map to no URL this distribution serves, so nothing of it can be stale either.
+  const created = report.invalidations
+    .filter((i) => i.id !== '' || i.status === 'Skipped')
+    .map((i) => i.distributionId);
   state = complete(clearPending(state, created), {
-    rules: settings.headerRules,
+    rules: survey.rules,
     removals: plan.removals,
     distributionIds: settings.distributionIds,
     now: Date.now(),
@@ -210,27 +258,45 @@ async function write(
  * Walks and hashes the build while listing the bucket and reading the state, HEADs what those cannot
  * decide, and plans. With `previous` (a second look, under the lock) the build is not read again.
  */
-async function surveyDeploy(
-  settings: Settings,
-  s3: S3Target,
-  store: StateStore,
-  entryPoint: (key: string) => boolean,
-  previous?: Survey,
-): Promise<Survey> {
+async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore, previous?: Survey): Promise<Survey> {
   const target = `s3://${settings.bucket}/${settings.prefix}`;
   const list = () => translateAwsErrors(s3Context(settings), () => listRemote(s3.client, s3.bucket, s3.prefix));
+  // Read alongside the listing, once: a wrong distribution id fails before anything is written.
+  const describe = (): Promise<Map<string, DistributionInfo>> =>
+    previous
+      ? Promise.resolve(previous.distributions)
+      : settings.distributionIds.length === 0
+        ? Promise.resolve(new Map<string, DistributionInfo>())
+        : import('./invalidate.js').then((cloudFront) =>
+            cloudFront.describeDistributions(settings.distributionIds, settings.bucket),
+          );
   let files: LocalFile[];
   let listing: RemoteListing;
+  let distributions: Map<string, DistributionInfo>;
+  let build: { rules: HeaderRules; classify: Classify };
   if (previous || settings.teardown) {
     files = previous?.files ?? [];
-    listing = await list();
+    build = previous ? { rules: previous.rules, classify: previous.classify } : rulesForBuild(settings.headerRules, []);
+    [listing, distributions] = await Promise.all([list(), describe()]);
   } else {
     const { found, warnings } = await findFiles(settings.source, settings);
     for (const warning of warnings) core.warning(warning);
     const empty = checkEmptySource(found.length, settings, target);
     if (empty) core.warning(empty);
+    checkKeyLengths(
+      found.map((file) => file.key),
+      settings.prefix,
+    );
+    build = rulesForBuild(
+      settings.headerRules,
+      found.map((file) => file.key),
+    );
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
-    [listing, files] = await Promise.all([list(), hashFiles(found, settings)]);
+    [listing, files, distributions] = await Promise.all([
+      list(),
+      hashFiles(found, { headerRules: build.rules }),
+      describe(),
+    ]);
   }
   if (settings.teardown && listing.stateEtag === undefined) {
     throw new ActionError(
@@ -238,11 +304,13 @@ async function surveyDeploy(
     );
   }
 
-  const state =
+  const read =
     previous && previous.listing.stateEtag === listing.stateEtag
       ? previous.state
-      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, settings.headerRules)))
-          .state;
+      : (await translateAwsErrors(s3Context(settings), () => store.read(listing.stateEtag, build.rules))).state;
+  // Under SSE-KMS no ETag is an MD5, from the first deploy on.
+  const kms = settings.encryption?.serverSideEncryption.startsWith('aws:kms') ?? false;
+  const state = kms && !read.opaqueEtags ? { ...read, opaqueEtags: true } : read;
   const input: PlanInput = { local: files, remote: listing.objects, state, digest: (key) => store.digest(key) };
 
   const inspected = await inspect(input, settings, s3, previous);
@@ -252,10 +320,10 @@ async function surveyDeploy(
       delete: settings.delete,
       force: settings.force,
       isSelected: keySelector(settings),
-      isEntryPoint: entryPoint,
+      classify: build.classify,
       deleteAfterMs: settings.deleteAfterMs,
       maxDeletes: settings.maxDeletes,
-      distributionIds: settings.paths === 'auto' ? settings.distributionIds : [],
+      distributionIds: settings.distributionIds,
       now: Date.now(),
       teardown: settings.teardown,
     },
@@ -268,13 +336,21 @@ async function surveyDeploy(
         localKeys: new Set(files.map((file) => file.key)),
         remoteKeys: [...listing.objects.keys()].filter(selected),
         alreadyRemoved: (key) => state.removals.has(store.digest(key)),
+        classify: build.classify,
       },
       settings.maxDeleteShare,
       target,
     );
   }
-  logPlan(plan, { files: files.length, listing, inspected: inspected.size, target, dryRun: settings.dryRun });
-  return { files, listing, state, inspected, plan };
+  logPlan(plan, {
+    files,
+    listing,
+    inspected: inspected.size,
+    target,
+    dryRun: settings.dryRun,
+    classify: build.classify,
+  });
+  return { files, rules: build.rules, classify: build.classify, listing, state, inspected, plan, distributions };
 }
 
 /** HEADs what the listing and state cannot decide; a second look reuses what the first learned. */
@@ -323,15 +399,14 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
   const { plan, state } = survey;
   if (plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0) return true;
   if (settings.teardown || survey.listing.stateEtag === undefined) return true;
-  const auto = settings.paths === 'auto';
-  if (auto && settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
-  if (!auto && settings.distributionIds.length > 0 && hasPending(state)) return true;
+  // Keys pending on a distribution of this deploy: invalidated now, whatever else it has to do.
+  if (settings.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0)) return true;
   const after = complete(
     recordWrites(state, (key) => key, { written: [], deleted: [] }),
     {
-      rules: settings.headerRules,
+      rules: survey.rules,
       removals: plan.removals,
-      distributionIds: auto ? settings.distributionIds : [],
+      distributionIds: settings.distributionIds,
       now: Date.now(),
     },
   );
@@ -339,65 +414,110 @@ function mustWrite(survey: Survey, settings: Settings): boolean {
 }
 
 /**
- * Per distribution: with 'paths: auto', every key its state says is pending (this deploy's changes were
- * journaled there), each with the content now behind it, so a retry of the same content is recognised.
+ * Per distribution: every key its state says is pending (this deploy's changes were journaled there), each
+ * with the content now behind it, so a retry of the same content is recognised. With explicit paths the keys
+ * only go into the CallerReference.
  */
 function invalidationTargets(
-  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan'>,
+  survey: Pick<Survey, 'files' | 'listing' | 'state' | 'plan' | 'distributions' | 'classify'>,
   settings: Settings,
+  digest: (key: string) => string,
 ): InvalidationTarget[] {
   const md5s = new Map(survey.files.map((file) => [file.key, file.md5]));
   const deleted = new Set(survey.plan.deletes);
   const contentOf = (key: string) => {
+    if (key === EVERYTHING) return 'everything';
     const md5 = md5s.get(key);
     if (md5 && !settings.teardown) return md5;
     const object = survey.listing.objects.get(key);
     return object && !deleted.has(key) ? `etag:${object.etag.replace(/"/g, '')}` : 'deleted';
   };
+  // The state holds digests: the names come back from the keys this deploy knows, the build and the listing.
+  // Fingerprinted files never go stale at the edges: collapsing keeps wildcards away from their folders.
+  const spare = survey.files
+    .map((file) => file.key)
+    .filter((key) => survey.classify(key).fileClass === 'fingerprinted');
+  const names = new Map<string, string>();
+  for (const key of [...md5s.keys(), ...survey.listing.objects.keys()]) names.set(digest(key), key);
   return settings.distributionIds.map((distributionId) => {
-    let keys = [...(survey.state.pending.get(distributionId) ?? [])];
+    const keys = new Set<string>();
+    for (const pending of survey.state.pending.get(distributionId) ?? []) {
+      // A key no one can name any more (deleted by a run whose invalidation failed): the whole prefix.
+      keys.add(names.get(pending) ?? EVERYTHING);
+    }
     // A dry run has journaled nothing: what it would invalidate is its own plan's.
-    if (settings.dryRun) keys = [...new Set([...keys, ...survey.plan.invalidate])];
-    if (keys.includes(EVERYTHING)) keys = [...new Set([...md5s.keys(), ...survey.listing.objects.keys()])];
-    return { distributionId, changes: keys.sort().map((key) => ({ key, content: contentOf(key) })) };
+    if (settings.dryRun) for (const key of survey.plan.invalidate) keys.add(key);
+    const changes = [...keys].sort().map((key) => ({ key, content: contentOf(key) }));
+    const described = survey.distributions.get(distributionId);
+    const originPrefixes = described && (described.originPrefixes.length > 0 ? described.originPrefixes : ['']);
+    return { distributionId, changes, spare, ...(originPrefixes ? { originPrefixes } : {}) };
   });
 }
 
 function logPlan(
   plan: Plan,
-  facts: { files: number; listing: RemoteListing; inspected: number; target: string; dryRun: boolean },
+  facts: {
+    files: readonly LocalFile[];
+    listing: RemoteListing;
+    inspected: number;
+    target: string;
+    dryRun: boolean;
+    classify: Classify;
+  },
 ): void {
   const uploadBytes = plan.uploads.reduce((sum, upload) => sum + upload.file.size, 0);
   const kept = plan.kept.length > 0 ? `, ${plan.kept.length} removed but kept for their grace period` : '';
   const postponed =
     plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
+  const classes = facts.files.map((file) => facts.classify(file.key));
   core.info(
-    `${facts.files} local files, ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
+    `${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
       `${plan.uploads.length} to upload (${formatBytes(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
       `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`,
   );
   const log = facts.dryRun ? core.info : core.debug;
-  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason})`);
-  for (const file of plan.headerUpdates) log(`update headers of ${file.key}`);
-  for (const key of plan.deletes) log(`delete ${key}`);
+  const tag = (key: string) => {
+    const { fileClass, why } = facts.classify(key);
+    return `${fileClass}: ${why}`;
+  };
+  for (const upload of plan.uploads) log(`upload ${upload.file.key} (${upload.reason}; ${tag(upload.file.key)})`);
+  for (const file of plan.headerUpdates) log(`update headers of ${file.key} (${tag(file.key)})`);
+  for (const key of plan.deletes) log(`delete ${key} (${tag(key)})`);
   for (const key of plan.newlyRemoved) log(`keep ${key} for its grace period ('delete-after')`);
+  // Every file's class and why: a dry run shows them (folded), the debug log always has them.
+  if (facts.dryRun) core.startGroup(`Classes of the ${facts.files.length} local files`);
+  facts.files.forEach((file, index) => {
+    const { fileClass, why } = classes[index] as Classification;
+    log(`${fileClass} ${file.key} (${why})`);
+  });
+  if (facts.dryRun) core.endGroup();
 }
 
+/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
+const CANCEL_GRACE_MS = 6000;
+
 /**
- * A cancelled run (the runner sends SIGINT, then SIGTERM) releases its lock before it goes, including one it
- * is still taking, so the next deploy does not wait for the lock to expire.
+ * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
+ * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
+ * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
+ * lock still be in the taking, the lock is released and the process ends.
  */
-function lockUntilCancelled(take: () => Promise<PrefixLock>): { lock: Promise<PrefixLock>; stop: () => void } {
-  let cancelled = false;
+function lockUntilCancelled(
+  take: () => Promise<PrefixLock>,
+  cancellation: AbortController,
+): { lock: Promise<PrefixLock>; stop: () => void } {
   const lock = take();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (cancelled) return; // the runner's SIGTERM after its SIGINT: the release is already under way
-    cancelled = true;
-    core.setFailed(`Cancelled (${signal}); the lock was released and the next deploy finishes the job.`);
-    void lock
-      .then((held) => held.release())
-      .catch(() => undefined)
-      .finally(() => process.exit(1));
+    if (cancellation.signal.aborted) return; // the runner's SIGTERM after its SIGINT: already stopping
+    core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
+    cancellation.abort();
+    // Only a fallback: when the writes in flight end sooner, the deploy releases the lock and ends by itself.
+    setTimeout(() => {
+      void lock
+        .then((held) => held.release())
+        .catch(() => undefined)
+        .finally(() => process.exit(1));
+    }, CANCEL_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -42,6 +42,8 @@ export interface PartsRequest {
   /** Headers and encryption, as sent with CreateMultipartUpload. */
   params: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
   log: Logger;
+  /** The deploy's 'concurrency': a multipart upload never has more parts in flight than that. */
+  concurrency: number;
 }
 
 export interface PartsResult {
@@ -86,7 +88,7 @@ export function uploadInParts(request: PartsRequest): Promise<PartsResult> {
  * is wrong; refusing it would fail every large file on such a store.
  */
 async function sendParts(
-  { client, bucket, objectKey, file }: PartsRequest,
+  { client, bucket, objectKey, file, concurrency }: PartsRequest,
   UploadId: string,
 ): Promise<{ completed: CompletedPart[]; multipartEtag: string }> {
   if (file.multipartEtag === undefined) throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
@@ -94,7 +96,7 @@ async function sendParts(
   const partCount = Math.max(1, Math.ceil(file.size / partSize));
   const digests = new Array<Buffer>(partCount);
   const completed = new Array<CompletedPart>(partCount);
-  const inFlight = createLimiter(PARTS_IN_FLIGHT);
+  const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
   let stop = false;
   const handle = await fs.open(file.absolutePath, 'r');
   try {
@@ -133,8 +135,11 @@ async function sendParts(
     // those parts stored.
     const failure = (await Promise.allSettled(sends)).find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
-    // A file that only grew still has its planned parts: its size tells.
-    if ((await handle.stat()).size !== file.size) throw fileChanged(file);
+    // A file that only grew still has its planned parts: its size tells. A new version renamed over the path
+    // (as many builds write) leaves this handle on the old file: the path must still name the same one.
+    const [opened, named] = await Promise.all([handle.stat(), fs.stat(file.absolutePath).catch(() => undefined)]);
+    if (opened.size !== file.size || !named || named.ino !== opened.ino || named.dev !== opened.dev)
+      throw fileChanged(file);
   } finally {
     await handle.close();
   }

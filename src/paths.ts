@@ -95,9 +95,10 @@ const PLAIN = /^[\w./-]*$/;
  * The invalidation paths for changed keys: every spelling of their URLs that a visitor's request can carry,
  * encoded, deduplicated, sorted, each one a path CloudFront accepts. Beyond CloudFront's documented form
  * (non-ASCII and RFC 1738 unsafe characters encoded), a key's '%' is always '%25' and '?' is '%3F' (a bare
- * '?' starts the query string); a '+' gives two paths, raw and '%2B' (S3 may read a raw '+' as a space, so
- * links encode it); a name that cannot be spelled exactly is covered by the narrowest wildcard (see CUT),
- * and so is a URL longer than CloudFront's 4,000 characters. `originPrefix` as for `urlPathsForKey`.
+ * '?' starts the query string); a name with a reserved character ('+', '@', '&', ...) or a space gets every
+ * spelling a link can give it (see spellings); a name that cannot be spelled exactly is covered by the
+ * narrowest wildcard (see CUT), and so is a URL longer than CloudFront's 4,000 characters. `originPrefix`
+ * as for `urlPathsForKey`.
  */
 export function autoInvalidationPaths(keys: readonly string[], originPrefix: string): string[] {
   const paths = new Set<string>();
@@ -110,18 +111,40 @@ export function autoInvalidationPaths(keys: readonly string[], originPrefix: str
   return [...paths].sort();
 }
 
+/**
+ * Characters a link may carry raw (as written, or encodeURI) or encoded (encodeURIComponent), which CloudFront
+ * keeps apart as two cache keys.
+ */
+const RESERVED = new Set(['@', '$', '&', ',', ';', '=', ':', '+']);
+
+/**
+ * The spellings of one URL a request can carry: as written (RFC 1738 unsafe characters encoded, the
+ * reserved ones raw); with the reserved ones encoded, as encodeURIComponent writes them (so a '+' is '%2B');
+ * and, for a name with a space, as a form encodes it: '+' for the space (S3 reads a raw '+' as a space),
+ * '%2B' for a '+'.
+ */
 function spellings(url: string): string[] {
-  const tokens: string[] = []; // one per character of the URL, encoded
+  const chars: string[] = [];
   let cut = false;
   for (const char of url) {
     if (CUT.has(char)) {
       cut = true;
       break;
     }
-    tokens.push(char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char);
+    chars.push(char);
   }
-  const variants = tokens.includes('+') ? [tokens, tokens.map((token) => (token === '+' ? '%2B' : token))] : [tokens];
-  return variants.map((variant) => fit(variant, cut));
+  const spell = (encode: (char: string) => string | undefined) =>
+    fit(
+      chars.map(
+        (char) => encode(char) ?? (char === '%' || char === '?' || needsEncoding(char) ? encodeUtf8(char) : char),
+      ),
+      cut,
+    );
+  const variants = new Set([spell(() => undefined)]);
+  if (chars.some((char) => RESERVED.has(char)))
+    variants.add(spell((char) => (RESERVED.has(char) ? encodeUtf8(char) : undefined)));
+  if (chars.includes(' ')) variants.add(spell((char) => (char === ' ' ? '+' : char === '+' ? '%2B' : undefined)));
+  return [...variants];
 }
 
 /** Joins encoded characters into a path CloudFront accepts: too long, the longest prefix that fits + '*'. */
@@ -137,19 +160,40 @@ function fit(tokens: readonly string[], cut: boolean): string {
   return `${prefix}*`;
 }
 
+/**
+ * The same paths with only the plainest characters: each path with anything but letters, digits, '.', '_',
+ * '-', '/', a %-escape or a final '*' is cut before it and ends in '*'. For a retry after CloudFront refused
+ * a path it documents as valid: wider, never missing a URL.
+ */
+export function plainestPaths(paths: readonly string[]): string[] {
+  return [
+    ...new Set(
+      paths.map((path) => {
+        const unusual = /[^\w./%*-]|%(?![0-9A-F]{2})/.exec(path);
+        return unusual ? `${path.slice(0, unusual.index)}*` : path;
+      }),
+    ),
+  ].sort();
+}
+
 /** A directory of the paths being collapsed ('/a/b/'), with what lies under it. */
 interface Directory {
   path: string;
   parent: Directory | undefined;
   children: Map<string, Directory>;
   /** Paths directly in it, other than its own wildcard. */
-  files: string[];
+  files: Set<string>;
   /** Paths anywhere under it, other than its own wildcard. */
   entries: number;
   /** How many of those end in '*'. */
   wildcards: number;
   /** Whether `${path}*` is one of the paths (given, or from collapsing it). */
   collapsed: boolean;
+  /**
+   * Collapsed together with its bare URL ('/docs' beside '/docs/...'): one '/docs*' covers both, where
+   * '/docs/*' and '/docs' would be two paths.
+   */
+  folded: boolean;
 }
 
 /**
@@ -160,16 +204,38 @@ interface Directory {
  * the last resort. Paths already under a wildcard of the list are dropped first. Each directory is
  * merged at most once, level by level from the deepest, since a merge only lowers the counts above it:
  * about O(n log n) where merging one directory at a time and recounting was quadratic.
+ * `spare` (encoded paths, e.g. of fingerprinted files, whose edge copies never go stale) makes every
+ * directory that holds none of them go first, at any depth: a wildcard over them would only send every
+ * edge back to S3 for files that did not change.
  */
-export function collapsePaths(paths: readonly string[], max: number): string[] {
+export function collapsePaths(paths: readonly string[], max: number, spare: readonly string[] = []): string[] {
   const { root, levels } = directoryTree(dropCovered([...new Set(paths)].sort()));
   const total = (count: 'entries' | 'wildcards') => root[count] + (root.collapsed ? 1 : 0);
-  mergeDeepestFirst(levels, 'entries', () => total('entries') <= max);
-  mergeDeepestFirst(levels, 'wildcards', () => total('wildcards') <= MAX_WILDCARD_PATHS);
+  const crowded = directoriesOf(spare);
+  const clean = (directory: Directory) => !crowded.has(directory.path);
+  const fits = { entries: () => total('entries') <= max, wildcards: () => total('wildcards') <= MAX_WILDCARD_PATHS };
+  for (const count of ['entries', 'wildcards'] as const) {
+    if (crowded.size > 0) mergeDeepestFirst(levels, count, fits[count], clean);
+    mergeDeepestFirst(levels, count, fits[count]);
+  }
   if (total('entries') > max) return ['/*'];
   const collapsed = listPaths(root).sort();
   // Valid by construction; the check keeps a path CloudFront would refuse from ever reaching it.
   return checkInvalidationPaths(collapsed) === undefined ? collapsed : ['/*'];
+}
+
+/** Every directory ('/a/', '/a/b/') that holds one of the paths, at any depth. */
+function directoriesOf(paths: readonly string[]): Set<string> {
+  const directories = new Set<string>();
+  for (const path of paths) {
+    for (let slash = path.lastIndexOf('/'); slash >= 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const directory = path.slice(0, slash + 1);
+      if (directories.has(directory)) break;
+      directories.add(directory);
+      if (slash === 0) break;
+    }
+  }
+  return directories;
 }
 
 /** Sorted paths without those a wildcard of the list covers (a prefix match, as CloudFront does). */
@@ -204,10 +270,11 @@ function directoryTree(paths: readonly string[]): { root: Directory; levels: Dir
     path,
     parent,
     children: new Map(),
-    files: [],
+    files: new Set(),
     entries: 0,
     wildcards: 0,
     collapsed: false,
+    folded: false,
   });
   const root = directory('/', undefined);
   const levels: Directory[][] = [[root]];
@@ -231,7 +298,7 @@ function directoryTree(paths: readonly string[]): { root: Directory; levels: Dir
       parent.collapsed = true;
       counted = parent.parent;
     } else {
-      parent.files.push(path);
+      parent.files.add(path);
     }
     for (; counted; counted = counted.parent) {
       counted.entries++;
@@ -243,13 +310,19 @@ function directoryTree(paths: readonly string[]): { root: Directory; levels: Dir
 
 /**
  * Replaces directories by their wildcard, deepest level first, the fullest (by `count`) first within a
- * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify.
+ * level, until `done`. Only directories with two or more paths (or wildcards) under them qualify, and that
+ * `allowed` allows.
  */
-function mergeDeepestFirst(levels: readonly Directory[][], count: 'entries' | 'wildcards', done: () => boolean): void {
+function mergeDeepestFirst(
+  levels: readonly Directory[][],
+  count: 'entries' | 'wildcards',
+  done: () => boolean,
+  allowed: (directory: Directory) => boolean = () => true,
+): void {
   for (let depth = levels.length - 1; depth >= 0; depth--) {
     if (done()) return;
     const candidates = (levels[depth] ?? [])
-      .filter((directory) => directory[count] >= 2)
+      .filter((directory) => directory[count] >= 2 && allowed(directory))
       .sort((a, b) => b[count] - a[count] || (a.path < b.path ? -1 : 1));
     for (const directory of candidates) {
       if (done()) return;
@@ -260,9 +333,12 @@ function mergeDeepestFirst(levels: readonly Directory[][], count: 'entries' | 'w
 
 function collapse(directory: Directory): void {
   // Everything under it becomes one wildcard: the counts above drop by what it held, less that one.
-  const entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
+  let entries = directory.entries + (directory.collapsed ? 1 : 0) - 1;
   const wildcards = directory.wildcards + (directory.collapsed ? 1 : 0) - 1;
-  Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true });
+  const bare = directory.path.slice(0, -1);
+  const folded = directory.parent?.files.delete(bare) ?? false;
+  if (folded) entries++;
+  Object.assign(directory, { entries: 0, wildcards: 0, collapsed: true, folded });
   for (let above = directory.parent; above; above = above.parent) {
     above.entries -= entries;
     above.wildcards -= wildcards;
@@ -271,7 +347,7 @@ function collapse(directory: Directory): void {
 
 function listPaths(directory: Directory, paths: string[] = []): string[] {
   if (directory.collapsed) {
-    paths.push(`${directory.path}*`);
+    paths.push(directory.folded ? `${directory.path.slice(0, -1)}*` : `${directory.path}*`);
     return paths;
   }
   for (const file of directory.files) paths.push(file);

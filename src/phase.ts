@@ -3,9 +3,17 @@ import * as core from '@actions/core';
 import { ActionError, type AwsContext, describeAwsError } from './errors.js';
 import { formatSeconds } from './format.js';
 
+let current = 'the check of the inputs';
+
+/** The phase running now, or the last one that ran: where a failed deploy stopped. */
+export function currentPhase(): string {
+  return current;
+}
+
 /** One log group per phase, with its duration. */
 export async function phase<T>(name: string, body: () => Promise<T>): Promise<T> {
   const started = Date.now();
+  current = name;
   return core.group(name, async () => {
     try {
       return await body();

@@ -3,9 +3,9 @@
  * remembers and, where those cannot tell, what HEAD said. Content decides, never modification times, so a
  * fresh checkout of an unchanged site uploads nothing, on any store.
  */
-import { isFingerprinted } from './classify.js';
+import type { Classify, FileClass } from './classify.js';
 import { compareEtag } from './etag.js';
-import { type ObjectHeaders, headersFor, sameHeaders } from './headers.js';
+import { type ObjectHeaders, headersFor, headersReproducible, sameHeaders } from './headers.js';
 import type { LocalFile } from './local.js';
 import type { RemoteObject } from './remote.js';
 import type { DeployState } from './state.js';
@@ -38,8 +38,11 @@ export interface PlanOptions {
   force: boolean;
   /** include/exclude: a remote object the selection leaves out is not the deploy's to delete. */
   isSelected?: (key: string) => boolean;
-  /** Pages and other entry points are deleted at once; other files are kept for the grace period. */
-  isEntryPoint: (key: string) => boolean;
+  /**
+   * What each key is (classify.ts): entry points and service workers are uploaded last and deleted at once,
+   * other files kept for the grace period; a fingerprinted file is never invalidated for its headers alone.
+   */
+  classify: Classify;
   /** The grace period of removed assets; 0 deletes them with the pages. */
   deleteAfterMs: number;
   /** Deletes of assets whose grace period ended are spread over deploys within this many per deploy. */
@@ -52,7 +55,7 @@ export interface PlanOptions {
 }
 
 export interface Plan {
-  /** Assets first, entry points last: see uploadWaves. */
+  /** Assets first, then entry points, then service workers: see uploadWaves. */
   uploads: PlannedUpload[];
   /** Same bytes, other headers: rewritten in place (CopyObject), not uploaded. */
   headerUpdates: LocalFile[];
@@ -83,11 +86,15 @@ function contentVerdict(file: LocalFile, object: RemoteObject, input: PlanInput)
   const written = input.state.written.size > 0 ? input.state.written.get(input.digest(file.key)) : undefined;
   if (written && written.etag === etag) return written.md5 === file.md5 ? 'same' : 'changed';
   const comparison = compareEtag(etag, file);
-  return comparison === 'same' ? 'same' : comparison === 'different' ? 'changed' : 'unknown';
+  if (comparison === 'same') return 'same';
+  // On a store whose ETags are not MD5s (SSE-KMS: 32 hex digits all the same), a differing ETag says nothing;
+  // nor does it on a prefix this action has no record of yet (it may be such a store): S3's checksum decides.
+  const opaque = input.state.opaqueEtags || !input.state.headersKnown;
+  return comparison === 'different' && !opaque ? 'changed' : 'unknown';
 }
 
 function headersKnownFor(file: LocalFile, state: DeployState): boolean | undefined {
-  if (!state.headersKnown) return undefined;
+  if (!state.headersKnown || !state.ruleSets.every(headersReproducible)) return undefined;
   return state.ruleSets.every((rules) => sameHeaders(headersFor(file.key, rules), file.headers));
 }
 
@@ -145,16 +152,19 @@ export function planDeploy(input: PlanInput, options: PlanOptions): Plan {
 
   const removed = removedKeys(input, options);
   const expired = new Set(removed.expired);
+  const fingerprinted = (key: string) => options.classify(key).fileClass === 'fingerprinted';
   return {
-    uploads: orderForZeroDowntime(uploads, options.isEntryPoint),
+    uploads: uploadWaves(uploads, options.classify).flat(),
     headerUpdates,
     unchanged,
     ...removed,
     invalidate: [
       ...uploads.filter((upload) => upload.reason !== 'new').map((upload) => upload.file.key),
-      ...headerUpdates.map((file) => file.key),
+      // A fingerprinted name never changes its bytes: an edge copy with the old headers serves the same file,
+      // so switching 'cache-control: auto' on does not empty the edges of every hashed asset.
+      ...headerUpdates.filter((file) => !fingerprinted(file.key)).map((file) => file.key),
       // An expired fingerprinted asset never changed under its name: its edge copy is harmless, and helps tabs.
-      ...removed.deletes.filter((key) => !expired.has(key) || !isFingerprinted(key)),
+      ...removed.deletes.filter((key) => !expired.has(key) || !fingerprinted(key)),
     ],
     learned,
   };
@@ -172,8 +182,9 @@ function removedKeys(
 ): Pick<Plan, 'deletes' | 'expired' | 'kept' | 'newlyRemoved' | 'postponed' | 'removals'> {
   const localKeys = new Set(input.local.map((file) => file.key));
   const selected = options.isSelected ?? (() => true);
+  // A teardown removes the whole prefix: include/exclude select what a deploy writes, not what a teardown leaves.
   const gone = options.teardown
-    ? [...input.remote.keys()].filter(selected).sort()
+    ? [...input.remote.keys()].sort()
     : [...input.remote.keys()].filter((key) => !localKeys.has(key) && selected(key)).sort();
   const result = {
     deletes: [] as string[],
@@ -195,7 +206,7 @@ function removedKeys(
       if (started !== undefined) result.removals.set(digest, started);
       continue;
     }
-    if (options.isEntryPoint(key) || options.deleteAfterMs === 0) {
+    if (requestedByFixedUrl(options.classify(key).fileClass) || options.deleteAfterMs === 0) {
       result.deletes.push(key);
     } else if (started === undefined) {
       result.newlyRemoved.push(key);
@@ -229,19 +240,26 @@ export function removalsDecided(plan: Plan): number {
   return plan.deletes.length - plan.expired.length + plan.newlyRemoved.length;
 }
 
-function orderForZeroDowntime(uploads: PlannedUpload[], isEntryPoint: (key: string) => boolean): PlannedUpload[] {
-  const [assets, entryPoints] = uploadWaves(uploads, isEntryPoint);
-  return [...assets, ...entryPoints];
+/** Pages and service workers are what browsers fetch by their own URL: when gone, they must be gone. */
+function requestedByFixedUrl(fileClass: FileClass): boolean {
+  return fileClass === 'entry-point' || fileClass === 'service-worker';
 }
 
-/** [assets, entry points]: the second wave starts only when the first has fully succeeded. */
+/**
+ * [assets, entry points, service workers]: each wave starts only when the one before has fully succeeded, so
+ * a page never goes live before what it links to, and a precaching service worker never lists a file that
+ * is not there yet.
+ */
 export function uploadWaves(
   uploads: readonly PlannedUpload[],
-  isEntryPoint: (key: string) => boolean,
-): [PlannedUpload[], PlannedUpload[]] {
-  const assets = uploads.filter((upload) => !isEntryPoint(upload.file.key));
-  const entryPoints = uploads.filter((upload) => isEntryPoint(upload.file.key));
-  return [assets, entryPoints];
+  classify: Classify,
+): [PlannedUpload[], PlannedUpload[], PlannedUpload[]] {
+  const waves: [PlannedUpload[], PlannedUpload[], PlannedUpload[]] = [[], [], []];
+  for (const upload of uploads) {
+    const fileClass = classify(upload.file.key).fileClass;
+    waves[fileClass === 'service-worker' ? 2 : fileClass === 'entry-point' ? 1 : 0].push(upload);
+  }
+  return waves;
 }
 
 /** Whether a deploy's plan changes anything in the bucket. */

@@ -11,11 +11,12 @@
  * - For objects whose ETag is not the MD5 of their bytes (SSE-KMS, other stores), the ETag as listed and the
  *   MD5 as written, so an unchanged file is never uploaded again.
  *
- * The distribution serves this object like any other. It names nothing: keys are salted digests, and the
- * keys waiting for an invalidation are sealed (AES-256-GCM) under a key derived from the distribution id,
- * which CloudFront never shows a visitor.
+ * The distribution serves this object like any other. It names nothing, not even a distribution: keys and
+ * distribution ids appear only as digests salted with the bucket and prefix. A deploy finds the names again
+ * among the keys it knows (the build and the listing); a pending key it cannot name (a page deleted by a run
+ * whose invalidation failed) is covered by a wildcard of the whole prefix.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ActionError } from './errors.js';
 import { compareEtag } from './etag.js';
@@ -51,9 +52,17 @@ export interface DeployState {
   headersKnown: boolean;
   /** Every rule set an object under the prefix may carry; usually one. */
   ruleSets: HeaderRules[];
+  /**
+   * Whether this store's ETags are known not to be MD5s (SSE-KMS, SSE-C, other stores): an ETag that
+   * differs from the MD5 then says nothing, and content is compared by checksum instead.
+   */
+  opaqueEtags: boolean;
   /** By key digest: what was written, for objects whose ETag is not their MD5. */
   written: Map<string, WrittenObject>;
-  /** By distribution id: keys (relative to the prefix) whose cached URLs are wrong. */
+  /**
+   * By distribution id (for a distribution this deploy does not name, '#' and its digest): the digests of the
+   * keys whose cached URLs are wrong; EVERYTHING stands for every key under the prefix.
+   */
   pending: Map<string, Set<string>>;
   /** By key digest: when the grace period of a removed asset started (ms since epoch; 0: not yet). */
   removals: Map<string, number>;
@@ -65,7 +74,14 @@ export interface DeployState {
 }
 
 export function emptyState(): DeployState {
-  return { headersKnown: false, ruleSets: [], written: new Map(), pending: new Map(), removals: new Map() };
+  return {
+    headersKnown: false,
+    ruleSets: [],
+    opaqueEtags: false,
+    written: new Map(),
+    pending: new Map(),
+    removals: new Map(),
+  };
 }
 
 /** The state of a prefix whose every object carries `rules` and that has nothing else to remember. */
@@ -83,9 +99,11 @@ const stripQuotes = (etag: string) => etag.replace(/"/g, '');
 export class StateStore {
   private readonly salt: string;
 
+  /** `distributionIds`: the deploy's, to know their entries among the digests. */
   constructor(
     private readonly target: S3Target,
     private readonly onWarning: (message: string) => void,
+    private readonly distributionIds: readonly string[] = [],
   ) {
     this.salt = `${target.bucket}/${target.prefix}`;
   }
@@ -139,12 +157,32 @@ export class StateStore {
       return response.ETag ?? `"${md5Hex(body)}"`;
     } catch (error) {
       if ((error as { name?: string }).name === 'PreconditionFailed') {
+        // The SDK retries a write whose answer was lost; the retry's condition then fails on our own write.
+        const current = await this.readBody();
+        if (current?.text === body) return current.etag;
         throw new ActionError(
           `The deploy state s3://${this.target.bucket}/${this.key} was changed by another deploy while this one held the lock (the store may not honour conditional writes). Nothing more was changed; run the deploy again.`,
         );
       }
       throw error;
     }
+  }
+
+  private async readBody(): Promise<{ text: string; etag: string } | undefined> {
+    try {
+      const response = await this.target.client.send(
+        new GetObjectCommand({ Bucket: this.target.bucket, Key: this.key }),
+      );
+      return { text: (await response.Body?.transformToString()) ?? '', etag: response.ETag ?? '' };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  /** A distribution's name in the state. */
+  private distributionDigest(distributionId: string): string {
+    return this.digest(`distribution ${distributionId}`);
   }
 
   async remove(): Promise<void> {
@@ -157,11 +195,15 @@ export class StateStore {
       format: FORMAT,
       headers: state.headersKnown ? HEADER_VERSION : 0,
       rules: state.ruleSets,
+      ...(state.opaqueEtags ? { etags: 'opaque' } : {}),
       written: Object.fromEntries(sorted(state.written).map(([digest, w]) => [digest, [w.etag, w.md5]])),
       pending: Object.fromEntries(
-        sorted(state.pending)
+        [...state.pending]
           .filter(([, keys]) => keys.size > 0)
-          .map(([distributionId, keys]) => [distributionId, this.seal(distributionId, [...keys].sort())]),
+          .map(
+            ([id, keys]) => [id.startsWith('#') ? id.slice(1) : this.distributionDigest(id), [...keys].sort()] as const,
+          )
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       ),
       removed: Object.fromEntries(sorted(state.removals)),
       ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
@@ -170,71 +212,61 @@ export class StateStore {
   }
 
   parse(text: string): DeployState {
-    let parsed: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
-      this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} is not valid JSON; starting afresh.`);
-      return emptyState();
+      parsed = undefined;
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.unreadable('is not valid');
+    const fields = parsed as Record<string, unknown>;
     // Version 1 was the rules manifest: its objects carry rules under the first header version.
-    if (parsed.version === 1) return emptyState();
-    if (parsed.format !== FORMAT) {
-      this.onWarning(
-        `The deploy state s3://${this.target.bucket}/${this.key} has format ${String(parsed.format)}, written by another version of this action; starting afresh.`,
+    if (fields.version === 1) return emptyState();
+    if (typeof fields.format === 'number' && fields.format > FORMAT) {
+      throw new ActionError(
+        `The deploy state s3://${this.target.bucket}/${this.key} was written by a newer version of this action (format ${fields.format}); this one would lose what it records. Deploy with that version or a newer one.`,
       );
-      return emptyState();
     }
-    const rules = Array.isArray(parsed.rules) ? (parsed.rules as HeaderRules[]) : [];
+    if (fields.format !== FORMAT) return this.unreadable(`has format ${String(fields.format)}`);
+    const rules = Array.isArray(fields.rules) ? (fields.rules as HeaderRules[]) : [];
     const state: DeployState = {
-      headersKnown: parsed.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
+      headersKnown: fields.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
       ruleSets: rules,
+      opaqueEtags: fields.etags === 'opaque',
       written: new Map(),
       pending: new Map(),
       removals: new Map(),
-      ...(typeof parsed.deploy === 'string' ? { deployId: parsed.deploy } : {}),
+      ...(typeof fields.deploy === 'string' ? { deployId: fields.deploy } : {}),
     };
-    for (const [digest, value] of Object.entries((parsed.written ?? {}) as Record<string, unknown>)) {
+    for (const [digest, value] of entriesOf(fields.written)) {
       if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
         state.written.set(digest, { etag: value[0], md5: value[1] });
     }
-    for (const [digest, started] of Object.entries((parsed.removed ?? {}) as Record<string, unknown>)) {
+    for (const [digest, started] of entriesOf(fields.removed)) {
       if (typeof started === 'number') state.removals.set(digest, started);
     }
-    for (const [distributionId, sealed] of Object.entries((parsed.pending ?? {}) as Record<string, unknown>)) {
-      const keys = typeof sealed === 'string' ? this.unseal(distributionId, sealed) : undefined;
-      // Unreadable: invalidating everything under the prefix is the only safe answer.
-      state.pending.set(distributionId, new Set(keys ?? [EVERYTHING]));
+    const ids = new Map(this.distributionIds.map((id) => [this.distributionDigest(id), id]));
+    for (const [digest, keys] of entriesOf(fields.pending)) {
+      const known = Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : [EVERYTHING];
+      state.pending.set(ids.get(digest) ?? `#${digest}`, new Set(known));
     }
     return state;
   }
 
-  private sealKey(distributionId: string): Buffer {
-    return createHash('sha256').update(`s3-cloudfront-deploy pending\0${distributionId}\0${this.salt}`).digest();
+  /**
+   * A state this version cannot read: what it held is lost, so every key under the prefix counts as pending
+   * (the deploy invalidates the whole prefix once) and the objects' headers as unknown (read once by HEAD).
+   */
+  private unreadable(why: string): DeployState {
+    this.onWarning(
+      `The deploy state s3://${this.target.bucket}/${this.key} ${why}; starting afresh, with the whole prefix invalidated once.`,
+    );
+    return { ...emptyState(), pending: new Map(this.distributionIds.map((id) => [id, new Set([EVERYTHING])])) };
   }
+}
 
-  private seal(distributionId: string, keys: string[]): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealKey(distributionId), iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(keys), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
-  }
-
-  private unseal(distributionId: string, sealed: string): string[] | undefined {
-    try {
-      const bytes = Buffer.from(sealed, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', this.sealKey(distributionId), bytes.subarray(0, 12));
-      decipher.setAuthTag(bytes.subarray(12, 28));
-      const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
-      const keys = JSON.parse(text) as unknown;
-      return Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
-    } catch {
-      this.onWarning(
-        `The keys waiting for an invalidation on ${distributionId} could not be read back; everything under the prefix will be invalidated.`,
-      );
-      return undefined;
-    }
-  }
+function entriesOf(value: unknown): Array<[string, unknown]> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
 }
 
 /** A pending entry that stands for every key under the prefix. */
@@ -259,12 +291,13 @@ export function journal(
     rules: HeaderRules;
     deployId: string;
     writesObjects: boolean;
+    digest: (key: string) => string;
   },
 ): DeployState {
   const pending = new Map([...state.pending].map(([id, keys]) => [id, new Set(keys)]));
   for (const id of change.distributionIds) {
     const keys = pending.get(id) ?? new Set<string>();
-    for (const key of change.keys) keys.add(key);
+    for (const key of change.keys) keys.add(change.digest(key));
     pending.set(id, keys);
   }
   const same = (a: HeaderRules) => JSON.stringify(a) === JSON.stringify(change.rules);
@@ -289,14 +322,18 @@ export function recordWrites(
   },
 ): DeployState {
   const written = new Map(state.written);
+  let opaqueEtags = state.opaqueEtags;
   for (const object of writes.written) {
     const etag = stripQuotes(object.etag);
     // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
     if (compareEtag(etag, object) === 'same') written.delete(digest(object.key));
-    else written.set(digest(object.key), { etag, md5: object.md5 });
+    else {
+      written.set(digest(object.key), { etag, md5: object.md5 });
+      opaqueEtags = true;
+    }
   }
   for (const key of writes.deleted) written.delete(digest(key));
-  return { ...state, written };
+  return { ...state, written, opaqueEtags };
 }
 
 /** After CreateInvalidation succeeded on these distributions: their pending keys are covered. */
@@ -329,12 +366,15 @@ export function stateChanged(before: DeployState, after: DeployState): boolean {
     JSON.stringify([
       state.headersKnown,
       state.ruleSets,
+      state.opaqueEtags,
       [...state.written].sort(),
       [...state.removals].sort(),
       [...state.pending]
         .filter(([, keys]) => keys.size > 0)
         .map(([id, keys]) => [id, [...keys].sort()])
         .sort(),
+      // The deploy that wrote the pending keys decides which invalidation a retry gets back.
+      hasPending(state) ? (state.deployId ?? '') : '',
     ]);
   return canonical(before) !== canonical(after);
 }

@@ -52,6 +52,8 @@ export interface TransferOutcome {
 export interface TransferOptions {
   concurrency: number;
   log: Logger;
+  /** Aborted when the run is cancelled: nothing new starts; what is in flight finishes. */
+  signal?: AbortSignal;
 }
 
 const PROGRESS_INTERVAL_MS = 5000;
@@ -83,7 +85,7 @@ export function uploadFiles(
   target: S3Target,
   options: TransferOptions,
 ): Promise<TransferOutcome> {
-  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options.log));
+  return transfer(files, target, options, 'uploaded', (file) => uploadFile(file, target, options));
 }
 
 /** Rewrites the headers of objects whose bytes are already right, without sending the bytes again. */
@@ -93,7 +95,7 @@ export function updateHeaders(
   options: TransferOptions,
 ): Promise<TransferOutcome> {
   return transfer(files, target, options, 'updated headers of', async (file) => {
-    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target, options.log);
+    if (file.size > MAX_COPY_SIZE) return uploadFile(file, target, options);
     const Key = target.prefix + file.key;
     const response = await target.client.send(
       new CopyObjectCommand({
@@ -117,14 +119,15 @@ export function updateHeaders(
 export async function eachObject<T>(
   items: readonly T[],
   keyOf: (item: T) => string,
-  options: { concurrency: number; bucket: string },
+  options: { concurrency: number; bucket: string; signal?: AbortSignal | undefined },
   call: (item: T) => Promise<void>,
 ): Promise<FailedFile[]> {
   const failed: FailedFile[] = [];
   let fatal = false;
   await mapWithLimit(items, options.concurrency, async (item) => {
-    if (fatal) {
-      failed.push({ key: keyOf(item), message: 'not attempted after an earlier fatal error' });
+    if (fatal || options.signal?.aborted) {
+      const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
+      failed.push({ key: keyOf(item), message: `not attempted ${why}` });
       return;
     }
     try {
@@ -164,7 +167,7 @@ async function transfer(
     const failed = await eachObject(
       files,
       (file) => file.key,
-      { concurrency: options.concurrency, bucket: target.bucket },
+      { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal },
       async (file) => {
         done.push(await send(file));
         bytes += file.size;
@@ -204,13 +207,17 @@ function written(
   };
 }
 
-async function uploadFile(file: LocalFile, target: S3Target, log: Logger): Promise<WrittenObject> {
+async function uploadFile(
+  file: LocalFile,
+  target: S3Target,
+  { log, concurrency }: TransferOptions,
+): Promise<WrittenObject> {
   const { client, bucket, prefix } = target;
   const Key = prefix + file.key;
   const params = { ...headerParams(file.headers), ...encryptionParams(target.encryption) };
   if (usesMultipart(file.size)) {
     // In parts of the same size the local multipart ETag was computed with.
-    const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log });
+    const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log, concurrency });
     return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
   }
   const put = putObjectFor(client, bucket);

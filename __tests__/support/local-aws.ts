@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  type LocalCachePolicy,
   type LocalCloudFrontServer,
   type LocalDistribution,
   startCloudFrontServer,
@@ -14,6 +15,9 @@ import { type ActionRun, runAction } from '../../local/run-action.mjs';
 import { type Faults, type S3Proxy, startS3Proxy } from '../../local/s3-proxy.mjs';
 import { S3_CREDENTIALS, type LocalS3Server, startS3Server } from '../../local/s3-server.mjs';
 import { bucketClient } from './site.js';
+
+/** The region of the local buckets, and of the credentials a deploy gets. */
+export const REGION = 'eu-west-1';
 
 export interface LocalAws {
   s3: LocalS3Server;
@@ -34,20 +38,23 @@ export interface LocalAws {
 export async function startLocalAws(options: {
   buckets: string[];
   distributions: LocalDistribution[];
+  cachePolicies?: LocalCachePolicy[];
   completeAfterMs?: number;
   faults?: Faults;
 }): Promise<LocalAws> {
-  const s3 = await startS3Server({ buckets: options.buckets });
+  // The buckets are in the region the workflow's credentials step names (AWS_REGION below).
+  const s3 = await startS3Server({ buckets: options.buckets, region: REGION });
   const proxy = await startS3Proxy({ target: s3.url, ...(options.faults ? { faults: options.faults } : {}) });
   const cloudFront = await startCloudFrontServer({
     completeAfterMs: options.completeAfterMs ?? 1500,
     distributions: options.distributions,
+    ...(options.cachePolicies ? { cachePolicies: options.cachePolicies } : {}),
   });
   return {
     s3,
     proxy,
     cloudFront,
-    bucket: bucketClient(s3.url),
+    bucket: bucketClient(s3.url, REGION),
     deploy: (inputs, env = {}, { node, onStart } = {}) =>
       runAction({
         ...(node ? { node } : {}),
@@ -56,7 +63,7 @@ export async function startLocalAws(options: {
         env: {
           AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
           AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-          AWS_REGION: 'eu-west-1',
+          AWS_REGION: REGION,
           AWS_ENDPOINT_URL_S3: proxy.url,
           AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
           GITHUB_SERVER_URL: 'https://github.com',

@@ -23,10 +23,11 @@ export function largeFile(size: number, seed = 7): Buffer {
   return data;
 }
 
-export function bucketClient(endpoint: string): S3Client {
+/** A client for looking into the local S3's buckets, signed for the region they are in. */
+export function bucketClient(endpoint: string, region = 'us-east-1'): S3Client {
   return new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region,
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
