@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
+import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { type PutObjectInput, createPutObject } from '../src/put-object.js';
@@ -66,11 +69,13 @@ async function startFront(target: string): Promise<Front> {
   };
 }
 
+const REGION = 'eu-west-1';
+
 /** As createS3Client configures it (s3.ts), pointed at a local endpoint. */
 function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Client {
   return new S3Client({
     endpoint,
-    region: 'eu-west-1',
+    region: REGION,
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,
     followRegionRedirects: true,
@@ -97,13 +102,13 @@ function upload(key: string, text: string, extra: Partial<PutObjectInput> = {}):
 
 const attemptsOf = (front: Front, key: string) =>
   front.seen.filter((request) => request.key === key).map((request) => request.headers['amz-sdk-request']);
-const regionOf = (headers: http.IncomingHttpHeaders) =>
+const regionOf = (headers: http.IncomingHttpHeaders | Record<string, unknown>) =>
   /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(headers.authorization))?.[1];
 
 let s3: LocalS3Server;
 let front: Front;
 beforeAll(async () => {
-  s3 = await startS3Server({ buckets: ['fast-bucket'] });
+  s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
   front = await startFront(s3.url);
 });
 afterAll(async () => {
@@ -198,24 +203,31 @@ describe('createPutObject', () => {
     );
   });
 
-  it("follows a redirect to the bucket's region through the SDK, and sends every later file through it", async () => {
-    const client = clientFor(front.url);
-    const put = createPutObject(client, 'fast-bucket');
-    front.script.set('first.html', ['redirect', 'redirect']);
-    await put(upload('first.html', 'one'));
-    // The fast attempt, the SDK's attempt in eu-west-1, then the SDK's in the region S3 named.
-    expect(front.seen.map((request) => regionOf(request.headers))).toEqual([
-      'eu-west-1',
-      'eu-west-1',
-      'ap-southeast-2',
-    ]);
-
-    front.seen.length = 0;
-    front.script.set('second.html', ['redirect']);
-    await put(upload('second.html', 'two'));
-    expect(front.seen.map((request) => regionOf(request.headers))).toEqual(['eu-west-1', 'ap-southeast-2']);
-    expect(s3.object('fast-bucket', 'second.html')?.body.toString()).toBe('two');
-    client.destroy();
+  it("follows S3's redirect to the bucket's region through the SDK, and sends every later file through it", async () => {
+    const elsewhere = await startS3Server({ buckets: ['fast-bucket'], region: 'ap-southeast-2' });
+    const client = clientFor(elsewhere.url);
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      await put(upload('first.html', 'one'));
+      // The fast attempt and the SDK's in eu-west-1 are redirected; the SDK's in the region S3 named is stored.
+      const signed = () => elsewhere.requests.map((request) => [regionOf(request.headers), request.status]);
+      expect(signed()).toEqual([
+        [REGION, 301],
+        [REGION, 301],
+        ['ap-southeast-2', 200],
+      ]);
+      elsewhere.requests.length = 0;
+      await put(upload('second.html', 'two'));
+      // Straight to the SDK, which (like S3Client.send alone) asks the endpoint first and follows its answer.
+      expect(signed()).toEqual([
+        [REGION, 301],
+        ['ap-southeast-2', 200],
+      ]);
+      expect(elsewhere.object('fast-bucket', 'second.html')?.body.toString()).toBe('two');
+    } finally {
+      client.destroy();
+      await elsewhere.close();
+    }
   });
 
   it('signs with the credentials the client refreshes', async () => {
@@ -268,7 +280,7 @@ describe('createPutObject', () => {
 
 describe('over HTTPS', () => {
   it('signs without hashing the body (UNSIGNED-PAYLOAD), which the strict local S3 accepts with its Content-MD5', async () => {
-    const secure = await startS3Server({ buckets: ['fast-bucket'], tls: true });
+    const secure = await startS3Server({ buckets: ['fast-bucket'], tls: true, region: REGION });
     const { readFile } = await import('node:fs/promises');
     const ca = await readFile(secure.certFile as string, 'utf8');
     const client = clientFor(secure.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
@@ -291,5 +303,197 @@ describe('over HTTPS', () => {
       client.destroy();
       await secure.close();
     }
+  });
+});
+
+/** The PutObject requests the strict local S3 received for a key: status and error code of each. */
+const answersFor = (server: LocalS3Server, key: string) =>
+  server.requests
+    .filter((request) => request.operation === 'PutObject' && request.key === key)
+    .map((request) => `${request.status}${request.code ? ` ${request.code}` : ''}`);
+
+describe('what the SDK would do, kept on the fast path', () => {
+  it('signs odd keys as S3 verifies them: one request each, no fallback to the SDK', async () => {
+    const keys = [
+      'a b/c d.html',
+      'plus+sign.html',
+      '100%.html',
+      '%41literal.html',
+      'what?x=1&y=2.html',
+      'frag#ment.html',
+      'été/日本語/ü.html',
+      'emoji-🚀.txt',
+      'quote\'"back`tick.html',
+      'star*(paren)!.html',
+      'tilde~/semi;colon:=,@$.html',
+      'brackets[{}]<>|^\\.html',
+      'double//slash.html',
+      'dot/./seg/../ments.html',
+      ' leading-and-trailing ',
+    ];
+    const client = clientFor(s3.url);
+    const put = createPutObject(client, 'fast-bucket');
+    s3.requests.length = 0;
+    for (const key of keys) await put(upload(key, `body of ${key}`));
+    for (const key of keys) {
+      expect([key, answersFor(s3, key)]).toEqual([key, ['200']]);
+      expect(s3.object('fast-bucket', key)?.body.toString()).toBe(`body of ${key}`);
+    }
+    client.destroy();
+  });
+
+  it("corrects a wrong clock as the SDK does (RequestTimeTooSkewed), and later files are signed with S3's time", async () => {
+    // A runner whose clock is 20 minutes slow: S3 refuses signatures more than 15 minutes off.
+    const ahead = await startS3Server({ buckets: ['fast-bucket'], region: REGION, clockOffset: 20 * 60_000 });
+    const client = clientFor(ahead.url);
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      await put(upload('skewed-1.html', 'one'));
+      // The fast attempt, the SDK's (which learns S3's time from the answer), the SDK's retry.
+      expect(answersFor(ahead, 'skewed-1.html')).toEqual([
+        '403 RequestTimeTooSkewed',
+        '403 RequestTimeTooSkewed',
+        '200',
+      ]);
+      await put(upload('skewed-2.html', 'two'));
+      expect(answersFor(ahead, 'skewed-2.html')).toEqual(['200']);
+      expect(ahead.object('fast-bucket', 'skewed-2.html')?.body.toString()).toBe('two');
+    } finally {
+      client.destroy();
+      await ahead.close();
+    }
+  });
+
+  it('reaches the endpoint named in AWS_ENDPOINT_URL_S3', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_ENDPOINT_URL_S3 = s3.url;
+    try {
+      const client = new S3Client({
+        region: REGION,
+        forcePathStyle: true,
+        credentials: S3_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      s3.requests.length = 0;
+      await createPutObject(client, 'fast-bucket')(upload('from-env.html', 'env'));
+      expect(answersFor(s3, 'from-env.html')).toEqual(['200']);
+      expect(s3.object('fast-bucket', 'from-env.html')?.body.toString()).toBe('env');
+      client.destroy();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+      else process.env.AWS_ENDPOINT_URL_S3 = saved;
+    }
+  });
+
+  it('leaves to the SDK a client whose PutObject carries more than this path writes (a flexible checksum, a middleware)', async () => {
+    const checksummed = clientFor(s3.url, { requestChecksumCalculation: 'WHEN_SUPPORTED' });
+    const tagged = clientFor(s3.url);
+    tagged.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-team'] = 'docs';
+        return next(args);
+      },
+      { step: 'build', name: 'teamHeader' },
+    );
+    s3.requests.length = 0;
+    await createPutObject(checksummed, 'fast-bucket')(upload('checksummed.html', 'crc'));
+    await createPutObject(tagged, 'fast-bucket')(upload('tagged.html', 'tag'));
+    const received = (key: string) => s3.requests.filter((request) => request.key === key);
+    expect(received('checksummed.html').map((request) => request.headers['x-amz-checksum-crc32'])).toEqual([
+      expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
+    ]);
+    expect(received('tagged.html').map((request) => request.headers['x-team'])).toEqual(['docs']);
+    expect(answersFor(s3, 'tagged.html')).toEqual(['200']);
+    checksummed.destroy();
+    tagged.destroy();
+  });
+});
+
+/** A request handler that answers every request 200 and keeps it, so endpoints that are not local can be read. */
+function capturingHandler() {
+  const requests: HttpRequest[] = [];
+  const handler = {
+    requests,
+    handle: (request: HttpRequest) => {
+      requests.push(HttpRequest.clone(request));
+      const response = new HttpResponse({
+        statusCode: 200,
+        headers: { etag: '"0cc175b9c0f1b6a831c399e269772661"' },
+        body: Readable.from([]),
+      });
+      return Promise.resolve({ response });
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
+  return handler;
+}
+
+describe("the SDK's endpoint rules, decided by the SDK and kept", () => {
+  const credentials = new Map([[S3_CREDENTIALS.accessKeyId, S3_CREDENTIALS.secretAccessKey]]);
+  const cases: Array<[string, string, Partial<S3ClientConfig>]> = [
+    ['virtual-hosted', 'fast-bucket', { region: 'eu-west-1' }],
+    ['path style for a dotted name', 'fast.dotted.bucket', { region: 'eu-west-1' }],
+    ['forcePathStyle', 'fast-bucket', { region: 'eu-west-1', forcePathStyle: true }],
+    ['FIPS', 'fast-bucket', { region: 'us-east-1', useFipsEndpoint: true }],
+    ['dual-stack', 'fast-bucket', { region: 'eu-west-1', useDualstackEndpoint: true }],
+    [
+      'GovCloud, FIPS and dual-stack',
+      'fast-bucket',
+      { region: 'us-gov-west-1', useFipsEndpoint: true, useDualstackEndpoint: true },
+    ],
+    ['the China partition', 'fast-bucket', { region: 'cn-north-1' }],
+    ['an access point', 'arn:aws:s3:us-west-2:123456789012:accesspoint/site', { region: 'us-west-2' }],
+  ];
+
+  it.each(cases)(
+    '%s: the host, path and signing scope the SDK chose, signed as S3 verifies',
+    async (_name, bucket, config) => {
+      const handler = capturingHandler();
+      const client = new S3Client({
+        credentials: S3_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        requestHandler: handler,
+        ...config,
+      });
+      const input = { ...upload('docs/a b+c.html', 'rules'), Bucket: bucket };
+      await client.send(new PutObjectCommand(input));
+      const result = await createPutObject(client, bucket)(input);
+      expect(result.ETag).toBe('"0cc175b9c0f1b6a831c399e269772661"');
+      const [sdk, fast] = handler.requests;
+      expect(handler.requests).toHaveLength(2);
+      const line = (request: HttpRequest | undefined) =>
+        `${request?.protocol}//${request?.hostname}:${request?.port ?? ''}${request?.path}`;
+      expect(line(fast)).toBe(line(sdk));
+      expect(fast?.headers.host).toBe(sdk?.headers.host);
+      const scope = (request: HttpRequest | undefined) =>
+        /Credential=[^/]+\/\d+\/([^,]+),/.exec(String(request?.headers.authorization))?.[1];
+      expect(scope(fast)).toBe(scope(sdk));
+      const verified = await verifySignature({
+        method: 'PUT',
+        url: `${fast?.path}?x-id=PutObject`,
+        headers: fast?.headers ?? {},
+        credentials,
+      });
+      expect(verified.scope.split('/').slice(1)).toEqual(scope(sdk)?.split('/'));
+      client.destroy();
+    },
+  );
+
+  it('gives a multi-region access point (SigV4a) to the SDK, whose own error the user reads', async () => {
+    const handler = capturingHandler();
+    const client = new S3Client({ region: 'us-east-1', credentials: S3_CREDENTIALS, requestHandler: handler });
+    const bucket = 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap';
+    const bySdk = await client
+      .send(new PutObjectCommand({ ...upload('x.html', 'x'), Bucket: bucket }))
+      .catch((e: unknown) => e);
+    const byFastPath = await createPutObject(
+      client,
+      bucket,
+    )({ ...upload('x.html', 'x'), Bucket: bucket }).catch((e: unknown) => e);
+    expect(byFastPath).toBeInstanceOf(Error);
+    expect((byFastPath as Error).message).toBe((bySdk as Error).message);
+    expect(handler.requests).toEqual([]);
+    client.destroy();
   });
 });

@@ -156,9 +156,3 @@ function runProcess(command, args) {
     });
   });
 }
-
-/**
- * The action's `concurrency` on a first deploy, at several latencies: the data for choosing its default.
- * 'in flight' is requests x latency / wall time: how many requests the run kept waiting on the network on
- * average (a lower bound on real parallelism; it cannot exceed the level, nor the SDK's 50 sockets).
- */

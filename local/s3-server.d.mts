@@ -48,6 +48,12 @@ export interface S3ServerOptions {
   tls?: boolean;
   /** Keep every request in `requests` (default: in strict mode only, so benchmarks do not grow memory). */
   logRequests?: boolean;
+  /**
+   * How far S3's clock is ahead of this machine's, in ms (default 0): signatures are judged by it (more
+   * than 15 minutes off answers 403 RequestTimeTooSkewed, with ServerTime) and the Date header gives it,
+   * so a client whose clock is wrong can be tested.
+   */
+  clockOffset?: number;
 }
 
 export interface ReceivedRequest {

@@ -173,6 +173,7 @@ export async function startS3Server({
     conditionalWrites: true,
     objectLock: false,
     tls: false,
+    clockOffset: 0,
     ...rest,
   };
   options.logRequests ??= options.mode === 'strict';
@@ -203,7 +204,13 @@ export async function startS3Server({
     record.key = key;
     const raw = await readBody(request);
     const signing = state.strict
-      ? await verifySignature({ method: request.method, url, headers, credentials })
+      ? await verifySignature({
+          method: request.method,
+          url,
+          headers,
+          credentials,
+          now: Date.now() + options.clockOffset,
+        })
       : undefined;
     const signedRegion = signing?.scope.split('/')[1];
     if (bucketName && signedRegion && signedRegion !== bucketRegion && store.buckets.has(bucketName)) {
@@ -260,7 +267,12 @@ export async function startS3Server({
 
   function send(response, record, requestId, { status = 200, headers = {}, body }) {
     const segments = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : body;
-    const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId, Server: 'AmazonS3' };
+    const base = {
+      'x-amz-request-id': requestId,
+      'x-amz-id-2': requestId,
+      Server: 'AmazonS3',
+      Date: new Date(Date.now() + options.clockOffset).toUTCString(),
+    };
     if (typeof body === 'string') base['Content-Type'] = 'application/xml';
     if (headers['Content-Length'] === undefined && status !== 204 && status !== 304) {
       base['Content-Length'] = String(segments.reduce((sum, segment) => sum + segment.length, 0));

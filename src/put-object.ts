@@ -54,6 +54,25 @@ const PROBE_KEY = 'probe';
 /** The query the SDK sends with PutObject, in canonical form for signing. */
 const QUERY = 'x-id=PutObject';
 
+/**
+ * The headers the SDK puts on a plain PutObject, each of which this file writes itself. A probe with any
+ * other (a flexible checksum with WHEN_SUPPORTED, Lambda's trace id, a middleware someone added to the
+ * client) means the SDK would send something this path does not: every upload then goes through the SDK.
+ */
+const KNOWN_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-amz-user-agent',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+  'authorization',
+]);
+
 /** The request headers each input member is sent as (the names S3's model gives them). */
 const HEADERS = {
   ContentMD5: 'content-md5',
@@ -162,6 +181,8 @@ async function resolveRoute(client: S3Client, bucket: string): Promise<Route | u
   const authScheme = probe.authScheme;
   if (!endpoint || authScheme?.name !== 'sigv4' || authScheme.disableDoubleEncoding !== true) return undefined;
   if (Object.keys(endpoint.headers ?? {}).length > 0) return undefined;
+  if (Object.keys(probe.headers).some((name) => !KNOWN_HEADERS.has(name.toLowerCase()))) return undefined;
+  if (Object.entries(probe.query).join() !== 'x-id,PutObject') return undefined;
   const { url } = endpoint;
   const basePath = url.pathname === '/' ? '' : url.pathname;
   // Keys go where the SDK put the probe's: otherwise its path scheme is not the one this file knows.
@@ -210,6 +231,7 @@ type PreparedRequest = {
   endpoint?: EndpointV2;
   authScheme?: AuthScheme;
   path: string;
+  query: Record<string, unknown>;
   headers: Record<string, string>;
 };
 
@@ -224,6 +246,7 @@ async function prepareWithSdk(client: S3Client, bucket: string): Promise<Prepare
         ...(endpointV2 ? { endpoint: endpointV2 } : {}),
         ...(authSchemes?.[0] ? { authScheme: authSchemes[0] } : {}),
         path: (args.request as HttpRequest).path,
+        query: { ...(args.request as HttpRequest).query },
         headers: { ...(args.request as HttpRequest).headers },
       };
       return Promise.reject(new Prepared());
