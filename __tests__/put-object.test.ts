@@ -13,7 +13,7 @@ import { type PutObjectInput, createPutObject } from '../src/put-object.js';
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
 // redirect to the bucket's region.
 
-type Scripted = 'slow-down' | 'drop' | 'redirect';
+type Scripted = 'slow-down' | 'internal' | 'drop' | 'redirect';
 
 interface Front {
   url: string;
@@ -38,6 +38,7 @@ async function startFront(target: string): Promise<Front> {
       response.writeHead(status, { 'Content-Type': 'application/xml', ...headers }).end(body);
     };
     if (next === 'slow-down') return answer(503, 'SlowDown');
+    if (next === 'internal') return answer(500, 'InternalError');
     if (next === 'redirect') return answer(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' });
     if (next === 'drop') return request.socket.destroy();
     const proxied = http.request(
@@ -184,6 +185,34 @@ describe('createPutObject', () => {
     client.destroy();
   });
 
+  it.each<Scripted>(['slow-down', 'internal', 'drop'])(
+    'fails as S3Client.send fails when every attempt meets %s: the same error, the same message for the user',
+    async (fault) => {
+      const client = clientFor(front.url, { maxAttempts: 2 });
+      front.script.set('fast.html', [fault, fault]);
+      front.script.set('sdk.html', [fault, fault]);
+      const fast = await createPutObject(client, 'fast-bucket')(upload('fast.html', 'x')).catch((e: unknown) => e);
+      const sdk = await client.send(new PutObjectCommand(upload('sdk.html', 'x'))).catch((e: unknown) => e);
+      const seen = (error: unknown) => {
+        const { name, message, $fault, $metadata, code } = error as Record<string, unknown> & {
+          $metadata?: Record<string, unknown>;
+        };
+        return {
+          name,
+          message,
+          $fault,
+          code,
+          status: $metadata?.httpStatusCode,
+          attempts: $metadata?.attempts,
+          user: describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' }),
+        };
+      };
+      expect(seen(fast)).toEqual(seen(sdk));
+      expect(attemptsOf(front, 'fast.html')).toHaveLength(2);
+      client.destroy();
+    },
+  );
+
   it("hands a refusal to the SDK, so the user reads the SDK's own error", async () => {
     const client = clientFor(front.url, { credentials: { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: 'x' } });
     const error = await createPutObject(client, 'fast-bucket')(upload('refused.html', 'x')).catch((e: unknown) => e);
@@ -311,6 +340,34 @@ const answersFor = (server: LocalS3Server, key: string) =>
   server.requests
     .filter((request) => request.operation === 'PutObject' && request.key === key)
     .map((request) => `${request.status}${request.code ? ` ${request.code}` : ''}`);
+
+describe('over HTTPS, a store that wants the payload signed', () => {
+  it('is written by the SDK from the first refusal on: one wasted request, not one per file', async () => {
+    const strict = await startS3Server({
+      buckets: ['fast-bucket'],
+      tls: true,
+      region: REGION,
+      refuseUnsignedPayload: true,
+    });
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(strict.certFile as string, 'utf8');
+    const client = clientFor(strict.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      for (const key of ['one.html', 'two.html', 'three.html']) await put(upload(key, key));
+      expect(strict.requests.map((request) => `${request.key} ${request.status}`)).toEqual([
+        'one.html 400',
+        'one.html 200',
+        'two.html 200',
+        'three.html 200',
+      ]);
+      expect(strict.object('fast-bucket', 'three.html')?.body.toString()).toBe('three.html');
+    } finally {
+      client.destroy();
+      await strict.close();
+    }
+  });
+});
 
 describe('what the SDK would do, kept on the fast path', () => {
   it('signs odd keys as S3 verifies them: one request each, no fallback to the SDK', async () => {

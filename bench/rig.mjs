@@ -88,7 +88,8 @@ async function startLocalS3() {
 
 /** The child's side: serve until the parent closes our stdin (it is done, or it died). */
 async function serveS3() {
-  const s3 = await startS3Server({ buckets: [], mode: 'fast' });
+  // acceptAcls: rclone 1.60 sends x-amz-acl on every write, which a bucket without ACLs refuses.
+  const s3 = await startS3Server({ buckets: [], mode: 'fast', acceptAcls: true });
   process.stdout.write(`${JSON.stringify({ url: s3.url })}\n`);
   const stop = () => s3.close().finally(() => process.exit(0));
   process.stdin.on('end', stop).resume();

@@ -31,6 +31,13 @@ export interface S3ServerOptions {
   etags?: 'md5' | 'kms' | 'opaque';
   /** Answer 400 InvalidArgument to aws-chunked bodies, as stores without aws-chunked support do. */
   refuseAwsChunked?: boolean;
+  /** Answer 400 InvalidRequest to `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as stores that want it signed do. */
+  refuseUnsignedPayload?: boolean;
+  /**
+   * A bucket with ACLs enabled: ACL headers are accepted (and ignored) instead of answering 400
+   * AccessControlListNotSupported. Default false. For tools that always send one (rclone 1.60: x-amz-acl private).
+   */
+  acceptAcls?: boolean;
   /** false: a store that ignores If-None-Match / If-Match on writes and deletes (default true). */
   conditionalWrites?: boolean;
   /**

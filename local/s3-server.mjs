@@ -170,6 +170,8 @@ export async function startS3Server({
     mode: 'strict',
     etags: 'md5',
     refuseAwsChunked: false,
+    refuseUnsignedPayload: false,
+    acceptAcls: false,
     conditionalWrites: true,
     objectLock: false,
     tls: false,
@@ -223,9 +225,14 @@ export async function startS3Server({
         { 'x-amz-bucket-region': bucketRegion },
       );
     }
-    if (headers['x-amz-acl'] || Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'))) {
+    const sendsAcl = headers['x-amz-acl'] || Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'));
+    if (sendsAcl && !options.acceptAcls) {
       // Buckets created since April 2023 have ACLs disabled (Object Ownership: bucket owner enforced).
       throw new S3Error('AccessControlListNotSupported');
+    }
+    if (options.refuseUnsignedPayload && headers['x-amz-content-sha256'] === 'UNSIGNED-PAYLOAD') {
+      // Stores that verify only signed payloads.
+      throw new S3Error('InvalidRequest', 'UNSIGNED-PAYLOAD is not supported: sign the payload.');
     }
     if (options.refuseAwsChunked && isAwsChunked(headers)) {
       // What stores without aws-chunked support answer (Alibaba OSS's wording).

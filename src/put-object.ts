@@ -126,10 +126,17 @@ function serverSideEncryption({ ServerSideEncryption }: PutObjectResult): PutObj
 
 /** Thrown inside a request for an answer the SDK should handle; carries nothing the caller sees. */
 class HandToSdk extends Error {
-  constructor(readonly redirected: boolean) {
+  constructor(
+    readonly redirected: boolean,
+    /** S3's error code, if the answer had one. */
+    readonly code: string | undefined,
+  ) {
     super('handed to the SDK');
   }
 }
+
+/** Refusals that say nothing about this path: the SDK corrects the clock, or the socket was slow. */
+const PASSING_REFUSALS = new Set(['RequestTimeTooSkewed', 'RequestTimeout']);
 
 const putters = new WeakMap<S3Client, Map<string, PutObject>>();
 
@@ -163,7 +170,11 @@ export function createPutObject(client: S3Client, bucket: string): PutObject {
     } catch (error) {
       if (!(error instanceof HandToSdk)) throw error;
       if (error.redirected) sdkOnly = true;
-      return viaSdk(input);
+      const result = await viaSdk(input);
+      // The SDK's own request was taken where this one was refused (a store that wants the payload hashed,
+      // say): this path is wrong for this store, so the SDK sends the rest.
+      if (!PASSING_REFUSALS.has(error.code ?? '')) sdkOnly = true;
+      return result;
     }
   };
 }
@@ -311,7 +322,7 @@ async function readAnswer(response: HttpResponse, signingRegion: string): Promis
     const bucketRegion = headers['x-amz-bucket-region'];
     const redirected =
       statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
-    throw new HandToSdk(redirected);
+    throw new HandToSdk(redirected, /<Code>([^<]*)<\/Code>/.exec(body)?.[1]);
   }
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (statusCode === 503 ? 'ServiceUnavailable' : 'InternalError');
   const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? `HTTP ${statusCode}`;
