@@ -4,6 +4,7 @@
  * the job summary, the invalidation CloudFront received, and the error line.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { startCloudFrontServer } from '../local/cloudfront-server.mjs';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
@@ -43,7 +44,11 @@ const deploy = (inputs: Record<string, string>, env?: Record<string, string>) =>
 describe('a deploy on push', () => {
   it('uploads the site with its bytes and types, invalidates, waits and reports', async () => {
     const source = await writeSite(site);
-    const run = await deploy({ source, bucket: 'first-deploy', 'distribution-id': DISTRIBUTION, wait: 'true' });
+    const runnerTemp = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-temp-'));
+    const run = await deploy(
+      { source, bucket: 'first-deploy', 'distribution-id': DISTRIBUTION, wait: 'true' },
+      { RUNNER_TEMP: runnerTemp },
+    );
 
     expect(run.errors).toEqual([]);
     expect(run.exitCode).toBe(0);
@@ -74,9 +79,13 @@ describe('a deploy on push', () => {
       'uploaded-bytes': String(Object.values(site).reduce((sum, body) => sum + Buffer.byteLength(body), 0)),
       'kept-count': '0',
       changes: expect.any(String) as string,
+      'changes-file': expect.stringMatching(new RegExp(`^${runnerTemp}/.+\\.json$`)) as string,
       url: `https://${DOMAIN}/`,
     });
     const changes = JSON.parse(run.outputs.changes ?? '[]') as Array<{ key: string; change: string; url: string }>;
+    // The file holds the same list (whole: `changes` is cut only past 100 KB).
+    expect(JSON.parse(await fs.readFile(run.outputs['changes-file'] ?? '', 'utf8'))).toEqual(changes);
+    await fs.rm(runnerTemp, { recursive: true, force: true });
     expect(changes.map((c) => [c.key, c.change])).toEqual(
       [
         ...['assets/app.js', 'assets/logo.svg', 'assets/style.css', 'fonts/inter.woff2', 'video/intro.mp4'],

@@ -3,14 +3,26 @@
  * documents (pure), and reading the behaviours and policies from the local CloudFront server.
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { type FileClass } from '../src/classify.js';
 import { type ServingBehaviour, behavioursServing, describeDistribution } from '../src/cloudfront.js';
-import { type EdgePolicies, edgePolicyReport, edgeTtl, requestedEdgeTtl } from '../src/edge-cache.js';
+import {
+  type BuildFile,
+  type EdgePolicies,
+  classesServed,
+  edgePolicyReport,
+  edgeTtl,
+  pathPatternMatcher,
+  requestedEdgeTtl,
+} from '../src/edge-cache.js';
 import { AUTO_CACHE_CONTROL } from '../src/headers.js';
 import { type LocalCloudFrontServer, startCloudFrontServer } from '../local/cloudfront-server.mjs';
 
 const CACHING_OPTIMIZED = { min: 1, default: 86_400, max: 31_536_000 };
-const EVERY_CLASS: Record<FileClass, number> = { fingerprinted: 3, 'entry-point': 2, 'service-worker': 1, other: 4 };
+const EVERY_CLASS: BuildFile[] = [
+  { key: 'index.html', fileClass: 'entry-point' },
+  { key: 'sw.js', fileClass: 'service-worker' },
+  { key: 'assets/app-3f2a9b1c.js', fileClass: 'fingerprinted' },
+  { key: 'logo.png', fileClass: 'other' },
+];
 
 describe('the edge TTL of a Cache-Control value', () => {
   it.each<[string, number | undefined]>([
@@ -32,9 +44,60 @@ describe('the edge TTL of a Cache-Control value', () => {
   });
 });
 
+describe('which files a behaviour serves', () => {
+  it.each<[string, string, boolean]>([
+    ['*', '/', true],
+    ['*', '/a/b/c.html', true],
+    ['/assets/*', '/assets/app.js', true],
+    ['assets/*', '/assets/app.js', true], // the leading '/' is optional
+    ['/assets/*', '/Assets/app.js', false], // case-sensitive
+    ['/assets/*', '/assets', false],
+    ['*.html', '/docs/page.html', true], // '*' crosses '/'
+    ['/img/?.png', '/img/a.png', true],
+    ['/img/?.png', '/img/ab.png', false],
+    ['/a.b/*', '/axb/c', false], // '.' is itself
+    ['/notes#1.html', '/notes#1.html', true],
+  ])('the pattern %p matches %p: %p', (pattern, url, expected) => {
+    expect(pathPatternMatcher(pattern)(url)).toBe(expected);
+  });
+
+  const at = (pathPattern: string, before: string[], originPrefix = ''): ServingBehaviour => ({
+    pathPattern,
+    before,
+    originPrefix,
+    source: 'cache policy site',
+    ttls: CACHING_OPTIMIZED,
+  });
+  const files: BuildFile[] = [
+    { key: 'site/index.html', fileClass: 'entry-point' },
+    { key: 'site/docs/index.html', fileClass: 'entry-point' },
+    { key: 'site/_next/static/chunks/main-3f2a9b1c4d5e6f70.js', fileClass: 'fingerprinted' },
+    { key: 'site/logo.png', fileClass: 'other' },
+    { key: 'other-site/sw.js', fileClass: 'service-worker' },
+  ];
+  const classes = (behaviour: ServingBehaviour) => [...(classesServed([behaviour], files).get(behaviour) ?? [])].sort();
+
+  it('gives an ordered behaviour what its pattern matches, and the default the rest, first match winning', () => {
+    expect(classes(at('/_next/static/*', [], 'site/'))).toEqual(['fingerprinted']);
+    expect(classes(at('*', ['/_next/static/*'], 'site/'))).toEqual(['entry-point', 'other']);
+    // A behaviour tried first takes its URLs, whatever origin it sends them to.
+    expect(classes(at('*', ['/_next/static/*', '*.png'], 'site/'))).toEqual(['entry-point']);
+    expect(classes(at('/_next/static/*', ['/_next/*'], 'site/'))).toEqual([]);
+  });
+
+  it("maps keys through its origin's prefix, and serves a page under its directory's URL too", () => {
+    expect(classes(at('*', [], 'other-site/'))).toEqual(['service-worker']);
+    // 'site/docs/index.html' is requested as '/docs/' (an index rewrite) as well as '/docs/index.html'.
+    expect(classes(at('/docs/', [], 'site/'))).toEqual(['entry-point']);
+    expect(classes(at('*.html', [], 'site/'))).toEqual(['entry-point']);
+  });
+});
+
 describe('edgePolicyReport', () => {
   const behaviour = (ttls: ServingBehaviour['ttls'], pathPattern = '*'): ServingBehaviour => ({
     pathPattern,
+    before: [],
+    originPrefix: '',
     source: 'cache policy site',
     ...(ttls ? { ttls } : {}),
   });
@@ -68,14 +131,55 @@ describe('edgePolicyReport', () => {
     expect(lines.map((line) => line.message)).toEqual([
       "E1: behaviour '/assets/*' (cache policy site): its maximum TTL (86400 s) caps the 31536000 s of 'public, max-age=31536000, immutable' for fingerprinted files: edges ask S3 for them again every 86400 s; raise the maximum TTL to 31536000.",
     ]);
-    const noHashes = report([{ distributionId: 'E1', behaviours: [capped] }], { ...EVERY_CLASS, fingerprinted: 0 });
+    const noHashes = report(
+      [{ distributionId: 'E1', behaviours: [capped] }],
+      EVERY_CLASS.filter((file) => file.fileClass !== 'fingerprinted'),
+    );
     expect(noHashes.map((line) => line.level)).toEqual(['info']);
+  });
+
+  it("checks a behaviour only against the classes of the files it serves (Next.js's hashed '/_next/static/*')", () => {
+    const year = { min: 31_536_000, default: 31_536_000, max: 31_536_000 };
+    const files: BuildFile[] = [
+      { key: 'index.html', fileClass: 'entry-point' },
+      { key: '_next/static/chunks/main-3f2a9b1c4d5e6f70.js', fileClass: 'fingerprinted' },
+    ];
+    const hashed = { ...behaviour(year, '/_next/static/*') };
+    const pages = { ...behaviour(CACHING_OPTIMIZED), before: ['/_next/static/*'] };
+    expect(report([{ distributionId: 'E1', behaviours: [hashed, pages] }], files)).toEqual([
+      {
+        level: 'info',
+        message:
+          "E1: behaviour '/_next/static/*' (cache policy site), '*' (cache policy site) honours 'cache-control: auto'.",
+      },
+    ]);
+    // The same year on the default behaviour does keep pages: that one is still reported.
+    const lines = report(
+      [
+        {
+          distributionId: 'E1',
+          behaviours: [
+            { ...hashed, ttls: CACHING_OPTIMIZED },
+            { ...pages, ttls: year },
+          ],
+        },
+      ],
+      files,
+    );
+    expect(lines.map((line) => line.level)).toEqual(['warning']);
+    expect(lines[0]?.message).toMatch(
+      /^E1: behaviour '\*' \(cache policy site\): its minimum TTL \(31536000 s\) keeps entry points/,
+    );
+    expect(lines[0]?.message).not.toContain('fingerprinted');
   });
 
   it('only warns, naming the permission, when the policy or the distribution cannot be read', () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDenied' });
     const lines = report([
-      { distributionId: 'E1', behaviours: [{ pathPattern: '*', source: 'cache policy abc', error: denied }] },
+      {
+        distributionId: 'E1',
+        behaviours: [{ pathPattern: '*', before: [], originPrefix: '', source: 'cache policy abc', error: denied }],
+      },
       { distributionId: 'E2', error: denied },
     ]);
     expect(lines).toEqual([
@@ -132,15 +236,33 @@ describe('behavioursServing, against the local CloudFront server', () => {
   it("reads the bucket's behaviours only, a managed policy without asking, legacy settings with CloudFront's defaults", async () => {
     const before = server.requests.length;
     expect(await serving('EMANAGED00001', 'site')).toEqual([
-      { pathPattern: '/old/*', source: 'legacy cache settings', ttls: { min: 120, default: 86_400, max: 31_536_000 } },
-      { pathPattern: '*', source: 'cache policy Managed-CachingOptimized', ttls: CACHING_OPTIMIZED },
+      {
+        pathPattern: '/old/*',
+        before: ['/api/*'],
+        originPrefix: '',
+        source: 'legacy cache settings',
+        ttls: { min: 120, default: 86_400, max: 31_536_000 },
+      },
+      {
+        pathPattern: '*',
+        before: ['/api/*', '/old/*'],
+        originPrefix: '',
+        source: 'cache policy Managed-CachingOptimized',
+        ttls: CACHING_OPTIMIZED,
+      },
     ]);
     expect(operations().slice(before)).toEqual(['GET distribution']);
   });
 
   it('reads a custom policy with GetCachePolicy, and returns a denied one with its error', async () => {
     expect(await serving('ECUSTOM000001', 'site')).toEqual([
-      { pathPattern: '*', source: 'cache policy pages', ttls: { min: 0, default: 300, max: 3600 } },
+      {
+        pathPattern: '*',
+        before: [],
+        originPrefix: '',
+        source: 'cache policy pages',
+        ttls: { min: 0, default: 300, max: 3600 },
+      },
     ]);
     server.failNext('GetCachePolicy', 'AccessDenied');
     const [denied] = (await serving('ECUSTOM000001', 'site')) ?? [];

@@ -21,6 +21,22 @@ describe('parseRules', () => {
     expect(parseRules('public, max-age=300', 'cache-control')).toEqual([{ glob: '**', value: 'public, max-age=300' }]);
   });
 
+  it("drops a comment: from a '#' at the start of a line or after a space to the end of the line", () => {
+    expect(
+      parseRules('# types\n  # indented\nfeeds/*: application/rss+xml   # RSS\n*.wasm:\tapplication/wasm\t# tab', 'x'),
+    ).toEqual([
+      { glob: 'feeds/*', value: 'application/rss+xml' },
+      { glob: '*.wasm', value: 'application/wasm' },
+    ]);
+    // A '#' inside a glob is part of it; a name with ' #' is matched with '[#]'.
+    const [named, spaced] = parseRules('notes#1.html: no-cache\nmy notes [#]2.html: no-cache', 'x');
+    expect(named).toEqual({ glob: 'notes#1.html', value: 'no-cache' });
+    expect(headersFor('notes#1.html', { ...NO_HEADER_RULES, cacheControl: [named!] }).cacheControl).toBe('no-cache');
+    expect(headersFor('my notes #2.html', { ...NO_HEADER_RULES, cacheControl: [spaced!] }).cacheControl).toBe(
+      'no-cache',
+    );
+  });
+
   it('reads a rule written without a space after the colon', () => {
     expect(parseRules('*.html:no-cache', 'cache-control')).toEqual([{ glob: '*.html', value: 'no-cache' }]);
   });
@@ -114,6 +130,24 @@ describe('cache-control: auto', () => {
     }
   });
 
+  it("reads 'auto' with a comment after it (YAML keeps comments in a block scalar), and comments after rules", () => {
+    const rules = auto(
+      '# caching\nauto       # a year for hashed assets, a minute at the edges for pages\n' +
+        'auto:other: public, max-age=3600 # images\n**/*.pdf: no-cache   # downloads revalidate',
+    );
+    expect(rules.cacheControl).toEqual([{ glob: '**/*.pdf', value: 'no-cache' }]);
+    expect(headersFor('index.html', rules).cacheControl).toBe('public, max-age=0, s-maxage=60, must-revalidate');
+    expect(headersFor('logo.png', rules).cacheControl).toBe('public, max-age=3600');
+    expect(headersFor('a/report.pdf', rules).cacheControl).toBe('no-cache');
+    // A glob that merely starts with 'auto' is a glob.
+    expect(parse('autoplay/**: no-cache\nAuto: no-cache')).toEqual({
+      cacheControl: [
+        { glob: 'autoplay/**', value: 'no-cache' },
+        { glob: 'Auto', value: 'no-cache' },
+      ],
+    });
+  });
+
   it('changes one class with an auto:<class> line, which no glob rule can be read as', () => {
     const rules = auto('auto\nauto:other: public, max-age=3600\nauto:entry-point:no-cache');
     expect(rules.cacheControlAuto?.values).toEqual({
@@ -137,6 +171,14 @@ describe('cache-control: auto', () => {
     ['auto:other: public, max-age=60', /'auto:other' changes a class of 'auto', which is off: add a line 'auto'/],
     ['auto\npublic, max-age=60', /'public, max-age=60' applies to every file, so 'auto' would never apply/],
     ['assets/**: auto', /'auto' stands alone on its line/],
+    ['assets/**: Auto # hashed', /'assets\/\*\*: Auto': 'auto' stands alone on its line/],
+    // Near-autos: as a value they would be every object's Cache-Control, which browsers and edges ignore.
+    ['Auto\ndownloads/**: public, max-age=86400', /the line 'Auto' is not 'auto': write 'auto' in lower case/],
+    ['auto,', /the line 'auto,' is not 'auto'/],
+    ['autos', /the line 'autos' is not 'auto'/],
+    ['AUTO   # a year for hashed assets', /the line 'AUTO' is not 'auto'/],
+    ['auto\nAuto:other: public, max-age=60', /the line 'Auto:other: public, max-age=60' is not 'auto'/],
+    ['auto\nauto :other: public, max-age=60', /the line 'auto :other: public, max-age=60' is not 'auto'/],
   ])('refuses %p', (text, message) => {
     expect(() => parse(text)).toThrow(message);
   });

@@ -3,7 +3,6 @@
  * nested .git data, what an S3 refusal is blamed on, downloads of .gz files, and runners behind a proxy.
  */
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -15,6 +14,7 @@ import {
   startForwardProxy,
   startTlsFront,
 } from './support/forward-proxy.js';
+import { startFront } from './support/front.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { siteKeys, writeSite } from './support/site.js';
 
@@ -87,36 +87,18 @@ describe('.git at any depth', () => {
 });
 
 /** In front of the local S3: answers a PutObject of `key` as S3 does when it refuses an argument. */
-async function startRefusingFront(target: string, key: string, error: { message: string; argument: string }) {
-  const upstream = new URL(target);
-  const server = http.createServer((request, response) => {
-    if (request.method === 'PUT' && new URL(request.url ?? '', target).pathname.endsWith(`/${key}`)) {
-      request.resume();
-      response.writeHead(400, { 'content-type': 'application/xml' });
-      response.end(
-        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>${error.message}</Message>` +
-          `<ArgumentName>${error.argument}</ArgumentName><ArgumentValue>null</ArgumentValue><RequestId>1</RequestId></Error>`,
-      );
-      return;
-    }
-    const relay = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: request.url,
-        method: request.method,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    request.pipe(relay);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+function startRefusingFront(target: string, key: string, error: { message: string; argument: string }) {
+  return startFront(target, (request) =>
+    request.method === 'PUT' && new URL(request.url ?? '', target).pathname.endsWith(`/${key}`)
+      ? {
+          status: 400,
+          headers: { 'content-type': 'application/xml' },
+          body:
+            `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>${error.message}</Message>` +
+            `<ArgumentName>${error.argument}</ArgumentName><ArgumentValue>null</ArgumentValue><RequestId>1</RequestId></Error>`,
+        }
+      : undefined,
+  );
 }
 
 describe('what an S3 refusal is blamed on', () => {

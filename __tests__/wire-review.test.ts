@@ -5,8 +5,8 @@
  * too long for S3; and, solid, the exact sizes around the multipart threshold under dropped connections.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
+import { startFront } from './support/front.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { getObject, largeFile, siteKeys, writeSite } from './support/site.js';
 
@@ -38,61 +38,31 @@ afterAll(() => local?.close());
  * In front of the local CloudFront server: `config` replaces GetDistributionConfig's answer (e.g. two origins),
  * `refuse` answers CreateInvalidation with CloudFront's InvalidArgument when it returns true for the body.
  */
-async function startCloudFrontFront(options: { config?: (id: string) => string; refuse?: (body: string) => boolean }) {
-  const upstream = new URL(local.cloudFront.url);
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const config = /^\/2020-05-31\/distribution\/([^/]+)(\/config)?$/.exec(request.url ?? '');
-      if (request.method === 'GET' && config && options.config) {
-        const configXml = options.config(config[1] as string);
-        // GetDistribution wraps the same config in a Distribution with its domain.
-        const xml = config[2]
-          ? configXml
-          : '<?xml version="1.0" encoding="UTF-8"?>\n<Distribution xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">' +
-            `<Id>${config[1]}</Id><Status>Deployed</Status><DomainName>dfront.cloudfront.net</DomainName>` +
-            configXml
-              .replace(/^<\?xml[^>]*>\n/, '')
-              .replace(' xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"', '') +
-            '</Distribution>';
-        response.writeHead(200, {
-          'content-type': 'text/xml',
-          etag: 'ECONFIG',
-          'content-length': Buffer.byteLength(xml),
-        });
-        response.end(xml);
-        return;
-      }
-      if (request.method === 'POST' && options.refuse?.(body.toString('utf8'))) {
-        const xml =
-          '<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>' +
-          '<Type>Sender</Type><Code>InvalidArgument</Code><Message>Your request contains one or more invalid ' +
-          'invalidation paths.</Message></Error><RequestId>front</RequestId></ErrorResponse>';
-        response.writeHead(400, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
-        response.end(xml);
-        return;
-      }
-      const relay = http.request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: request.url,
-          method: request.method,
-          headers: request.headers,
-        },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      relay.end(body);
-    });
+function startCloudFrontFront(options: { config?: (id: string) => string; refuse?: (body: string) => boolean }) {
+  return startFront(local.cloudFront.url, (request, body) => {
+    const config = /^\/2020-05-31\/distribution\/([^/]+)(\/config)?$/.exec(request.url ?? '');
+    if (request.method === 'GET' && config && options.config) {
+      const configXml = options.config(config[1] as string);
+      // GetDistribution wraps the same config in a Distribution with its domain.
+      const xml = config[2]
+        ? configXml
+        : '<?xml version="1.0" encoding="UTF-8"?>\n<Distribution xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">' +
+          `<Id>${config[1]}</Id><Status>Deployed</Status><DomainName>dfront.cloudfront.net</DomainName>` +
+          configXml
+            .replace(/^<\?xml[^>]*>\n/, '')
+            .replace(' xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"', '') +
+          '</Distribution>';
+      return { status: 200, headers: { 'content-type': 'text/xml', etag: 'ECONFIG' }, body: xml };
+    }
+    if (request.method === 'POST' && options.refuse?.(body.toString('utf8'))) {
+      const xml =
+        '<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>' +
+        '<Type>Sender</Type><Code>InvalidArgument</Code><Message>Your request contains one or more invalid ' +
+        'invalidation paths.</Message></Error><RequestId>front</RequestId></ErrorResponse>';
+      return { status: 400, headers: { 'content-type': 'text/xml' }, body: xml };
+    }
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 /** A DistributionConfig whose origins all serve `bucket`, with these origin paths, in this order. */

@@ -118,15 +118,17 @@ async function describeDistribution(client, distributionId, bucket) {
     const response = await client.send(new dist_cjs/* GetDistributionCommand */.seO({ Id: distributionId }));
     const distribution = response.Distribution;
     const config = distribution?.DistributionConfig;
-    const prefixes = bucketOrigins(config, bucket).map((origin) => {
-        const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-        return originPath ? `${originPath}/` : '';
-    });
+    const prefixes = bucketOrigins(config, bucket).map(originPrefix);
     return {
         originPrefixes: [...new Set(prefixes)],
-        domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+        domain: config?.Aliases?.Items?.find((alias) => !alias.startsWith('*')) ?? distribution?.DomainName ?? '',
         config,
     };
+}
+/** The key prefix an origin maps to '/': its OriginPath without slashes around, then one '/'. */
+function originPrefix(origin) {
+    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+    return originPath ? `${originPath}/` : '';
 }
 function bucketOrigins(config, bucket) {
     return (config?.Origins?.Items ?? []).filter((candidate) => candidate.DomainName?.startsWith(`${bucket}.s3`));
@@ -153,7 +155,7 @@ const MANAGED_CACHE_POLICIES = {
  * policy that cannot be read is returned with its error, never thrown.
  */
 async function behavioursServing(client, config, bucket) {
-    const origins = new Set(bucketOrigins(config, bucket).map((origin) => origin.Id));
+    const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
     if (!config || origins.size === 0)
         return undefined;
     const behaviours = [
@@ -169,9 +171,15 @@ async function behavioursServing(client, config, bucket) {
         }
         return read;
     };
-    return Promise.all(behaviours
-        .filter(([, behaviour]) => origins.has(behaviour.TargetOriginId))
-        .map(async ([pathPattern, behaviour]) => {
+    const patterns = behaviours.map(([pathPattern]) => pathPattern);
+    return Promise.all(behaviours.flatMap(([pathPattern, behaviour], index) => {
+        const prefix = origins.get(behaviour.TargetOriginId);
+        if (prefix === undefined)
+            return [];
+        const where = { pathPattern, before: patterns.slice(0, index), originPrefix: prefix };
+        return [serving(where, behaviour)];
+    }));
+    async function serving(where, behaviour) {
         const id = behaviour.CachePolicyId;
         if (!id) {
             // Legacy settings: CloudFront's defaults where a field is absent.
@@ -180,16 +188,16 @@ async function behavioursServing(client, config, bucket) {
                 default: behaviour.DefaultTTL ?? 86_400,
                 max: behaviour.MaxTTL ?? 31_536_000,
             };
-            return { pathPattern, source: 'legacy cache settings', ttls };
+            return { ...where, source: 'legacy cache settings', ttls };
         }
         try {
             const { name, ttls } = await policy(id);
-            return { pathPattern, source: `cache policy ${name}`, ttls };
+            return { ...where, source: `cache policy ${name}`, ttls };
         }
         catch (error) {
-            return { pathPattern, source: `cache policy ${id}`, error };
+            return { ...where, source: `cache policy ${id}`, error };
         }
-    }));
+    }
 }
 async function readCachePolicy(client, id) {
     const managed = MANAGED_CACHE_POLICIES[id];
@@ -261,9 +269,10 @@ async function createInvalidations(targets, settings, report, deploy = (0,run/* 
 }
 /**
  * With 'wait: true', waits for every InProgress invalidation until the deadline. When one wait fails
- * (its status cannot be read), the others stop at once: the step fails either way.
+ * (its status cannot be read), the others stop at once: the step fails either way. When `cancel` aborts
+ * (the run is cancelled), every wait stops at once and this returns; the caller says why.
  */
-async function waitForInvalidations(created, settings, report) {
+async function waitForInvalidations(created, settings, report, cancel) {
     if (!settings.wait || settings.dryRun)
         return;
     const pending = created.invalidations.filter((invalidation) => invalidation.status === 'InProgress');
@@ -272,6 +281,9 @@ async function waitForInvalidations(created, settings, report) {
     const client = createCloudFrontClient();
     await (0,phase/* phase */.Oi)('Wait', async () => {
         const stop = new AbortController();
+        cancel?.addEventListener('abort', () => stop.abort(), { once: true });
+        if (cancel?.aborted)
+            stop.abort();
         await Promise.all(pending.map(async (invalidation) => {
             const until = { deadline: created.deadline, abortSignal: stop.signal };
             try {
@@ -285,6 +297,8 @@ async function waitForInvalidations(created, settings, report) {
             core.info(`Invalidation ${invalidation.id} on ${invalidation.distributionId}: ${invalidation.status}${why}.`);
         }));
         report.invalidations = created.invalidations;
+        if (cancel?.aborted)
+            return;
         const unreadable = pending.filter((invalidation) => invalidation.error);
         if (unreadable.length > 0) {
             const others = pending.length > unreadable.length ? '; stopped waiting for the others' : '';

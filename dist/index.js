@@ -11056,7 +11056,7 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 4741:
+/***/ 7122:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -64193,6 +64193,7 @@ function requestHandlerOptions(maxSockets) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Av: () => (/* binding */ urlPathsForKey),
 /* harmony export */   BF: () => (/* binding */ MAX_PATHS_PER_INVALIDATION),
 /* harmony export */   Ex: () => (/* binding */ encodeInvalidationPath),
 /* harmony export */   Mq: () => (/* binding */ collapsePaths),
@@ -64200,7 +64201,7 @@ function requestHandlerOptions(maxSockets) {
 /* harmony export */   dD: () => (/* binding */ plainestPaths),
 /* harmony export */   t: () => (/* binding */ checkInvalidationPaths)
 /* harmony export */ });
-/* unused harmony exports MAX_WILDCARD_PATHS, urlPathsForKey */
+/* unused harmony export MAX_WILDCARD_PATHS */
 /**
  * Pure rules for CloudFront invalidation paths: what CloudFront accepts, how a path must be spelled to
  * match what visitors request, and how many paths collapse into a few wildcards. No network here.
@@ -68071,12 +68072,90 @@ const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(8500);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(6264);
 // EXTERNAL MODULE: ./src/phase.ts
 var phase = __nccwpck_require__(528);
+;// CONCATENATED MODULE: ./src/cancel.ts
+/**
+ * A cancelled run, whatever its phase. The runner cancels a job with SIGINT, then SIGTERM about 7.5 s
+ * later, then kills it. Node's default handlers end the process at once: no summary, no outputs, and
+ * possibly a lock left and a write landing after the next deploy began. So for the whole run: no new work
+ * starts, the writes in flight finish (recorded in the state, then the lock is released), reads and waits
+ * stop at once, and the run still reports before it exits non-zero.
+ */
+
+
+
+
+/** How long a cancelled run waits for its writes in flight before it releases its lock and reports anyway. */
+const GRACE_MS = 6000;
+/** Thrown where a cancelled run stops; the message says what it left, the run adds when and how. */
+class CancelledError extends errors/* ActionError */.lZ {
+}
+/** Listens for SIGINT and SIGTERM for the rest of the run. */
+function watchCancellation() {
+    const controller = new AbortController();
+    let cancelled;
+    const lasts = new Set();
+    const stopped = (left) => new CancelledError(left);
+    const onSignal = (by) => {
+        if (cancelled)
+            return; // the runner's SIGTERM after its SIGINT: already stopping
+        cancelled = { by, phase: (0,phase/* currentPhase */.hk)() };
+        core.info(`Cancelled (${by}) during ${cancelled.phase}: no new work starts; writes in flight finish.`);
+        controller.abort();
+        // Only a fallback: a run whose writes end sooner reports and ends by itself.
+        setTimeout(() => {
+            core.warning(`The writes in flight did not finish within ${GRACE_MS / 1000} s of the cancellation; stopping.`);
+            void Promise.allSettled([...lasts].map((last) => last())).finally(() => process.exit(1));
+        }, GRACE_MS).unref();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        signal: controller.signal,
+        get cancelled() {
+            return cancelled;
+        },
+        check(left) {
+            if (cancelled)
+                throw stopped(left);
+        },
+        race(work, left) {
+            if (cancelled) {
+                work.catch(() => undefined);
+                return Promise.reject(stopped(left));
+            }
+            return new Promise((resolve, reject) => {
+                const onAbort = () => {
+                    work.catch(() => undefined); // given up: a later failure of it is no one's concern
+                    reject(stopped(left));
+                };
+                controller.signal.addEventListener('abort', onAbort, { once: true });
+                work.then(resolve, reject).finally(() => controller.signal.removeEventListener('abort', onAbort));
+            });
+        },
+        async sleep(ms, left) {
+            await (0,promises_.setTimeout)(ms, undefined, { signal: controller.signal }).catch(() => {
+                throw stopped(left);
+            });
+        },
+        beforeExit(last) {
+            lasts.add(last);
+            return () => lasts.delete(last);
+        },
+        stop() {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/etag.ts
@@ -69602,7 +69681,10 @@ function globMatcher(glob, inputName) {
 }
 /**
  * Reads `glob: value` lines (the space after ':' is optional); `value` alone means every file. Header
- * values never contain ':', so the first one always ends a glob.
+ * values never contain ':', so the first one always ends a glob. `#` starts a comment at the start of a
+ * line or after whitespace: YAML keeps comments inside a block scalar (`cache-control: |`), so they reach
+ * us. No Cache-Control, Content-Type or Content-Encoding value in use has a '#' after a space, and a glob
+ * keeps its '#' when none precedes it (`notes#1.html`); a name with ' #' is matched with `[#]`.
  */
 function parseRules(text, inputName) {
     return ruleLines(text).map((line) => parseRule(line, inputName));
@@ -69610,8 +69692,8 @@ function parseRules(text, inputName) {
 function ruleLines(text) {
     return text
         .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
+        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .filter((line) => line !== '');
 }
 function parseRule(line, inputName) {
     const match = /^(.+?):\s*(.+)$/.exec(line);
@@ -69634,6 +69716,11 @@ function parseCacheControl(text, inputName) {
         if (line === 'auto') {
             auto = true;
         }
+        else if (nearlyAuto(line)) {
+            // Read as a value, 'Auto' or 'auto,' would become every object's Cache-Control, which browsers and
+            // edges ignore: silently no caching policy at all.
+            throw new errors/* ActionError */.lZ(`Input '${inputName}': the line '${line}' is not 'auto': write 'auto' in lower case, alone on its line (a comment after ' #' is fine), or 'auto:<class>: value' to change one class.`);
+        }
         else if (override) {
             const [, name, value] = override;
             if (!FILE_CLASSES.includes(name)) {
@@ -69647,7 +69734,7 @@ function parseCacheControl(text, inputName) {
         }
         else {
             const rule = parseRule(line, inputName);
-            if (rule.value === 'auto' || rule.value.startsWith('auto:')) {
+            if (/^auto/i.test(rule.value)) {
                 throw new errors/* ActionError */.lZ(`Input '${inputName}': '${line}': 'auto' stands alone on its line and applies where no glob rule matches; to change one class, write 'auto:<class>: value'.`);
             }
             rules.push(rule);
@@ -69664,6 +69751,16 @@ function parseCacheControl(text, inputName) {
     }
     const values = Object.fromEntries(FILE_CLASSES.map((name) => [name, overrides.get(name) ?? AUTO_CACHE_CONTROL[name]]));
     return { cacheControl: rules, cacheControlAuto: { classifier: CLASSIFIER_VERSION, values, shapes: [] } };
+}
+/**
+ * A line meant as `auto` or `auto:<class>` but not written so: a value alone that starts with 'auto' in any
+ * case ('Auto', 'auto,', 'autos'; no Cache-Control directive does), or `auto:<class>:` in another case or
+ * spacing ('Auto:other: ...'; a glob rule's value never holds a ':').
+ */
+function nearlyAuto(line) {
+    if (!line.includes(':'))
+        return /^auto/i.test(line);
+    return /^auto\s*:[^:]*:/i.test(line) && !line.startsWith('auto:');
 }
 const compiled = new WeakMap();
 function firstMatch(rules, key) {
@@ -69946,17 +70043,388 @@ function plansWrites(plan) {
     return plan.uploads.length + plan.headerUpdates.length + plan.deletes.length > 0;
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var external_node_fs_promises_ = __nccwpck_require__(1455);
+var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_promises_);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/report.ts
+/** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
+
+
+
+
+
+
+
+const Output = {
+    invalidationId: 'invalidation-id',
+    invalidationStatus: 'invalidation-status',
+    uploadedCount: 'uploaded-count',
+    deletedCount: 'deleted-count',
+    unchangedCount: 'unchanged-count',
+    uploadedBytes: 'uploaded-bytes',
+    updatedCount: 'updated-count',
+    invalidations: 'invalidations',
+    keptCount: 'kept-count',
+    changes: 'changes',
+    changesFile: 'changes-file',
+    url: 'url',
+};
+function newReport(settings) {
+    return {
+        bucket: settings.bucket,
+        prefix: settings.prefix,
+        dryRun: settings.dryRun,
+        distributionIds: settings.distributionIds ?? [],
+        journaled: false,
+        startedAt: Date.now(),
+        uploadedKeys: [],
+        uploadedBytes: 0,
+        headerUpdatedKeys: [],
+        failedUploads: [],
+        deletedKeys: [],
+        failedDeletes: [],
+        notAttempted: 0,
+        invalidations: [],
+    };
+}
+/**
+ * What changed, key by key: in a deploy what was done, in a dry run what would be. Kept files (removed
+ * from the build, still served during their grace period) are listed too, as `kept`.
+ */
+function changesOf(report) {
+    const plan = report.plan;
+    if (!plan)
+        return [];
+    const done = (keys) => (report.dryRun ? undefined : new Set(keys));
+    const uploaded = done(report.uploadedKeys);
+    const updated = done(report.headerUpdatedKeys);
+    const deleted = done(report.deletedKeys);
+    const kinds = [
+        ...plan.uploads
+            .filter((u) => !uploaded || uploaded.has(u.file.key))
+            .map((u) => [u.file.key, u.reason]),
+        ...plan.headerUpdates
+            .filter((f) => !updated || updated.has(f.key))
+            .map((f) => [f.key, 'headers']),
+        ...plan.deletes
+            .filter((key) => !deleted || deleted.has(key))
+            .map((key) => [key, 'deleted']),
+        ...plan.newlyRemoved.map((key) => [key, 'kept']),
+    ];
+    return kinds.map(([key, change]) => {
+        const url = urlOf(report, key);
+        return url ? { key, change, url } : { key, change };
+    });
+}
+/** A key's URL at the distribution; undefined without a distribution, or for a key it does not serve. */
+function urlOf(report, key) {
+    if (!report.site?.domain)
+        return undefined;
+    const fullKey = report.prefix + key;
+    if (!fullKey.startsWith(report.site.originPrefix))
+        return undefined;
+    const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
+    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it,
+    // and it drops tabs and newlines, which a Linux file name may hold: the URL would name another page.
+    // eslint-disable-next-line no-control-regex
+    return new URL(`https://${report.site.domain}/${path.replace(/[%?#\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
+}
+/**
+ * GitHub refuses outputs past 1 MiB; counted here for all of the step's outputs together, in UTF-16 (2 bytes
+ * a character, names included): for their mostly ASCII text, twice the UTF-8 size.
+ */
+const MAX_OUTPUTS_BYTES = 1024 * 1024;
+/**
+ * `changes` is cut to this many bytes of JSON (UTF-8): workflows hand it to a script through `env:`, and Linux
+ * refuses an environment string over 128 KiB (E2BIG), so the step would not even start. `changes-file` names
+ * a file with every entry.
+ */
+const MAX_CHANGES_OUTPUT_BYTES = 100_000;
+/** Room kept for the `changes-file` path (PATH_MAX), so the cut does not depend on where the file is. */
+const PATH_ROOM = 4096;
+const utf16Bytes = (text) => text.length * 2;
+/** The longest head of `items` whose JSON array is at most `maxBytes` as `measure` counts: always valid JSON. */
+function headThatFits(items, maxBytes, measure) {
+    let size = measure('[]');
+    const parts = [];
+    for (const item of items) {
+        const part = JSON.stringify(item);
+        size += measure(part) + (parts.length > 0 ? measure(',') : 0);
+        if (size > maxBytes)
+            break;
+        parts.push(part);
+    }
+    return { json: `[${parts.join(',')}]`, kept: parts.length };
+}
+function fittedOutputs(report, changesFile) {
+    const plan = report.plan;
+    const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
+    const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
+    const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
+    const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
+    const all = invalidationsOf(report);
+    const first = all[0];
+    const fixed = {
+        [Output.invalidationId]: first?.id ?? '',
+        [Output.invalidationStatus]: first?.status ?? '',
+        [Output.updatedCount]: String(updated),
+        [Output.uploadedCount]: String(uploaded),
+        [Output.deletedCount]: String(deleted),
+        [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
+        [Output.uploadedBytes]: String(bytes),
+        [Output.keptCount]: String(plan?.kept.length ?? 0),
+        [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
+    };
+    const named = (name, value) => utf16Bytes(name) + value;
+    let room = MAX_OUTPUTS_BYTES -
+        Object.entries(fixed).reduce((sum, [name, value]) => sum + named(name, utf16Bytes(value)), 0) -
+        named(Output.changesFile, 2 * PATH_ROOM) -
+        named(Output.changes, 0) -
+        named(Output.invalidations, 0);
+    // Invalidations first (a deploy's own record of what it asked CloudFront), leaving `changes` its full size.
+    const invalidations = fittedInvalidations(all, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
+    room -= utf16Bytes(invalidations.json);
+    // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
+    const allChanges = changesOf(report);
+    const changes = headThatFits(allChanges, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) => Buffer.byteLength(text));
+    return {
+        outputs: {
+            ...fixed,
+            [Output.invalidations]: invalidations.json,
+            [Output.changes]: changes.json,
+            [Output.changesFile]: changesFile,
+        },
+        changesLeftOut: allChanges.length - changes.kept,
+        changesTotal: allChanges.length,
+        pathsLeftOut: invalidations.leftOut,
+    };
+}
+/** The `invalidations` JSON; past `maxBytes`, each distribution keeps the paths that fit in an equal share. */
+function fittedInvalidations(invalidations, maxBytes) {
+    const whole = JSON.stringify(invalidations);
+    if (utf16Bytes(whole) <= maxBytes)
+        return { json: whole, leftOut: 0 };
+    const share = Math.max(0, maxBytes - utf16Bytes('[]')) / Math.max(1, invalidations.length) - utf16Bytes(',');
+    let leftOut = 0;
+    const cut = invalidations.map((invalidation) => {
+        const bare = utf16Bytes(JSON.stringify({ ...invalidation, paths: [] }));
+        const { kept } = headThatFits(invalidation.paths, share - bare + utf16Bytes('[]'), utf16Bytes);
+        leftOut += invalidation.paths.length - kept;
+        return { ...invalidation, paths: invalidation.paths.slice(0, kept) };
+    });
+    return { json: JSON.stringify(cut), leftOut };
+}
+/**
+ * The step's outputs, all of them within GitHub's 1 MiB. In a dry run the counts are what the deploy would
+ * do. `changesFile`: the path `publishReport` wrote the whole change list to.
+ */
+function outputsOf(report, changesFile = '') {
+    return fittedOutputs(report, changesFile).outputs;
+}
+/** What the outputs left out, for warnings and the job summary. */
+function cutNotes(fitted) {
+    const notes = [];
+    if (fitted.changesLeftOut > 0)
+        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); the file that \`changes-file\` names has them all.`);
+    if (fitted.pathsLeftOut > 0)
+        notes.push(`The \`invalidations\` output left out ${count(fitted.pathsLeftOut, 'path')} to stay within GitHub's 1 MiB of outputs (the invalidations themselves are whole).`);
+    return notes;
+}
+/**
+ * Writes every change (the `changes` output may be cut) as a JSON array, one entry a line, in `folder`
+ * (the runner's temporary folder, emptied after each job); returns its path.
+ */
+async function writeChangesFile(changes, folder) {
+    await external_node_fs_promises_default().mkdir(folder, { recursive: true });
+    // A job may deploy several times: each step gets its own file.
+    const file = external_node_path_default().join(folder, `s3-cloudfront-deploy-changes-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+    await external_node_fs_promises_default().writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
+    return file;
+}
+const STOPPED_BY = {
+    'Upload assets': 'the uploads failed',
+    'Upload entry points': 'the uploads failed',
+    'Upload service workers': 'the uploads failed',
+    'Update headers': 'the header updates failed',
+    Delete: 'the deletes failed',
+};
+/**
+ * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
+ * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ */
+function invalidationsOf(report) {
+    const { failure } = report;
+    if (report.invalidations.length > 0 || !failure || !report.journaled)
+        return report.invalidations;
+    const why = failure.cancelled
+        ? 'the run was cancelled'
+        : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
+    const error = `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
+        `state, so the next deploy invalidates them.`;
+    return report.distributionIds.map((distributionId) => ({
+        distributionId,
+        id: '',
+        status: 'Failed',
+        paths: [],
+        error,
+    }));
+}
+async function publishReport(report) {
+    const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || external_node_os_default().tmpdir()).catch((error) => {
+        core.warning(`Could not write the changes file: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        return '';
+    });
+    const fitted = fittedOutputs(report, changesFile);
+    for (const [name, value] of Object.entries(fitted.outputs))
+        core.setOutput(name, value);
+    for (const note of cutNotes(fitted))
+        core.warning(note);
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await core.summary.addRaw(summaryMarkdown(report)).write();
+}
+/** "1 file", "2 files". */
+function count(n, noun, plural = `${noun}s`) {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}
+/** The one-line result, for a notice annotation. */
+function resultLine(report) {
+    const o = outputsOf(report);
+    const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
+    const files = (name) => count(Number(o[name]), 'file');
+    const invalidations = report.invalidations.map((i) => {
+        if (report.dryRun) {
+            return i.paths.length > 0
+                ? `would invalidate ${count(i.paths.length, 'path')} on ${i.distributionId}`
+                : `${i.distributionId}: no invalidation needed`;
+        }
+        if (i.id)
+            return `invalidation ${i.id} on ${i.distributionId} ${i.status}`;
+        return `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation needed'}`;
+    });
+    const changes = report.dryRun
+        ? `Dry run: would upload ${files(Output.uploadedCount)} (${bytes}), update the headers of ${files(Output.updatedCount)}, delete ${files(Output.deletedCount)}; nothing was changed`
+        : `Uploaded ${files(Output.uploadedCount)} (${bytes}), updated the headers of ${files(Output.updatedCount)}, deleted ${files(Output.deletedCount)}, ${files(Output.unchangedCount)} unchanged`;
+    return invalidations.length > 0 ? `${changes}; ${invalidations.join(', ')}.` : `${changes}.`;
+}
+/**
+ * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
+ * done by then; then a table of what changed, each invalidation, and the files in a fold.
+ */
+function summaryMarkdown(report) {
+    const fitted = fittedOutputs(report, '');
+    const outputs = fitted.outputs;
+    const target = `s3://${report.bucket}/${report.prefix}`;
+    const n = (name) => Number(outputs[name]);
+    const lines = [];
+    if (report.failure) {
+        const deploy = `Deploy${report.bucket ? ` to \`${target}\`` : ''}`;
+        lines.push(report.failure.cancelled
+            ? `### Cancelled during ${report.failure.stage}: ${deploy.charAt(0).toLowerCase()}${deploy.slice(1)} stopped`
+            : `### ${deploy} failed during ${report.failure.stage}`, '', `> ${escapeMarkdown(report.failure.message)}`, '', 'What it did before it stopped:', '');
+    }
+    else {
+        lines.push(`### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``, '');
+    }
+    const would = report.dryRun;
+    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
+    if (n(Output.keptCount) > 0)
+        lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
+    if (report.notAttempted > 0) {
+        const why = report.failure?.cancelled
+            ? 'the run was cancelled before they started'
+            : 'waiting on a wave that failed';
+        lines.push(`| **Not attempted** (${why}) | ${count(report.notAttempted, 'file')} |`);
+    }
+    if (report.failedUploads.length > 0)
+        lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
+    if (report.failedDeletes.length > 0)
+        lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
+    if (report.classes && Object.values(report.classes).some((n) => n > 0))
+        lines.push(`| Files by class | ${classesLine(report.classes)} |`);
+    lines.push('');
+    const invalidations = invalidationsOf(report);
+    if (invalidations.length > 0) {
+        lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
+        for (const { distributionId, id, status, paths, error } of invalidations) {
+            const shown = paths
+                .slice(0, 10)
+                .map((p) => `\`${p}\``)
+                .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
+            const state = would
+                ? paths.length > 0
+                    ? `would invalidate ${count(paths.length, 'path')}`
+                    : 'none needed'
+                : `${id ? `\`${id}\` ` : ''}**${status}**${error ? ` (${escapeMarkdown(error)})` : ''}`;
+            lines.push(`| \`${distributionId}\` | ${state} | ${shown || '-'} |`);
+        }
+        lines.push('');
+    }
+    if (outputs[Output.url])
+        lines.push(`Site: ${outputs[Output.url]}`, '');
+    for (const note of cutNotes(fitted))
+        lines.push(note, '');
+    lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
+    const failures = [...report.failedUploads, ...report.failedDeletes];
+    if (failures.length > 0) {
+        const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
+        lines.push('**Did not make it:**', '', ...listed, '');
+    }
+    const changes = fileChanges(report);
+    if (changes.length > 0) {
+        lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
+    }
+    return lines.join('\n');
+}
+/**
+ * GitHub drops a step summary over 1 MiB whole, so each list of files in it stops at this many lines or bytes,
+ * whichever comes first.
+ */
+const MAX_LISTED_FILES = 1000;
+const MAX_LIST_BYTES = 400 * 1024;
+function cappedList(lines) {
+    let bytes = 0;
+    let shown = 0;
+    for (const line of lines) {
+        bytes += Buffer.byteLength(line) + 1;
+        if (shown === MAX_LISTED_FILES || bytes > MAX_LIST_BYTES)
+            break;
+        shown++;
+    }
+    return shown < lines.length
+        ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
+        : lines;
+}
+function fileChanges(report) {
+    return cappedList(changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`));
+}
+const CLASS_NAMES = {
+    fingerprinted: ['fingerprinted', 'fingerprinted'],
+    'entry-point': ['entry point', 'entry points'],
+    'service-worker': ['service worker', 'service workers'],
+    other: ['other', 'other'],
+};
+/** '120 fingerprinted, 14 entry points, 1 service worker, 9 other' (classes with no file left out). */
+function classesLine(counts) {
+    const parts = Object.keys(CLASS_NAMES)
+        .filter((fileClass) => counts[fileClass] > 0)
+        .map((fileClass) => `${counts[fileClass]} ${CLASS_NAMES[fileClass][counts[fileClass] === 1 ? 0 : 1]}`);
+    return parts.length > 0 ? parts.join(', ') : 'none';
+}
+function escapeMarkdown(text) {
+    return text.replace(/[|<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
+}
+
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ./src/pool.ts
@@ -70442,7 +70910,7 @@ async function scanSource(source, options) {
  * missing or not a folder.
  */
 async function findFiles(source, options) {
-    const stat = await promises_default().stat(source).catch(() => undefined);
+    const stat = await external_node_fs_promises_default().stat(source).catch(() => undefined);
     if (!stat)
         throw new errors/* ActionError */.lZ(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
     if (!stat.isDirectory())
@@ -70472,13 +70940,13 @@ async function hashFiles(found, options) {
  * never publish /etc/passwd), and each real folder is entered once (so link loops end).
  */
 async function walk(root, warnings) {
-    const realRoot = await promises_default().realpath(root);
+    const realRoot = await external_node_fs_promises_default().realpath(root);
     const visited = new Set([realRoot]);
     const files = [];
     const pending = [root];
     while (pending.length > 0) {
         const directory = pending.pop();
-        for (const entry of await promises_default().readdir(directory, { withFileTypes: true })) {
+        for (const entry of await external_node_fs_promises_default().readdir(directory, { withFileTypes: true })) {
             const absolutePath = external_node_path_default().join(directory, entry.name);
             const key = keyFromRelativePath(external_node_path_default().relative(root, absolutePath));
             if (key === undefined) {
@@ -70487,12 +70955,12 @@ async function walk(root, warnings) {
             }
             let kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
             if (entry.isSymbolicLink()) {
-                const target = await promises_default().realpath(absolutePath).catch(() => undefined);
+                const target = await external_node_fs_promises_default().realpath(absolutePath).catch(() => undefined);
                 if (!target || !isInside(realRoot, target)) {
                     warnings.push(`Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`);
                     continue;
                 }
-                const targetStat = await promises_default().stat(target);
+                const targetStat = await external_node_fs_promises_default().stat(target);
                 kind = targetStat.isFile() ? 'file' : targetStat.isDirectory() ? 'directory' : 'other';
                 if (kind === 'directory') {
                     if (visited.has(target))
@@ -70566,7 +71034,7 @@ async function hashFile(absolutePath) {
     const small = hashSmallFile(absolutePath);
     if (small)
         return small;
-    const handle = await promises_default().open(absolutePath, 'r');
+    const handle = await external_node_fs_promises_default().open(absolutePath, 'r');
     const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
     try {
         const { size } = await handle.stat();
@@ -70669,7 +71137,7 @@ async function sendParts({ client, bucket, objectKey, file, concurrency }, Uploa
     const completed = new Array(partCount);
     const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
     let stop = false;
-    const handle = await promises_default().open(file.absolutePath, 'r');
+    const handle = await external_node_fs_promises_default().open(file.absolutePath, 'r');
     try {
         const sends = Array.from({ length: partCount }, (_, index) => inFlight(async () => {
             if (stop)
@@ -70709,7 +71177,7 @@ async function sendParts({ client, bucket, objectKey, file, concurrency }, Uploa
             throw failure.reason;
         // A file that only grew still has its planned parts: its size tells. A new version renamed over the path
         // (as many builds write) leaves this handle on the old file: the path must still name the same one.
-        const [opened, named] = await Promise.all([handle.stat(), promises_default().stat(file.absolutePath).catch(() => undefined)]);
+        const [opened, named] = await Promise.all([handle.stat(), external_node_fs_promises_default().stat(file.absolutePath).catch(() => undefined)]);
         if (opened.size !== file.size || !named || named.ino !== opened.ino || named.dev !== opened.dev)
             throw fileChanged(file);
     }
@@ -70822,7 +71290,7 @@ async function eachObject(items, keyOf, options, call) {
     await mapWithLimit(items, options.concurrency, async (item) => {
         if (fatal || options.signal?.aborted) {
             const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
-            failed.push({ key: keyOf(item), message: `not attempted ${why}` });
+            failed.push({ key: keyOf(item), message: `not attempted ${why}`, notAttempted: true });
             return;
         }
         try {
@@ -70850,12 +71318,14 @@ async function transfer(files, target, options, verb, send) {
         options.log.info(`… ${done.length}/${files.length} files, ${(0,format/* formatBytes */.z)(bytes)} of ${(0,format/* formatBytes */.z)(totalBytes)} (${(0,format/* formatBytes */.z)(bytes / seconds)}/s)`);
     }, PROGRESS_INTERVAL_MS);
     try {
-        const failed = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal }, async (file) => {
+        const outcomes = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal }, async (file) => {
             done.push(await send(file));
             bytes += file.size;
             options.log.debug(`${verb} ${file.key} (${(0,format/* formatBytes */.z)(file.size)})`);
         });
-        return { done, failed, bytes };
+        const failed = outcomes.filter((failure) => !failure.notAttempted);
+        const skipped = outcomes.filter((failure) => failure.notAttempted).map((failure) => failure.key);
+        return { done, failed, skipped, bytes };
     }
     finally {
         clearInterval(progress);
@@ -70966,10 +71436,14 @@ function deleteObjectsCommand(input) {
 
 
 
+
+
 const coreLogger = { info: core.info, warning: core.warning, debug: core.debug };
 /**
  * Runs the waves; whatever was written before a failure is in `applied` (the caller records it in the deploy
- * state whether or not this throws). `beforeEachWave` lets the caller stop when its lock was lost.
+ * state whether or not this throws). `beforeEachWave` lets the caller stop when its lock was lost. Once
+ * `signal` aborts (the run is cancelled), the writes in flight finish and nothing new starts: what was
+ * never sent is counted as not attempted, and this throws a CancelledError.
  */
 async function applyPlan(plan, s3, options, report, applied) {
     const transfer = {
@@ -70986,13 +71460,24 @@ async function applyPlan(plan, s3, options, report, applied) {
     ];
     const planned = plan.uploads.length + plan.headerUpdates.length;
     let attempted = 0;
+    // What this wave and the later ones did not send is not attempted. A run cancelled after its last write
+    // goes on to invalidate it (seconds), so the next deploy has less to catch up on.
+    const stopIfCancelled = () => {
+        if (!options.signal?.aborted)
+            return;
+        report.notAttempted = planned - attempted;
+        const written = report.uploadedKeys.length + report.headerUpdatedKeys.length;
+        throw new CancelledError(`${count(written, 'file')} written before it stopped (recorded in the deploy state), ${count(report.notAttempted, 'file')} not attempted, nothing deleted. ` +
+            `Re-running the workflow uploads only what is missing and invalidates what changed.`);
+    };
     for (const [name, files, send] of waves) {
         if (files.length === 0)
             continue;
         options.beforeEachWave();
+        stopIfCancelled();
         await (0,phase/* phase */.Oi)(name, async () => {
             const outcome = await send(files, s3, transfer);
-            attempted += files.length;
+            attempted += files.length - outcome.skipped.length;
             applied.written.push(...outcome.done);
             record(report, outcome, send === updateHeaders);
             core.info(`${name}: ${outcome.done.length} files (${(0,format/* formatBytes */.z)(outcome.bytes)}).`);
@@ -71000,14 +71485,18 @@ async function applyPlan(plan, s3, options, report, applied) {
                 for (const failure of outcome.failed)
                     core.info(`✗ ${failure.key}: ${failure.message}`);
                 report.notAttempted = planned - attempted;
-                throw new errors/* ActionError */.lZ(`${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message}). ` +
+                const skipped = outcome.skipped.length > 0 ? `; ${outcome.skipped.length} more were not attempted` : '';
+                throw new errors/* ActionError */.lZ(`${outcome.failed.length} of ${files.length} files failed to reach s3://${s3.bucket}/${s3.prefix} (first: '${outcome.failed[0]?.key}': ${outcome.failed[0]?.message})${skipped}. ` +
                     `Nothing was deleted; the files already written are recorded for invalidation, and re-running uploads only what is missing.`);
             }
+            if (outcome.skipped.length > 0)
+                stopIfCancelled();
         });
     }
     if (plan.deletes.length === 0)
         return;
     options.beforeEachWave();
+    stopIfCancelled();
     await (0,phase/* phase */.Oi)('Delete', async () => {
         const outcome = await (0,phase/* translateAwsErrors */.LP)({ service: 'S3', bucket: s3.bucket }, () => deleteObjects(plan.deletes, s3));
         applied.deleted.push(...outcome.deleted);
@@ -71033,13 +71522,17 @@ function record(report, outcome, headersOnly) {
     report.failedUploads.push(...outcome.failed);
 }
 
+// EXTERNAL MODULE: ./src/paths.ts
+var src_paths = __nccwpck_require__(8431);
 ;// CONCATENATED MODULE: ./src/edge-cache.ts
 /**
  * Whether the edges will honour `cache-control: auto`: a CloudFront cache policy bounds what the headers
  * ask for (a minimum TTL above zero keeps `no-cache` or a short `s-maxage` longer, a maximum TTL caps a
- * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class.
- * Only ever warns: a deploy never fails over it. Pure: the reading is invalidate.ts's readEdgePolicies.
+ * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class of
+ * the files that behaviour serves. Only ever warns: a deploy never fails over it. Pure: the reading is
+ * invalidate.ts's readEdgePolicies.
  */
+
 
 
 /** The edge TTL a Cache-Control value asks for, in seconds; undefined when it names none (the default TTL applies). */
@@ -71071,11 +71564,60 @@ const CLASS_WORDS = {
     other: 'other files',
 };
 /**
- * One line per distribution: a warning when its policies defeat a class that has files in this build
+ * A CloudFront path pattern as a test of a URL path ('/' first): '*' any run of characters ('/' included),
+ * '?' exactly one, everything else itself, case-sensitive; a leading '/' in the pattern changes nothing.
+ */
+function pathPatternMatcher(pattern) {
+    const source = [...pattern.replace(/^\//, '')]
+        .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.+()[\]{}|]/, '\\$&')))
+        .join('');
+    const regex = new RegExp(`^${source}$`, 's');
+    // Most patterns start with a folder ('/_next/static/*'): a cheap test rules out most paths.
+    const head = `/${/^\/?([^*?]*)/.exec(pattern)?.[1] ?? ''}`;
+    return (urlPath) => urlPath.startsWith(head) && regex.test(urlPath.slice(1));
+}
+/**
+ * The classes of the files each behaviour serves: those with a URL (urlPathsForKey, through its origin's
+ * prefix) that its pattern matches and no behaviour tried before it does (CloudFront's first match wins).
+ */
+function classesServed(behaviours, files) {
+    const served = new Map(behaviours.map((behaviour) => [behaviour, new Set()]));
+    const matchers = new Map();
+    const matcher = (pattern) => {
+        let matches = matchers.get(pattern);
+        if (!matches) {
+            matches = pathPatternMatcher(pattern);
+            matchers.set(pattern, matches);
+        }
+        return matches;
+    };
+    for (const prefix of new Set(behaviours.map((behaviour) => behaviour.originPrefix))) {
+        const checks = behaviours
+            .filter((behaviour) => behaviour.originPrefix === prefix)
+            .map((behaviour) => ({
+            classes: served.get(behaviour),
+            matches: matcher(behaviour.pathPattern),
+            earlier: behaviour.before.map(matcher),
+        }));
+        for (const { key, fileClass } of files) {
+            let urls; // worked out only for a file whose class some behaviour still lacks
+            for (const { classes, matches, earlier } of checks) {
+                if (classes.has(fileClass))
+                    continue;
+                urls ??= (0,src_paths/* urlPathsForKey */.Av)(key, prefix);
+                if (urls.some((url) => matches(url) && !earlier.some((before) => before(url))))
+                    classes.add(fileClass);
+            }
+        }
+    }
+    return served;
+}
+/**
+ * One line per distribution: a warning when a behaviour's policy defeats a class of the files it serves
  * (naming the behaviour, the class, what its header asks for, what the edges will do instead, and the fix)
  * or could not be read (why, with the permission to grant); otherwise a note that they honour the classes.
  */
-function edgePolicyReport(policies, values, present) {
+function edgePolicyReport(policies, values, files) {
     const lines = [];
     const warn = (message) => lines.push({ level: 'warning', message });
     for (const { distributionId, behaviours, error } of policies) {
@@ -71084,6 +71626,7 @@ function edgePolicyReport(policies, values, present) {
             continue;
         }
         const problems = [];
+        const served = classesServed(behaviours ?? [], files);
         for (const behaviour of behaviours ?? []) {
             const where = `behaviour '${behaviour.pathPattern}' (${behaviour.source})`;
             if (!behaviour.ttls) {
@@ -71094,7 +71637,7 @@ function edgePolicyReport(policies, values, present) {
             for (const fileClass of FILE_CLASSES) {
                 const value = values[fileClass];
                 const requested = requestedEdgeTtl(value);
-                if (present[fileClass] === 0 || requested === undefined)
+                if (!served.get(behaviour)?.has(fileClass) || requested === undefined)
                     continue;
                 const actual = edgeTtl(value, behaviour.ttls);
                 if (actual > requested) {
@@ -71181,8 +71724,6 @@ function checkKeyLengths(keys, prefix) {
     }
 }
 
-// EXTERNAL MODULE: ./src/paths.ts
-var src_paths = __nccwpck_require__(8431);
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * The only reader of the action's inputs. Everything is validated here, before any network request,
@@ -71463,7 +72004,7 @@ function parseRegion(value, customEndpoint) {
 }
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/crc64-nvme/dist-cjs/index.js
-var crc64_nvme_dist_cjs = __nccwpck_require__(4741);
+var crc64_nvme_dist_cjs = __nccwpck_require__(7122);
 ;// CONCATENATED MODULE: ./src/inspect.ts
 /**
  * Looking at objects one by one, where the listing does not tell enough: their headers (ListObjectsV2 has
@@ -71515,7 +72056,7 @@ function withCode(error) {
 const inspect_READ_CHUNK = 1024 * 1024;
 /** A file's CRC64NVME in the form S3 returns it (base64 of the 8 bytes, big-endian), by the SDK's own code. */
 async function crc64nvme(absolutePath) {
-    const handle = await promises_default().open(absolutePath, 'r');
+    const handle = await external_node_fs_promises_default().open(absolutePath, 'r');
     try {
         const checksum = new crc64_nvme_dist_cjs/* Crc64Nvme */.$();
         const buffer = Buffer.allocUnsafe(inspect_READ_CHUNK);
@@ -71793,218 +72334,6 @@ async function listRemote(client, bucket, prefix) {
     return stateEtag === undefined ? { objects, pages, lockListed } : { objects, pages, stateEtag, lockListed };
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
-/** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
-
-
-const Output = {
-    invalidationId: 'invalidation-id',
-    invalidationStatus: 'invalidation-status',
-    uploadedCount: 'uploaded-count',
-    deletedCount: 'deleted-count',
-    unchangedCount: 'unchanged-count',
-    uploadedBytes: 'uploaded-bytes',
-    updatedCount: 'updated-count',
-    invalidations: 'invalidations',
-    keptCount: 'kept-count',
-    changes: 'changes',
-    url: 'url',
-};
-function newReport(settings) {
-    return {
-        bucket: settings.bucket,
-        prefix: settings.prefix,
-        dryRun: settings.dryRun,
-        startedAt: Date.now(),
-        uploadedKeys: [],
-        uploadedBytes: 0,
-        headerUpdatedKeys: [],
-        failedUploads: [],
-        deletedKeys: [],
-        failedDeletes: [],
-        notAttempted: 0,
-        invalidations: [],
-    };
-}
-/**
- * What changed, key by key: in a deploy what was done, in a dry run what would be. Kept files (removed
- * from the build, still served during their grace period) are listed too, as `kept`.
- */
-function changesOf(report) {
-    const plan = report.plan;
-    if (!plan)
-        return [];
-    const done = (keys) => (report.dryRun ? undefined : new Set(keys));
-    const uploaded = done(report.uploadedKeys);
-    const updated = done(report.headerUpdatedKeys);
-    const deleted = done(report.deletedKeys);
-    const kinds = [
-        ...plan.uploads
-            .filter((u) => !uploaded || uploaded.has(u.file.key))
-            .map((u) => [u.file.key, u.reason]),
-        ...plan.headerUpdates
-            .filter((f) => !updated || updated.has(f.key))
-            .map((f) => [f.key, 'headers']),
-        ...plan.deletes
-            .filter((key) => !deleted || deleted.has(key))
-            .map((key) => [key, 'deleted']),
-        ...plan.newlyRemoved.map((key) => [key, 'kept']),
-    ];
-    return kinds.map(([key, change]) => {
-        const url = urlOf(report, key);
-        return url ? { key, change, url } : { key, change };
-    });
-}
-/** A key's URL at the distribution; undefined without a distribution, or for a key it does not serve. */
-function urlOf(report, key) {
-    if (!report.site?.domain)
-        return undefined;
-    const fullKey = report.prefix + key;
-    if (!fullKey.startsWith(report.site.originPrefix))
-        return undefined;
-    const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
-    // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it.
-    return new URL(`https://${report.site.domain}/${path.replace(/[%?#]/g, encodeURIComponent)}`).href;
-}
-/**
- * The outputs' limit is 1 MiB per job; a change list past this many entries is cut (the counts stay whole)
- * and the job summary says so.
- */
-const MAX_CHANGES_IN_OUTPUT = 5000;
-/** The step's outputs. In a dry run the counts are what the deploy would do. */
-function outputsOf(report) {
-    const plan = report.plan;
-    const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
-    const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
-    const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
-    const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
-    const first = report.invalidations[0];
-    return {
-        [Output.invalidationId]: first?.id ?? '',
-        [Output.invalidationStatus]: first?.status ?? '',
-        [Output.invalidations]: JSON.stringify(report.invalidations),
-        [Output.updatedCount]: String(updated),
-        [Output.uploadedCount]: String(uploaded),
-        [Output.deletedCount]: String(deleted),
-        [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
-        [Output.uploadedBytes]: String(bytes),
-        [Output.keptCount]: String(plan?.kept.length ?? 0),
-        [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
-        [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
-    };
-}
-async function publishReport(report) {
-    for (const [name, value] of Object.entries(outputsOf(report)))
-        core.setOutput(name, value);
-    if (process.env.GITHUB_STEP_SUMMARY)
-        await core.summary.addRaw(summaryMarkdown(report)).write();
-}
-/** "1 file", "2 files". */
-function count(n, noun, plural = `${noun}s`) {
-    return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
-}
-/** The one-line result, for a notice annotation. */
-function resultLine(report) {
-    const o = outputsOf(report);
-    const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
-    const files = (name) => count(Number(o[name]), 'file');
-    const invalidations = report.invalidations.map((i) => {
-        if (report.dryRun) {
-            return i.paths.length > 0
-                ? `would invalidate ${count(i.paths.length, 'path')} on ${i.distributionId}`
-                : `${i.distributionId}: no invalidation needed`;
-        }
-        if (i.id)
-            return `invalidation ${i.id} on ${i.distributionId} ${i.status}`;
-        return `${i.distributionId}: ${i.status === 'Failed' ? 'invalidation failed' : 'no invalidation needed'}`;
-    });
-    const changes = report.dryRun
-        ? `Dry run: would upload ${files(Output.uploadedCount)} (${bytes}), update the headers of ${files(Output.updatedCount)}, delete ${files(Output.deletedCount)}; nothing was changed`
-        : `Uploaded ${files(Output.uploadedCount)} (${bytes}), updated the headers of ${files(Output.updatedCount)}, deleted ${files(Output.deletedCount)}, ${files(Output.unchangedCount)} unchanged`;
-    return invalidations.length > 0 ? `${changes}; ${invalidations.join(', ')}.` : `${changes}.`;
-}
-/**
- * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
- * done by then; then a table of what changed, each invalidation, and the files in a fold.
- */
-function summaryMarkdown(report) {
-    const outputs = outputsOf(report);
-    const target = `s3://${report.bucket}/${report.prefix}`;
-    const n = (name) => Number(outputs[name]);
-    const lines = [];
-    if (report.failure) {
-        lines.push(`### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`, '', `> ${escapeMarkdown(report.failure.message)}`, '', 'What it did before it stopped:', '');
-    }
-    else {
-        lines.push(`### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``, '');
-    }
-    const would = report.dryRun;
-    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
-    if (n(Output.keptCount) > 0)
-        lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
-    if (report.notAttempted > 0)
-        lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
-    if (report.failedUploads.length > 0)
-        lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
-    if (report.failedDeletes.length > 0)
-        lines.push(`| **Failed to delete** | ${count(report.failedDeletes.length, 'file')} |`);
-    if (report.classes && Object.values(report.classes).some((n) => n > 0))
-        lines.push(`| Files by class | ${classesLine(report.classes)} |`);
-    lines.push('');
-    if (report.invalidations.length > 0) {
-        lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
-        for (const { distributionId, id, status, paths, error } of report.invalidations) {
-            const shown = paths
-                .slice(0, 10)
-                .map((p) => `\`${p}\``)
-                .join(' ') + (paths.length > 10 ? ` and ${paths.length - 10} more` : '');
-            const state = would
-                ? paths.length > 0
-                    ? `would invalidate ${count(paths.length, 'path')}`
-                    : 'none needed'
-                : `${id ? `\`${id}\` ` : ''}**${status}**${error ? ` (${escapeMarkdown(error)})` : ''}`;
-            lines.push(`| \`${distributionId}\` | ${state} | ${shown || '-'} |`);
-        }
-        lines.push('');
-    }
-    if (outputs[Output.url])
-        lines.push(`Site: ${outputs[Output.url]}`, '');
-    lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
-    const failures = [...report.failedUploads, ...report.failedDeletes];
-    if (failures.length > 0) {
-        lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
-    }
-    const changes = fileChanges(report);
-    if (changes.length > 0) {
-        lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
-    }
-    return lines.join('\n');
-}
-const MAX_LISTED_FILES = 1000;
-function fileChanges(report) {
-    const lines = changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`);
-    // The summary is capped at 1 MiB per step.
-    return lines.length > MAX_LISTED_FILES
-        ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
-        : lines;
-}
-const CLASS_NAMES = {
-    fingerprinted: ['fingerprinted', 'fingerprinted'],
-    'entry-point': ['entry point', 'entry points'],
-    'service-worker': ['service worker', 'service workers'],
-    other: ['other', 'other'],
-};
-/** '120 fingerprinted, 14 entry points, 1 service worker, 9 other' (classes with no file left out). */
-function classesLine(counts) {
-    const parts = Object.keys(CLASS_NAMES)
-        .filter((fileClass) => counts[fileClass] > 0)
-        .map((fileClass) => `${counts[fileClass]} ${CLASS_NAMES[fileClass][counts[fileClass] === 1 ? 0 : 1]}`);
-    return parts.length > 0 ? parts.join(', ') : 'none';
-}
-function escapeMarkdown(text) {
-    return text.replace(/[|<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
-}
-
 // EXTERNAL MODULE: ./src/run.ts
 var run = __nccwpck_require__(9786);
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -72034,32 +72363,65 @@ var run = __nccwpck_require__(9786);
 
 
 
+
 async function main_run() {
     let report;
     maskCredentials();
+    const cancellation = watchCancellation();
+    let published;
+    const publish = (done) => (published ??= publishReport(done).catch((error) => core.warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(error)}`)));
+    const fail = (error) => {
+        const message = failureMessage(error, cancellation.cancelled);
+        core.setFailed(message);
+        // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+        report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+        const { cancelled } = cancellation;
+        report.failure = cancelled
+            ? { message, stage: cancelled.phase, cancelled: true }
+            : { message, stage: (0,phase/* currentPhase */.hk)() };
+        return report;
+    };
+    // Should the writes in flight outlast the grace period, the run reports what it knows before it ends.
+    cancellation.beforeExit(() => publish(report?.failure
+        ? report
+        : fail(new CancelledError('the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.'))));
     try {
         const settings = parseInputs((name) => core.getInput(name));
         report = newReport(settings);
-        await deploy(settings, report);
+        await deploy(settings, report, cancellation);
+        // Cancelled once nothing was left to stop (its last writes, its invalidation): deployed, yet not a success.
+        cancellation.check('the deploy was complete before it could stop (the writes in flight were its last).');
         core.notice(resultLine(report));
     }
     catch (error) {
-        core.setFailed((0,errors/* errorMessage */.gJ)(error));
-        // A failure before the report exists (bad input) still gets a summary that says what went wrong.
-        report ??= newReport({ bucket: '', prefix: '', dryRun: false });
-        report.failure = { message: (0,errors/* errorMessage */.gJ)(error), stage: (0,phase/* currentPhase */.hk)() };
+        fail(error);
         if (!(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
             core.debug(error.stack);
     }
     finally {
+        cancellation.stop();
         if (report)
-            await publishReport(report).catch((error) => core.warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(error)}`));
+            await publish(report);
     }
+    // What a cancelled run gave up (a read, a wait) may still hold the event loop.
+    if (cancellation.cancelled)
+        process.exit(1);
 }
-async function deploy(settings, report) {
+/** The step's error; a cancelled run's says so first, with where it was. */
+function failureMessage(error, cancelled) {
+    const message = (0,errors/* errorMessage */.gJ)(error);
+    if (!cancelled)
+        return message;
+    const cause = `Cancelled (${cancelled.by}) during ${cancelled.phase}`;
+    return error instanceof CancelledError ? `${cause}: ${message}` : `${cause}. ${message}`;
+}
+/** What a run cancelled before its first write leaves. */
+const UNCHANGED = 'nothing was changed.';
+async function deploy(settings, report, cancellation) {
     const s3 = createTarget(settings);
     const store = new StateStore(s3, core.warning, settings.distributionIds);
-    let survey = await (0,phase/* phase */.Oi)('Plan', () => surveyDeploy(settings, s3, store));
+    // The plan only reads: a cancelled run gives it up at once.
+    let survey = await (0,phase/* phase */.Oi)('Plan', () => cancellation.race(surveyDeploy(settings, s3, store), UNCHANGED));
     report.plan = survey.plan;
     report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
     // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
@@ -72067,13 +72429,18 @@ async function deploy(settings, report) {
     if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
         const { readEdgePolicies } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
         const policies = await readEdgePolicies(settings, survey.distributions);
-        for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes))
+        const files = survey.files.map((file) => ({
+            key: settings.prefix + file.key,
+            fileClass: survey.classify(file.key).fileClass,
+        }));
+        for (const { level, message } of edgePolicyReport(policies, auto.values, files))
             core[level](message);
     }
     const first = settings.distributionIds[0];
     const described = first === undefined ? undefined : survey.distributions.get(first);
     if (described)
         report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
+    cancellation.check(UNCHANGED);
     if (settings.dryRun) {
         if (settings.distributionIds.length > 0) {
             const { createInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
@@ -72090,33 +72457,44 @@ async function deploy(settings, report) {
         }
     }
     else {
-        const cancellation = new AbortController();
-        const guarded = lockUntilCancelled(() => (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, {
+        // Waiting for another deploy's lock ends at cancellation; a request to take it in flight completes.
+        const lock = await (0,phase/* phase */.Oi)('Lock', () => (0,phase/* translateAwsErrors */.LP)(s3Context(settings), () => acquireLock(s3, {
             run: (0,run/* currentRun */.x)(),
             waitSeconds: settings.lockTimeoutSeconds,
             listed: survey.listing.lockListed,
             log: core,
-        }))), cancellation);
+            sleep: (ms) => cancellation.sleep(ms, UNCHANGED),
+        })));
+        let released;
+        const release = () => (released ??= lock
+            .release()
+            .catch((error) => core.warning(`Could not release the lock: ${(0,errors/* errorMessage */.gJ)(error)}`)));
+        const unregister = cancellation.beforeExit(release);
         try {
-            const lock = await guarded.lock;
-            try {
-                // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-                survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
-                report.plan = survey.plan;
-                invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
-            }
-            finally {
-                await lock.release().catch((error) => core.warning(`Could not release the lock: ${(0,errors/* errorMessage */.gJ)(error)}`));
-            }
+            // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
+            survey = await (0,phase/* phase */.Oi)('Plan again, under the lock', () => cancellation.race(surveyDeploy(settings, s3, store, survey), UNCHANGED));
+            report.plan = survey.plan;
+            cancellation.check(UNCHANGED);
+            invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
         }
         finally {
-            guarded.stop();
+            await release();
+            unregister();
         }
     }
     if (invalidations && settings.wait) {
+        cancellation.check(`the files are deployed; ${invalidationsLeft(invalidations)}.`);
         const { waitForInvalidations } = await Promise.all(/* import() */[__nccwpck_require__.e(169), __nccwpck_require__.e(648)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2648));
-        await waitForInvalidations(invalidations, settings, report);
+        await waitForInvalidations(invalidations, settings, report, cancellation.signal);
+        cancellation.check(`the files are deployed; ${invalidationsLeft(invalidations)}.`);
     }
+}
+/** What a run that stops waiting leaves going: 'invalidation I1 on E1 goes on (not waited for)'. */
+function invalidationsLeft(created) {
+    const going = created.invalidations.filter((i) => i.status === 'InProgress');
+    if (going.length === 0)
+        return 'the invalidations are done';
+    return `${going.map((i) => `invalidation ${i.id} on ${i.distributionId}`).join(', ')} ${going.length === 1 ? 'goes' : 'go'} on (not waited for)`;
 }
 /** The deploy's writes, under the lock, with the state journaled before and recorded after. */
 async function write(survey, context, report) {
@@ -72148,8 +72526,10 @@ async function write(survey, context, report) {
         deployId: (0,run/* newDeployId */.B)(),
         writesObjects,
     });
-    if (writesObjects)
+    if (writesObjects) {
         await save(journaled);
+        report.journaled = true;
+    }
     else
         state = journaled;
     const applied = { written: [], deleted: [] };
@@ -72158,11 +72538,7 @@ async function write(survey, context, report) {
             concurrency: settings.concurrency,
             classify: survey.classify,
             signal: context.signal,
-            beforeEachWave: () => {
-                lock.assertHeld();
-                if (context.signal.aborted)
-                    throw new errors/* ActionError */.lZ('Cancelled: the writes already made are recorded.');
-            },
+            beforeEachWave: () => lock.assertHeld(),
         }, report, applied);
     }
     catch (error) {
@@ -72412,39 +72788,6 @@ function logPlan(plan, facts) {
     });
     if (facts.dryRun)
         core.endGroup();
-}
-/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
-const CANCEL_GRACE_MS = 6000;
-/**
- * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
- * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
- * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
- * lock still be in the taking, the lock is released and the process ends.
- */
-function lockUntilCancelled(take, cancellation) {
-    const lock = take();
-    const onSignal = (signal) => {
-        if (cancellation.signal.aborted)
-            return; // the runner's SIGTERM after its SIGINT: already stopping
-        core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
-        cancellation.abort();
-        // Only a fallback: when the writes in flight end sooner, the deploy releases the lock and ends by itself.
-        setTimeout(() => {
-            void lock
-                .then((held) => held.release())
-                .catch(() => undefined)
-                .finally(() => process.exit(1));
-        }, CANCEL_GRACE_MS).unref();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return {
-        lock,
-        stop: () => {
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-        },
-    };
 }
 function s3Context(settings) {
     return { service: 'S3', bucket: settings.bucket };

@@ -33,6 +33,7 @@ export async function runAction({ inputs, env = {}, echo = false, node = process
     HOME: folder,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: folder,
     ...inputVariables(inputs),
     ...env,
   };

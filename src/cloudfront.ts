@@ -162,7 +162,10 @@ export interface DistributionInfo {
    * domain starts with '<bucket>.s3', REST or website endpoint), most often one. Empty when none serves it.
    */
   originPrefixes: string[];
-  /** Where visitors reach it: its first alternate domain name, else its cloudfront.net domain. */
+  /**
+   * Where visitors reach it: its first alternate domain name that is not a wildcard ('*.example.com' names
+   * no host), else its cloudfront.net domain.
+   */
   domain: string;
   /** Its configuration (origins, behaviours, cache policies), for the edge-cache check. */
   config: DistributionConfig | undefined;
@@ -176,15 +179,18 @@ export async function describeDistribution(
   const response = await client.send(new GetDistributionCommand({ Id: distributionId }));
   const distribution = response.Distribution;
   const config = distribution?.DistributionConfig;
-  const prefixes = bucketOrigins(config, bucket).map((origin) => {
-    const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
-    return originPath ? `${originPath}/` : '';
-  });
+  const prefixes = bucketOrigins(config, bucket).map(originPrefix);
   return {
     originPrefixes: [...new Set(prefixes)],
-    domain: config?.Aliases?.Items?.[0] ?? distribution?.DomainName ?? '',
+    domain: config?.Aliases?.Items?.find((alias) => !alias.startsWith('*')) ?? distribution?.DomainName ?? '',
     config,
   };
+}
+
+/** The key prefix an origin maps to '/': its OriginPath without slashes around, then one '/'. */
+function originPrefix(origin: Origin): string {
+  const originPath = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+  return originPath ? `${originPath}/` : '';
 }
 
 function bucketOrigins(config: DistributionConfig | undefined, bucket: string): Origin[] {
@@ -218,6 +224,13 @@ export const MANAGED_CACHE_POLICIES: Readonly<Record<string, { name: string; ttl
 export interface ServingBehaviour {
   /** '*' for the default behaviour. */
   pathPattern: string;
+  /**
+   * The path patterns of the behaviours CloudFront tries before this one, whatever origin they target: the
+   * first that matches a request wins, so this one serves only what none of them matches.
+   */
+  before: string[];
+  /** The key prefix its origin maps to '/' (see DistributionInfo.originPrefixes). */
+  originPrefix: string;
   /** Where the bounds come from: 'cache policy Managed-CachingOptimized', 'legacy cache settings'. */
   source: string;
   /** Undefined when the policy could not be read (then `error` says why). */
@@ -236,7 +249,7 @@ export async function behavioursServing(
   config: DistributionConfig | undefined,
   bucket: string,
 ): Promise<ServingBehaviour[] | undefined> {
-  const origins = new Set(bucketOrigins(config, bucket).map((origin) => origin.Id));
+  const origins = new Map(bucketOrigins(config, bucket).map((origin) => [origin.Id, originPrefix(origin)]));
   if (!config || origins.size === 0) return undefined;
   const behaviours: Array<[string, DefaultCacheBehavior | CacheBehavior]> = [
     ...(config.CacheBehaviors?.Items ?? []).map((b): [string, CacheBehavior] => [b.PathPattern ?? '', b]),
@@ -251,28 +264,37 @@ export async function behavioursServing(
     }
     return read;
   };
+  const patterns = behaviours.map(([pathPattern]) => pathPattern);
   return Promise.all(
-    behaviours
-      .filter(([, behaviour]) => origins.has(behaviour.TargetOriginId))
-      .map(async ([pathPattern, behaviour]): Promise<ServingBehaviour> => {
-        const id = behaviour.CachePolicyId;
-        if (!id) {
-          // Legacy settings: CloudFront's defaults where a field is absent.
-          const ttls = {
-            min: behaviour.MinTTL ?? 0,
-            default: behaviour.DefaultTTL ?? 86_400,
-            max: behaviour.MaxTTL ?? 31_536_000,
-          };
-          return { pathPattern, source: 'legacy cache settings', ttls };
-        }
-        try {
-          const { name, ttls } = await policy(id);
-          return { pathPattern, source: `cache policy ${name}`, ttls };
-        } catch (error) {
-          return { pathPattern, source: `cache policy ${id}`, error };
-        }
-      }),
+    behaviours.flatMap(([pathPattern, behaviour], index) => {
+      const prefix = origins.get(behaviour.TargetOriginId);
+      if (prefix === undefined) return [];
+      const where = { pathPattern, before: patterns.slice(0, index), originPrefix: prefix };
+      return [serving(where, behaviour)];
+    }),
   );
+
+  async function serving(
+    where: Pick<ServingBehaviour, 'pathPattern' | 'before' | 'originPrefix'>,
+    behaviour: DefaultCacheBehavior | CacheBehavior,
+  ): Promise<ServingBehaviour> {
+    const id = behaviour.CachePolicyId;
+    if (!id) {
+      // Legacy settings: CloudFront's defaults where a field is absent.
+      const ttls = {
+        min: behaviour.MinTTL ?? 0,
+        default: behaviour.DefaultTTL ?? 86_400,
+        max: behaviour.MaxTTL ?? 31_536_000,
+      };
+      return { ...where, source: 'legacy cache settings', ttls };
+    }
+    try {
+      const { name, ttls } = await policy(id);
+      return { ...where, source: `cache policy ${name}`, ttls };
+    } catch (error) {
+      return { ...where, source: `cache policy ${id}`, error };
+    }
+  }
 }
 
 async function readCachePolicy(client: CloudFrontClient, id: string): Promise<{ name: string; ttls: EdgeTtls }> {

@@ -1,12 +1,20 @@
 /**
  * Whether the edges will honour `cache-control: auto`: a CloudFront cache policy bounds what the headers
  * ask for (a minimum TTL above zero keeps `no-cache` or a short `s-maxage` longer, a maximum TTL caps a
- * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class.
- * Only ever warns: a deploy never fails over it. Pure: the reading is invalidate.ts's readEdgePolicies.
+ * year). Reads the policy of every behaviour that serves the bucket and warns where it defeats a class of
+ * the files that behaviour serves. Only ever warns: a deploy never fails over it. Pure: the reading is
+ * invalidate.ts's readEdgePolicies.
  */
 import { FILE_CLASSES, type FileClass } from './classify.js';
 import type { EdgeTtls, ServingBehaviour } from './cloudfront.js';
 import { describeAwsError } from './errors.js';
+import { urlPathsForKey } from './paths.js';
+
+/** A file of the build: its key in the bucket (with the action's prefix) and its class. */
+export interface BuildFile {
+  key: string;
+  fileClass: FileClass;
+}
 
 /** What one distribution's edges do with the bucket's headers, as read (or why it could not be). */
 export interface EdgePolicies {
@@ -45,14 +53,66 @@ const CLASS_WORDS: Record<FileClass, string> = {
 };
 
 /**
- * One line per distribution: a warning when its policies defeat a class that has files in this build
+ * A CloudFront path pattern as a test of a URL path ('/' first): '*' any run of characters ('/' included),
+ * '?' exactly one, everything else itself, case-sensitive; a leading '/' in the pattern changes nothing.
+ */
+export function pathPatternMatcher(pattern: string): (urlPath: string) => boolean {
+  const source = [...pattern.replace(/^\//, '')]
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.+()[\]{}|]/, '\\$&')))
+    .join('');
+  const regex = new RegExp(`^${source}$`, 's');
+  // Most patterns start with a folder ('/_next/static/*'): a cheap test rules out most paths.
+  const head = `/${/^\/?([^*?]*)/.exec(pattern)?.[1] ?? ''}`;
+  return (urlPath) => urlPath.startsWith(head) && regex.test(urlPath.slice(1));
+}
+
+/**
+ * The classes of the files each behaviour serves: those with a URL (urlPathsForKey, through its origin's
+ * prefix) that its pattern matches and no behaviour tried before it does (CloudFront's first match wins).
+ */
+export function classesServed(
+  behaviours: readonly ServingBehaviour[],
+  files: readonly BuildFile[],
+): Map<ServingBehaviour, Set<FileClass>> {
+  const served = new Map(behaviours.map((behaviour) => [behaviour, new Set<FileClass>()]));
+  const matchers = new Map<string, (urlPath: string) => boolean>();
+  const matcher = (pattern: string) => {
+    let matches = matchers.get(pattern);
+    if (!matches) {
+      matches = pathPatternMatcher(pattern);
+      matchers.set(pattern, matches);
+    }
+    return matches;
+  };
+  for (const prefix of new Set(behaviours.map((behaviour) => behaviour.originPrefix))) {
+    const checks = behaviours
+      .filter((behaviour) => behaviour.originPrefix === prefix)
+      .map((behaviour) => ({
+        classes: served.get(behaviour) as Set<FileClass>,
+        matches: matcher(behaviour.pathPattern),
+        earlier: behaviour.before.map(matcher),
+      }));
+    for (const { key, fileClass } of files) {
+      let urls: string[] | undefined; // worked out only for a file whose class some behaviour still lacks
+      for (const { classes, matches, earlier } of checks) {
+        if (classes.has(fileClass)) continue;
+        urls ??= urlPathsForKey(key, prefix);
+        if (urls.some((url) => matches(url) && !earlier.some((before) => before(url)))) classes.add(fileClass);
+      }
+    }
+  }
+  return served;
+}
+
+/**
+ * One line per distribution: a warning when a behaviour's policy defeats a class of the files it serves
  * (naming the behaviour, the class, what its header asks for, what the edges will do instead, and the fix)
  * or could not be read (why, with the permission to grant); otherwise a note that they honour the classes.
  */
 export function edgePolicyReport(
   policies: readonly EdgePolicies[],
   values: Readonly<Record<FileClass, string>>,
-  present: Readonly<Record<FileClass, number>>,
+  files: readonly BuildFile[],
 ): Array<{ level: 'warning' | 'info'; message: string }> {
   const lines: Array<{ level: 'warning' | 'info'; message: string }> = [];
   const warn = (message: string) => lines.push({ level: 'warning', message });
@@ -64,6 +124,7 @@ export function edgePolicyReport(
       continue;
     }
     const problems: string[] = [];
+    const served = classesServed(behaviours ?? [], files);
     for (const behaviour of behaviours ?? []) {
       const where = `behaviour '${behaviour.pathPattern}' (${behaviour.source})`;
       if (!behaviour.ttls) {
@@ -76,7 +137,7 @@ export function edgePolicyReport(
       for (const fileClass of FILE_CLASSES) {
         const value = values[fileClass];
         const requested = requestedEdgeTtl(value);
-        if (present[fileClass] === 0 || requested === undefined) continue;
+        if (!served.get(behaviour)?.has(fileClass) || requested === undefined) continue;
         const actual = edgeTtl(value, behaviour.ttls);
         if (actual > requested) {
           problems.push(

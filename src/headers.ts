@@ -80,7 +80,10 @@ export function globMatcher(glob: string, inputName: string): (key: string) => b
 
 /**
  * Reads `glob: value` lines (the space after ':' is optional); `value` alone means every file. Header
- * values never contain ':', so the first one always ends a glob.
+ * values never contain ':', so the first one always ends a glob. `#` starts a comment at the start of a
+ * line or after whitespace: YAML keeps comments inside a block scalar (`cache-control: |`), so they reach
+ * us. No Cache-Control, Content-Type or Content-Encoding value in use has a '#' after a space, and a glob
+ * keeps its '#' when none precedes it (`notes#1.html`); a name with ' #' is matched with `[#]`.
  */
 export function parseRules(text: string, inputName: string): GlobRule[] {
   return ruleLines(text).map((line) => parseRule(line, inputName));
@@ -89,8 +92,8 @@ export function parseRules(text: string, inputName: string): GlobRule[] {
 function ruleLines(text: string): string[] {
   return text
     .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter((line) => line !== '');
 }
 
 function parseRule(line: string, inputName: string): GlobRule {
@@ -117,6 +120,12 @@ export function parseCacheControl(
     const override = /^auto:\s*([^:\s]*)\s*:\s*(.*)$/.exec(line);
     if (line === 'auto') {
       auto = true;
+    } else if (nearlyAuto(line)) {
+      // Read as a value, 'Auto' or 'auto,' would become every object's Cache-Control, which browsers and
+      // edges ignore: silently no caching policy at all.
+      throw new ActionError(
+        `Input '${inputName}': the line '${line}' is not 'auto': write 'auto' in lower case, alone on its line (a comment after ' #' is fine), or 'auto:<class>: value' to change one class.`,
+      );
     } else if (override) {
       const [, name, value] = override as unknown as [string, string, string];
       if (!FILE_CLASSES.includes(name as FileClass)) {
@@ -130,7 +139,7 @@ export function parseCacheControl(
       overrides.set(name as FileClass, value);
     } else {
       const rule = parseRule(line, inputName);
-      if (rule.value === 'auto' || rule.value.startsWith('auto:')) {
+      if (/^auto/i.test(rule.value)) {
         throw new ActionError(
           `Input '${inputName}': '${line}': 'auto' stands alone on its line and applies where no glob rule matches; to change one class, write 'auto:<class>: value'.`,
         );
@@ -154,6 +163,16 @@ export function parseCacheControl(
     FILE_CLASSES.map((name) => [name, overrides.get(name) ?? AUTO_CACHE_CONTROL[name]]),
   ) as Record<FileClass, string>;
   return { cacheControl: rules, cacheControlAuto: { classifier: CLASSIFIER_VERSION, values, shapes: [] } };
+}
+
+/**
+ * A line meant as `auto` or `auto:<class>` but not written so: a value alone that starts with 'auto' in any
+ * case ('Auto', 'auto,', 'autos'; no Cache-Control directive does), or `auto:<class>:` in another case or
+ * spacing ('Auto:other: ...'; a glob rule's value never holds a ':').
+ */
+function nearlyAuto(line: string): boolean {
+  if (!line.includes(':')) return /^auto/i.test(line);
+  return /^auto\s*:[^:]*:/i.test(line) && !line.startsWith('auto:');
 }
 
 const compiled = new WeakMap<GlobRule, (key: string) => boolean>();

@@ -89,12 +89,14 @@ export async function createInvalidations(
 
 /**
  * With 'wait: true', waits for every InProgress invalidation until the deadline. When one wait fails
- * (its status cannot be read), the others stop at once: the step fails either way.
+ * (its status cannot be read), the others stop at once: the step fails either way. When `cancel` aborts
+ * (the run is cancelled), every wait stops at once and this returns; the caller says why.
  */
 export async function waitForInvalidations(
   created: CreatedInvalidations,
   settings: Settings,
   report: DeployReport,
+  cancel?: AbortSignal,
 ): Promise<void> {
   if (!settings.wait || settings.dryRun) return;
   const pending = created.invalidations.filter((invalidation) => invalidation.status === 'InProgress');
@@ -102,6 +104,8 @@ export async function waitForInvalidations(
   const client = createCloudFrontClient();
   await phase('Wait', async () => {
     const stop = new AbortController();
+    cancel?.addEventListener('abort', () => stop.abort(), { once: true });
+    if (cancel?.aborted) stop.abort();
     await Promise.all(
       pending.map(async (invalidation) => {
         const until = { deadline: created.deadline, abortSignal: stop.signal };
@@ -116,6 +120,7 @@ export async function waitForInvalidations(
       }),
     );
     report.invalidations = created.invalidations;
+    if (cancel?.aborted) return;
 
     const unreadable = pending.filter((invalidation) => invalidation.error);
     if (unreadable.length > 0) {

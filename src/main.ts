@@ -6,6 +6,7 @@
  */
 import * as core from '@actions/core';
 import { type Applied, applyPlan } from './apply.js';
+import { type Cancellation, type Cancelled, CancelledError, watchCancellation } from './cancel.js';
 import { type Classification, type Classify, countClasses } from './classify.js';
 import { edgePolicyReport } from './edge-cache.js';
 import { ActionError, type AwsContext, errorMessage } from './errors.js';
@@ -39,23 +40,59 @@ import { EXTRA_REQUESTS_IN_FLIGHT } from './upload.js';
 export async function run(): Promise<void> {
   let report: DeployReport | undefined;
   maskCredentials();
+  const cancellation = watchCancellation();
+  let published: Promise<void> | undefined;
+  const publish = (done: DeployReport) =>
+    (published ??= publishReport(done).catch((error) =>
+      core.warning(`Could not write the job summary: ${errorMessage(error)}`),
+    ));
+  const fail = (error: unknown) => {
+    const message = failureMessage(error, cancellation.cancelled);
+    core.setFailed(message);
+    // A failure before the report exists (bad input) still gets a summary that says what went wrong.
+    report ??= newReport({ bucket: '', prefix: '', dryRun: false });
+    const { cancelled } = cancellation;
+    report.failure = cancelled
+      ? { message, stage: cancelled.phase, cancelled: true }
+      : { message, stage: currentPhase() };
+    return report;
+  };
+  // Should the writes in flight outlast the grace period, the run reports what it knows before it ends.
+  cancellation.beforeExit(() =>
+    publish(
+      report?.failure
+        ? report
+        : fail(
+            new CancelledError(
+              'the writes in flight did not finish in time; the run stopped without them. Re-running the workflow finishes the deploy.',
+            ),
+          ),
+    ),
+  );
   try {
     const settings = parseInputs((name) => core.getInput(name));
     report = newReport(settings);
-    await deploy(settings, report);
+    await deploy(settings, report, cancellation);
+    // Cancelled once nothing was left to stop (its last writes, its invalidation): deployed, yet not a success.
+    cancellation.check('the deploy was complete before it could stop (the writes in flight were its last).');
     core.notice(resultLine(report));
   } catch (error) {
-    core.setFailed(errorMessage(error));
-    // A failure before the report exists (bad input) still gets a summary that says what went wrong.
-    report ??= newReport({ bucket: '', prefix: '', dryRun: false });
-    report.failure = { message: errorMessage(error), stage: currentPhase() };
+    fail(error);
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
   } finally {
-    if (report)
-      await publishReport(report).catch((error) =>
-        core.warning(`Could not write the job summary: ${errorMessage(error)}`),
-      );
+    cancellation.stop();
+    if (report) await publish(report);
   }
+  // What a cancelled run gave up (a read, a wait) may still hold the event loop.
+  if (cancellation.cancelled) process.exit(1);
+}
+
+/** The step's error; a cancelled run's says so first, with where it was. */
+function failureMessage(error: unknown, cancelled: Cancelled | undefined): string {
+  const message = errorMessage(error);
+  if (!cancelled) return message;
+  const cause = `Cancelled (${cancelled.by}) during ${cancelled.phase}`;
+  return error instanceof CancelledError ? `${cause}: ${message}` : `${cause}. ${message}`;
 }
 
 /** Everything a deploy knows before it writes: the build, the bucket, the state, and the plan. */
@@ -72,10 +109,14 @@ interface Survey {
   distributions: Map<string, DistributionInfo>;
 }
 
-export async function deploy(settings: Settings, report: DeployReport): Promise<void> {
+/** What a run cancelled before its first write leaves. */
+const UNCHANGED = 'nothing was changed.';
+
+export async function deploy(settings: Settings, report: DeployReport, cancellation: Cancellation): Promise<void> {
   const s3 = createTarget(settings);
   const store = new StateStore(s3, core.warning, settings.distributionIds);
-  let survey = await phase('Plan', () => surveyDeploy(settings, s3, store));
+  // The plan only reads: a cancelled run gives it up at once.
+  let survey = await phase('Plan', () => cancellation.race(surveyDeploy(settings, s3, store), UNCHANGED));
   report.plan = survey.plan;
   report.classes = countClasses(survey.files.map((file) => survey.classify(file.key)));
   // With 'cache-control: auto', the cache policies of the behaviours that serve the bucket (see edge-cache.ts).
@@ -83,11 +124,16 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
   if (auto && settings.distributionIds.length > 0 && !settings.teardown) {
     const { readEdgePolicies } = await import('./invalidate.js');
     const policies = await readEdgePolicies(settings, survey.distributions);
-    for (const { level, message } of edgePolicyReport(policies, auto.values, report.classes)) core[level](message);
+    const files = survey.files.map((file) => ({
+      key: settings.prefix + file.key,
+      fileClass: survey.classify(file.key).fileClass,
+    }));
+    for (const { level, message } of edgePolicyReport(policies, auto.values, files)) core[level](message);
   }
   const first = settings.distributionIds[0];
   const described = first === undefined ? undefined : survey.distributions.get(first);
   if (described) report.site = { domain: described.domain, originPrefix: described.originPrefixes[0] ?? '' };
+  cancellation.check(UNCHANGED);
   if (settings.dryRun) {
     if (settings.distributionIds.length > 0) {
       const { createInvalidations } = await import('./invalidate.js');
@@ -112,39 +158,50 @@ export async function deploy(settings: Settings, report: DeployReport): Promise<
       );
     }
   } else {
-    const cancellation = new AbortController();
-    const guarded = lockUntilCancelled(
-      () =>
-        phase('Lock', () =>
-          translateAwsErrors(s3Context(settings), () =>
-            acquireLock(s3, {
-              run: currentRun(),
-              waitSeconds: settings.lockTimeoutSeconds,
-              listed: survey.listing.lockListed,
-              log: core,
-            }),
-          ),
-        ),
-      cancellation,
+    // Waiting for another deploy's lock ends at cancellation; a request to take it in flight completes.
+    const lock = await phase('Lock', () =>
+      translateAwsErrors(s3Context(settings), () =>
+        acquireLock(s3, {
+          run: currentRun(),
+          waitSeconds: settings.lockTimeoutSeconds,
+          listed: survey.listing.lockListed,
+          log: core,
+          sleep: (ms) => cancellation.sleep(ms, UNCHANGED),
+        }),
+      ),
     );
+    let released: Promise<void> | undefined;
+    const release = () =>
+      (released ??= lock
+        .release()
+        .catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`)));
+    const unregister = cancellation.beforeExit(release);
     try {
-      const lock = await guarded.lock;
-      try {
-        // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
-        survey = await phase('Plan again, under the lock', () => surveyDeploy(settings, s3, store, survey));
-        report.plan = survey.plan;
-        invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
-      } finally {
-        await lock.release().catch((error) => core.warning(`Could not release the lock: ${errorMessage(error)}`));
-      }
+      // Another deploy may have finished while this one waited or planned: act on what the bucket holds now.
+      survey = await phase('Plan again, under the lock', () =>
+        cancellation.race(surveyDeploy(settings, s3, store, survey), UNCHANGED),
+      );
+      report.plan = survey.plan;
+      cancellation.check(UNCHANGED);
+      invalidations = await write(survey, { settings, s3, store, lock, signal: cancellation.signal }, report);
     } finally {
-      guarded.stop();
+      await release();
+      unregister();
     }
   }
   if (invalidations && settings.wait) {
+    cancellation.check(`the files are deployed; ${invalidationsLeft(invalidations)}.`);
     const { waitForInvalidations } = await import('./invalidate.js');
-    await waitForInvalidations(invalidations, settings, report);
+    await waitForInvalidations(invalidations, settings, report, cancellation.signal);
+    cancellation.check(`the files are deployed; ${invalidationsLeft(invalidations)}.`);
   }
+}
+
+/** What a run that stops waiting leaves going: 'invalidation I1 on E1 goes on (not waited for)'. */
+function invalidationsLeft(created: CreatedInvalidations): string {
+  const going = created.invalidations.filter((i) => i.status === 'InProgress');
+  if (going.length === 0) return 'the invalidations are done';
+  return `${going.map((i) => `invalidation ${i.id} on ${i.distributionId}`).join(', ')} ${going.length === 1 ? 'goes' : 'go'} on (not waited for)`;
 }
 
 /** The deploy's writes, under the lock, with the state journaled before and recorded after. */
@@ -189,8 +246,10 @@ async function write(
     deployId: newDeployId(),
     writesObjects,
   });
-  if (writesObjects) await save(journaled);
-  else state = journaled;
+  if (writesObjects) {
+    await save(journaled);
+    report.journaled = true;
+  } else state = journaled;
 
   const applied: Applied = { written: [], deleted: [] };
   try {
@@ -201,10 +260,7 @@ async function write(
         concurrency: settings.concurrency,
         classify: survey.classify,
         signal: context.signal,
-        beforeEachWave: () => {
-          lock.assertHeld();
-          if (context.signal.aborted) throw new ActionError('Cancelled: the writes already made are recorded.');
-        },
+        beforeEachWave: () => lock.assertHeld(),
       },
       report,
       applied,
@@ -491,43 +547,6 @@ function logPlan(
     log(`${fileClass} ${file.key} (${why})`);
   });
   if (facts.dryRun) core.endGroup();
-}
-
-/** How long a cancelled run waits for its writes in flight before it releases its lock anyway. */
-const CANCEL_GRACE_MS = 6000;
-
-/**
- * A cancelled run (the runner sends SIGINT, then SIGTERM about 7.5 s later) starts no new write, lets the
- * ones in flight finish, records them and releases its lock the usual way, so the next deploy neither waits
- * for the lock to expire nor sees a write of this one land after it began. Should that take too long, or the
- * lock still be in the taking, the lock is released and the process ends.
- */
-function lockUntilCancelled(
-  take: () => Promise<PrefixLock>,
-  cancellation: AbortController,
-): { lock: Promise<PrefixLock>; stop: () => void } {
-  const lock = take();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (cancellation.signal.aborted) return; // the runner's SIGTERM after its SIGINT: already stopping
-    core.setFailed(`Cancelled (${signal}); the writes in flight finish, then the lock is released.`);
-    cancellation.abort();
-    // Only a fallback: when the writes in flight end sooner, the deploy releases the lock and ends by itself.
-    setTimeout(() => {
-      void lock
-        .then((held) => held.release())
-        .catch(() => undefined)
-        .finally(() => process.exit(1));
-    }, CANCEL_GRACE_MS).unref();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    lock,
-    stop: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 function s3Context(settings: Settings): AwsContext {

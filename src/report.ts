@@ -1,7 +1,12 @@
 /** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as core from '@actions/core';
 import type { FileClass } from './classify.js';
 import type { Invalidation } from './cloudfront.js';
+import { errorMessage } from './errors.js';
 import { formatBytes, formatSeconds } from './format.js';
 import type { Plan } from './plan.js';
 import type { FailedFile } from './upload.js';
@@ -17,12 +22,13 @@ export const Output = {
   invalidations: 'invalidations',
   keptCount: 'kept-count',
   changes: 'changes',
+  changesFile: 'changes-file',
   url: 'url',
 } as const;
 
 /** Where the deployed prefix is served, when a distribution is known. */
 export interface SiteAddress {
-  /** The distribution's first alternate domain name, else its cloudfront.net domain. */
+  /** The distribution's first alternate domain name that is not a wildcard, else its cloudfront.net domain. */
   domain: string;
   /** The key prefix the distribution serves at '/'. */
   originPrefix: string;
@@ -49,15 +55,26 @@ export interface DeployReport {
   /** One per distribution, in the order given. */
   invalidations: Invalidation[];
   site?: SiteAddress;
-  /** Why the step failed, and in which phase. */
-  failure?: { message: string; stage: string };
+  /** The distributions to invalidate, so a run that stops before invalidating can name them. */
+  distributionIds: readonly string[];
+  /** Set once the deploy journaled its changes as pending and began writing objects. */
+  journaled: boolean;
+  /** Why the step failed, and in which phase; `cancelled` when the run was cancelled there. */
+  failure?: { message: string; stage: string; cancelled?: boolean };
 }
 
-export function newReport(settings: { bucket: string; prefix: string; dryRun: boolean }): DeployReport {
+export function newReport(settings: {
+  bucket: string;
+  prefix: string;
+  dryRun: boolean;
+  distributionIds?: readonly string[];
+}): DeployReport {
   return {
     bucket: settings.bucket,
     prefix: settings.prefix,
     dryRun: settings.dryRun,
+    distributionIds: settings.distributionIds ?? [],
+    journaled: false,
     startedAt: Date.now(),
     uploadedKeys: [],
     uploadedBytes: 0,
@@ -114,41 +131,188 @@ function urlOf(report: DeployReport, key: string): string | undefined {
   const fullKey = report.prefix + key;
   if (!fullKey.startsWith(report.site.originPrefix)) return undefined;
   const path = fullKey.slice(report.site.originPrefix.length).replace(/(^|\/)index\.html$/, '$1');
-  // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it.
-  return new URL(`https://${report.site.domain}/${path.replace(/[%?#]/g, encodeURIComponent)}`).href;
+  // The URL class encodes what a browser would (spaces, non-ASCII); '?' and '#' in a name are part of it,
+  // and it drops tabs and newlines, which a Linux file name may hold: the URL would name another page.
+  // eslint-disable-next-line no-control-regex
+  return new URL(`https://${report.site.domain}/${path.replace(/[%?#\x00-\x1f\x7f]/g, encodeURIComponent)}`).href;
 }
 
 /**
- * The outputs' limit is 1 MiB per job; a change list past this many entries is cut (the counts stay whole)
- * and the job summary says so.
+ * GitHub refuses outputs past 1 MiB; counted here for all of the step's outputs together, in UTF-16 (2 bytes
+ * a character, names included): for their mostly ASCII text, twice the UTF-8 size.
  */
-const MAX_CHANGES_IN_OUTPUT = 5000;
+const MAX_OUTPUTS_BYTES = 1024 * 1024;
+/**
+ * `changes` is cut to this many bytes of JSON (UTF-8): workflows hand it to a script through `env:`, and Linux
+ * refuses an environment string over 128 KiB (E2BIG), so the step would not even start. `changes-file` names
+ * a file with every entry.
+ */
+const MAX_CHANGES_OUTPUT_BYTES = 100_000;
+/** Room kept for the `changes-file` path (PATH_MAX), so the cut does not depend on where the file is. */
+const PATH_ROOM = 4096;
 
-/** The step's outputs. In a dry run the counts are what the deploy would do. */
-export function outputsOf(report: DeployReport): Record<string, string> {
+const utf16Bytes = (text: string) => text.length * 2;
+
+/** The longest head of `items` whose JSON array is at most `maxBytes` as `measure` counts: always valid JSON. */
+function headThatFits(items: readonly unknown[], maxBytes: number, measure: (text: string) => number) {
+  let size = measure('[]');
+  const parts: string[] = [];
+  for (const item of items) {
+    const part = JSON.stringify(item);
+    size += measure(part) + (parts.length > 0 ? measure(',') : 0);
+    if (size > maxBytes) break;
+    parts.push(part);
+  }
+  return { json: `[${parts.join(',')}]`, kept: parts.length };
+}
+
+/** Outputs cut to fit, and by how much; `changes` and `invalidations` are the only ones that grow with a site. */
+interface FittedOutputs {
+  outputs: Record<string, string>;
+  /** Entries of the change list that `changes` left out (all are in `changes-file`). */
+  changesLeftOut: number;
+  changesTotal: number;
+  /** Invalidation paths that `invalidations` left out (paths of several thousands, several distributions). */
+  pathsLeftOut: number;
+}
+
+function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs {
   const plan = report.plan;
   const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
   const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
   const deleted = report.dryRun ? (plan?.deletes.length ?? 0) : report.deletedKeys.length;
   const updated = report.dryRun ? (plan?.headerUpdates.length ?? 0) : report.headerUpdatedKeys.length;
-  const first = report.invalidations[0];
-  return {
+  const all = invalidationsOf(report);
+  const first = all[0];
+  const fixed: Record<string, string> = {
     [Output.invalidationId]: first?.id ?? '',
     [Output.invalidationStatus]: first?.status ?? '',
-    [Output.invalidations]: JSON.stringify(report.invalidations),
     [Output.updatedCount]: String(updated),
     [Output.uploadedCount]: String(uploaded),
     [Output.deletedCount]: String(deleted),
     [Output.unchangedCount]: String(plan?.unchanged.length ?? 0),
     [Output.uploadedBytes]: String(bytes),
     [Output.keptCount]: String(plan?.kept.length ?? 0),
-    [Output.changes]: JSON.stringify(changesOf(report).slice(0, MAX_CHANGES_IN_OUTPUT)),
     [Output.url]: report.site?.domain ? (urlOf(report, '') ?? '') : '',
+  };
+  const named = (name: string, value: number) => utf16Bytes(name) + value;
+  let room =
+    MAX_OUTPUTS_BYTES -
+    Object.entries(fixed).reduce((sum, [name, value]) => sum + named(name, utf16Bytes(value)), 0) -
+    named(Output.changesFile, 2 * PATH_ROOM) -
+    named(Output.changes, 0) -
+    named(Output.invalidations, 0);
+
+  // Invalidations first (a deploy's own record of what it asked CloudFront), leaving `changes` its full size.
+  const invalidations = fittedInvalidations(all, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
+  room -= utf16Bytes(invalidations.json);
+  // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
+  const allChanges = changesOf(report);
+  const changes = headThatFits(allChanges, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) =>
+    Buffer.byteLength(text),
+  );
+  return {
+    outputs: {
+      ...fixed,
+      [Output.invalidations]: invalidations.json,
+      [Output.changes]: changes.json,
+      [Output.changesFile]: changesFile,
+    },
+    changesLeftOut: allChanges.length - changes.kept,
+    changesTotal: allChanges.length,
+    pathsLeftOut: invalidations.leftOut,
   };
 }
 
+/** The `invalidations` JSON; past `maxBytes`, each distribution keeps the paths that fit in an equal share. */
+function fittedInvalidations(invalidations: Invalidation[], maxBytes: number) {
+  const whole = JSON.stringify(invalidations);
+  if (utf16Bytes(whole) <= maxBytes) return { json: whole, leftOut: 0 };
+  const share = Math.max(0, maxBytes - utf16Bytes('[]')) / Math.max(1, invalidations.length) - utf16Bytes(',');
+  let leftOut = 0;
+  const cut = invalidations.map((invalidation) => {
+    const bare = utf16Bytes(JSON.stringify({ ...invalidation, paths: [] }));
+    const { kept } = headThatFits(invalidation.paths, share - bare + utf16Bytes('[]'), utf16Bytes);
+    leftOut += invalidation.paths.length - kept;
+    return { ...invalidation, paths: invalidation.paths.slice(0, kept) };
+  });
+  return { json: JSON.stringify(cut), leftOut };
+}
+
+/**
+ * The step's outputs, all of them within GitHub's 1 MiB. In a dry run the counts are what the deploy would
+ * do. `changesFile`: the path `publishReport` wrote the whole change list to.
+ */
+export function outputsOf(report: DeployReport, changesFile = ''): Record<string, string> {
+  return fittedOutputs(report, changesFile).outputs;
+}
+
+/** What the outputs left out, for warnings and the job summary. */
+function cutNotes(fitted: FittedOutputs): string[] {
+  const notes: string[] = [];
+  if (fitted.changesLeftOut > 0)
+    notes.push(
+      `The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); the file that \`changes-file\` names has them all.`,
+    );
+  if (fitted.pathsLeftOut > 0)
+    notes.push(
+      `The \`invalidations\` output left out ${count(fitted.pathsLeftOut, 'path')} to stay within GitHub's 1 MiB of outputs (the invalidations themselves are whole).`,
+    );
+  return notes;
+}
+
+/**
+ * Writes every change (the `changes` output may be cut) as a JSON array, one entry a line, in `folder`
+ * (the runner's temporary folder, emptied after each job); returns its path.
+ */
+export async function writeChangesFile(changes: Change[], folder: string): Promise<string> {
+  await fs.mkdir(folder, { recursive: true });
+  // A job may deploy several times: each step gets its own file.
+  const file = path.join(folder, `s3-cloudfront-deploy-changes-${randomBytes(6).toString('hex')}.json`);
+  await fs.writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
+  return file;
+}
+
+const STOPPED_BY: Record<string, string> = {
+  'Upload assets': 'the uploads failed',
+  'Upload entry points': 'the uploads failed',
+  'Upload service workers': 'the uploads failed',
+  'Update headers': 'the header updates failed',
+  Delete: 'the deletes failed',
+};
+
+/**
+ * Each distribution's invalidation. A run that stopped between its first write and its invalidation made
+ * none: there each distribution is 'Failed', saying why, so a later step can tell it from "no distribution".
+ */
+export function invalidationsOf(report: DeployReport): Invalidation[] {
+  const { failure } = report;
+  if (report.invalidations.length > 0 || !failure || !report.journaled) return report.invalidations;
+  const why = failure.cancelled
+    ? 'the run was cancelled'
+    : (STOPPED_BY[failure.stage] ?? `the deploy failed during ${failure.stage}`);
+  const error =
+    `Not attempted: ${why} before invalidating. The changed keys are journaled as pending in the deploy ` +
+    `state, so the next deploy invalidates them.`;
+  return report.distributionIds.map((distributionId) => ({
+    distributionId,
+    id: '',
+    status: 'Failed',
+    paths: [],
+    error,
+  }));
+}
+
 export async function publishReport(report: DeployReport): Promise<void> {
-  for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
+  const changesFile = await writeChangesFile(changesOf(report), process.env.RUNNER_TEMP || os.tmpdir()).catch(
+    (error: unknown) => {
+      core.warning(`Could not write the changes file: ${errorMessage(error)}`);
+      return '';
+    },
+  );
+  const fitted = fittedOutputs(report, changesFile);
+  for (const [name, value] of Object.entries(fitted.outputs)) core.setOutput(name, value);
+  for (const note of cutNotes(fitted)) core.warning(note);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(report)).write();
 }
 
@@ -182,13 +346,17 @@ export function resultLine(report: DeployReport): string {
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
 export function summaryMarkdown(report: DeployReport): string {
-  const outputs = outputsOf(report);
+  const fitted = fittedOutputs(report, '');
+  const outputs = fitted.outputs;
   const target = `s3://${report.bucket}/${report.prefix}`;
   const n = (name: string) => Number(outputs[name]);
   const lines: string[] = [];
   if (report.failure) {
+    const deploy = `Deploy${report.bucket ? ` to \`${target}\`` : ''}`;
     lines.push(
-      `### Deploy${report.bucket ? ` to \`${target}\`` : ''} failed during ${report.failure.stage}`,
+      report.failure.cancelled
+        ? `### Cancelled during ${report.failure.stage}: ${deploy.charAt(0).toLowerCase()}${deploy.slice(1)} stopped`
+        : `### ${deploy} failed during ${report.failure.stage}`,
       '',
       `> ${escapeMarkdown(report.failure.message)}`,
       '',
@@ -209,8 +377,12 @@ export function summaryMarkdown(report: DeployReport): string {
   );
   if (n(Output.keptCount) > 0)
     lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
-  if (report.notAttempted > 0)
-    lines.push(`| **Not attempted** (waiting on a wave that failed) | ${count(report.notAttempted, 'file')} |`);
+  if (report.notAttempted > 0) {
+    const why = report.failure?.cancelled
+      ? 'the run was cancelled before they started'
+      : 'waiting on a wave that failed';
+    lines.push(`| **Not attempted** (${why}) | ${count(report.notAttempted, 'file')} |`);
+  }
   if (report.failedUploads.length > 0)
     lines.push(`| **Failed to upload** | ${count(report.failedUploads.length, 'file')} |`);
   if (report.failedDeletes.length > 0)
@@ -219,9 +391,10 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push(`| Files by class | ${classesLine(report.classes)} |`);
   lines.push('');
 
-  if (report.invalidations.length > 0) {
+  const invalidations = invalidationsOf(report);
+  if (invalidations.length > 0) {
     lines.push('| Distribution | Invalidation | Paths |', '|---|---|---|');
-    for (const { distributionId, id, status, paths, error } of report.invalidations) {
+    for (const { distributionId, id, status, paths, error } of invalidations) {
       const shown =
         paths
           .slice(0, 10)
@@ -237,11 +410,13 @@ export function summaryMarkdown(report: DeployReport): string {
     lines.push('');
   }
   if (outputs[Output.url]) lines.push(`Site: ${outputs[Output.url]}`, '');
+  for (const note of cutNotes(fitted)) lines.push(note, '');
   lines.push(`Took ${formatSeconds(Date.now() - report.startedAt)}.`, '');
 
   const failures = [...report.failedUploads, ...report.failedDeletes];
   if (failures.length > 0) {
-    lines.push('**Did not make it:**', '', ...failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`), '');
+    const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
+    lines.push('**Did not make it:**', '', ...listed, '');
   }
   const changes = fileChanges(report);
   if (changes.length > 0) {
@@ -257,14 +432,28 @@ export function summaryMarkdown(report: DeployReport): string {
   return lines.join('\n');
 }
 
+/**
+ * GitHub drops a step summary over 1 MiB whole, so each list of files in it stops at this many lines or bytes,
+ * whichever comes first.
+ */
 const MAX_LISTED_FILES = 1000;
+const MAX_LIST_BYTES = 400 * 1024;
+
+function cappedList(lines: string[]): string[] {
+  let bytes = 0;
+  let shown = 0;
+  for (const line of lines) {
+    bytes += Buffer.byteLength(line) + 1;
+    if (shown === MAX_LISTED_FILES || bytes > MAX_LIST_BYTES) break;
+    shown++;
+  }
+  return shown < lines.length
+    ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
+    : lines;
+}
 
 function fileChanges(report: DeployReport): string[] {
-  const lines = changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`);
-  // The summary is capped at 1 MiB per step.
-  return lines.length > MAX_LISTED_FILES
-    ? [...lines.slice(0, MAX_LISTED_FILES), `- … and ${lines.length - MAX_LISTED_FILES} more`]
-    : lines;
+  return cappedList(changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`));
 }
 
 const CLASS_NAMES: Record<FileClass, [string, string]> = {

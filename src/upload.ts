@@ -27,6 +27,8 @@ export type { S3Target };
 export interface FailedFile {
   key: string;
   message: string;
+  /** Never sent: the run was cancelled, or an earlier error would have failed it too. */
+  notAttempted?: true;
 }
 
 /** What one write left in the bucket, for recognising the object later when its ETag is not an MD5. */
@@ -45,7 +47,10 @@ export interface WrittenObject {
 
 export interface TransferOutcome {
   done: WrittenObject[];
+  /** Writes that were sent and failed. */
   failed: FailedFile[];
+  /** Keys never sent (see FailedFile.notAttempted). */
+  skipped: string[];
   bytes: number;
 }
 
@@ -127,7 +132,7 @@ export async function eachObject<T>(
   await mapWithLimit(items, options.concurrency, async (item) => {
     if (fatal || options.signal?.aborted) {
       const why = fatal ? 'after an earlier fatal error' : 'because the run was cancelled';
-      failed.push({ key: keyOf(item), message: `not attempted ${why}` });
+      failed.push({ key: keyOf(item), message: `not attempted ${why}`, notAttempted: true });
       return;
     }
     try {
@@ -164,7 +169,7 @@ async function transfer(
   }, PROGRESS_INTERVAL_MS);
 
   try {
-    const failed = await eachObject(
+    const outcomes = await eachObject(
       files,
       (file) => file.key,
       { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal },
@@ -174,7 +179,9 @@ async function transfer(
         if (perFileLines) options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       },
     );
-    return { done, failed, bytes };
+    const failed = outcomes.filter((failure) => !failure.notAttempted);
+    const skipped = outcomes.filter((failure) => failure.notAttempted).map((failure) => failure.key);
+    return { done, failed, skipped, bytes };
   } finally {
     clearInterval(progress);
   }
