@@ -13,7 +13,9 @@
  * where it matters: any answer other than success or a retryable error (a redirect to the bucket's region,
  * a clock-skew correction, the SDK's own error for a refusal), bodies large enough for the SDK to send
  * `Expect: 100-continue`, and buckets whose auth scheme is not plain SigV4 (multi-region access points,
- * S3 Express directory buckets). After a region redirect, every later request goes through the SDK.
+ * S3 Express directory buckets), and clients whose PutObject would carry a header this path does not write
+ * (a flexible checksum, a middleware of their own). After a region redirect, or a refusal that the SDK's own
+ * request then got past (a store that wants the payload signed), every later request goes through the SDK.
  *
  * Over HTTPS the payload is not hashed for the signature (UNSIGNED-PAYLOAD): TLS protects the bytes in
  * transit and S3 checks them against their Content-MD5, which every upload carries.
