@@ -397,12 +397,20 @@ describe('deploys that meet', () => {
   it('never interleave: two deploys started together to one prefix take turns, and the bucket holds one build whole', async () => {
     const a = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `a ${i}`])));
     const b = await writeSite(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p/${i}.html`, `b ${i}`])));
-    // Writing takes seconds, so the two meet even when a loaded machine starts one of them late.
-    local.proxy.setLatency(150);
-    const [first, second] = await Promise.all([
-      local.deploy({ source: a, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '101' }),
-      local.deploy({ source: b, bucket: 'locks', prefix: 'race', concurrency: '2' }, { GITHUB_RUN_ID: '102' }),
-    ]);
+    // The second starts once the first holds the lock (slowed by latency so it still does): deploys fast
+    // enough to finish before the other process has started would otherwise never meet.
+    local.proxy.setLatency(100);
+    const firstRun = local.deploy(
+      { source: a, bucket: 'locks', prefix: 'race', concurrency: '2' },
+      { GITHUB_RUN_ID: '101' },
+    );
+    const lockKey = 'race/.s3-cloudfront-deploy.lock';
+    for (let i = 0; i < 100 && !local.s3.object('locks', lockKey); i++) await sleep(50);
+    const secondRun = local.deploy(
+      { source: b, bucket: 'locks', prefix: 'race', concurrency: '2' },
+      { GITHUB_RUN_ID: '102' },
+    );
+    const [first, second] = await Promise.all([firstRun, secondRun]).finally(() => local.proxy.setLatency(0));
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
     expect(`${first.stdout}${second.stdout}`).toMatch(
       /Waiting for another deploy to s3:\/\/locks\/race\/ to finish: .*runs\/10[12]/,

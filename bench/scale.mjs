@@ -2,6 +2,7 @@
 // (Planning 100,000 files, cold start and the comparison with other tools: bench/run.mjs.)
 //   node bench/scale.mjs big    20,000 files / 2 GiB: first deploy, then no change
 //   node bench/scale.mjs many   100,000 small files: first deploy, then no change
+//   [--node PATH]  the Node.js that runs the action (default: this one)   [--entry PATH]  its bundle
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +15,12 @@ const SCENARIOS = {
   many: { files: 100_000, size: 340, runs: [['first deploy', {}], ['no change', {}]] },
 };
 const scenario = SCENARIOS[process.argv[2] ?? 'big'];
+const flag = (name, fallback) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : process.argv[index + 1];
+};
+const node = flag('node', process.execPath);
+const entry = flag('entry', ACTION_ENTRY);
 if (!scenario) throw new Error(`usage: bench/scale.mjs ${Object.keys(SCENARIOS).join('|')}`);
 
 /** Files of `size` bytes, 1,000 per folder, each with its own first bytes so no two are the same. */
@@ -45,11 +52,11 @@ function runAction(s3Url, source, extraInputs) {
       GITHUB_OUTPUT: '/dev/null',
       ...inputVariables({ source, bucket: 'scale-bucket', 'force-path-style': 'true', ...extraInputs }),
     };
-    const args = ['-f', '%M', process.execPath, ACTION_ENTRY];
+    const args = ['-f', '%M %U %S', node, entry];
     execFile('/usr/bin/time', args, { env, maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
-      const peakKb = Number(stderr.trim().split('\n').pop());
+      const [peakKb, user, system] = stderr.trim().split('\n').pop().split(' ').map(Number);
       const phases = stdout.split('\n').filter((line) => /took|local files|::error/.test(line));
-      resolve({ exitCode: error ? error.code : 0, seconds: (Date.now() - started) / 1000, peakMb: peakKb / 1024, phases });
+      resolve({ exitCode: error ? error.code : 0, seconds: (Date.now() - started) / 1000, peakMb: peakKb / 1024, cpuSeconds: user + system, phases });
     });
   });
 }
@@ -61,7 +68,7 @@ try {
   console.log(`${scenario.files} files of ${scenario.size} bytes`);
   for (const [label, inputs] of scenario.runs) {
     const result = await runAction(s3.url, source, inputs);
-    console.log(`${label}: exit ${result.exitCode}, ${result.seconds.toFixed(1)} s, peak ${result.peakMb.toFixed(0)} MB`);
+    console.log(`${label}: exit ${result.exitCode}, ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s, peak ${result.peakMb.toFixed(0)} MB`);
     for (const line of result.phases) console.log(`  ${line}`);
   }
 } finally {

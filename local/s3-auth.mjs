@@ -76,9 +76,9 @@ function parseQuery(rawQuery) {
 /**
  * Verifies a request's SigV4 Authorization header against `credentials` (access key id -> secret), as S3
  * does, and returns what verifying an aws-chunked body needs. Throws S3's error otherwise.
- * @param {{ method: string, url: string, headers: Record<string, string>, credentials: Map<string, string> }} request
+ * @param {{ method: string, url: string, headers: Record<string, string>, credentials: Map<string, string>, now?: number }} request
  */
-export async function verifySignature({ method, url, headers, credentials }) {
+export async function verifySignature({ method, url, headers, credentials, now = Date.now() }) {
   const header = headers.authorization;
   if (header === undefined) throw new S3Error('AccessDenied');
   const auth = parseAuthorization(header);
@@ -97,10 +97,10 @@ export async function verifySignature({ method, url, headers, credentials }) {
       `The authorization header is malformed; incorrect service "${auth.service}". This endpoint belongs to "s3".`,
     );
   }
-  if (Math.abs(Date.now() - signingDate.getTime()) > MAX_SKEW_MS) {
+  if (Math.abs(now - signingDate.getTime()) > MAX_SKEW_MS) {
     throw new S3Error('RequestTimeTooSkewed', undefined, {
       RequestTime: longDate,
-      ServerTime: new Date().toISOString(),
+      ServerTime: new Date(now).toISOString(),
       MaxAllowedSkewMilliseconds: MAX_SKEW_MS,
     });
   }

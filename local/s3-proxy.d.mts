@@ -23,6 +23,8 @@ export interface Faults {
 }
 export interface S3Proxy {
   url: string;
+  /** With `tls`: the loopback certificate's PEM file, for clients to trust. */
+  certFile: string | undefined;
   requests: ProxiedRequest[];
   counts(): Record<string, number>;
   /** The most requests that were open at the same moment since the last reset. */
@@ -43,6 +45,8 @@ export declare function startS3Proxy(options: {
   target: string;
   latencyMs?: number;
   faults?: Faults;
+  /** Serve https:// with the loopback certificate (local/tls.mjs); requests go on to `target` as they came. */
+  tls?: boolean;
 }): Promise<S3Proxy>;
 /** mulberry32: numbers in [0, 1), the same sequence for the same seed. */
 export declare function seededRandom(seed: number): () => number;

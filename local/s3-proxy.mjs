@@ -1,9 +1,12 @@
 // A loopback HTTP proxy in front of the local S3 that names and counts every request by S3 operation,
 // can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
-// 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail.
+// 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail. With `tls`
+// it serves HTTPS (local/tls.mjs's loopback certificate) and forwards plain HTTP, as a TLS front would.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { loopbackCertificate } from './tls.mjs';
 
 /** The S3 operation a path-style request is, from its method, path, query and headers. */
 export function s3Operation(method, url, headers) {
@@ -61,9 +64,10 @@ const S3_ERRORS = [
  * @typedef {{ errorRate?: number, dropRate?: number, seed?: number, failKeys?: string[] }} Faults
  *   errorRate: share of requests answered 503/500; dropRate: share whose connection is cut before any
  *   answer; failKeys: object keys ('bucket/key') whose writes always answer 500.
- * @param {{ target: string, latencyMs?: number, faults?: Faults }} options  target: the S3 server's URL
+ * @param {{ target: string, latencyMs?: number, faults?: Faults, tls?: boolean }} options  target: the S3
+ *   server's URL; tls: serve https:// (clients trust `certFile`)
  */
-export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, faults = {} }) {
+export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, faults = {}, tls = false }) {
   let latencyMs = initialLatencyMs;
   const upstream = new URL(target);
   let fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
@@ -103,9 +107,15 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
   let onRequest;
   // Off by default: hashing every body would cost the benchmark CPU that belongs to the client.
   let hashBodies = false;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const secure = upstream.protocol === 'https:';
+  const agent = new (secure ? https : http).Agent({
+    keepAlive: true,
+    maxSockets: 512,
+    ...(secure ? { ca: loopbackCertificate().cert } : {}),
+  });
+  const certificate = tls ? loopbackCertificate() : undefined;
 
-  const server = http.createServer((request, response) => {
+  const handle = (request, response) => {
     const operation = s3Operation(request.method ?? 'GET', request.url ?? '/', request.headers);
     const record = {
       operation,
@@ -132,7 +142,7 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
         request.resume();
         return;
       }
-      const proxied = http.request(
+      const proxied = (secure ? https : http).request(
         {
           host: upstream.hostname,
           port: upstream.port,
@@ -151,11 +161,16 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
     };
     if (latencyMs > 0) setTimeout(forward, latencyMs);
     else forward();
-  });
+  };
+  const server = certificate
+    ? https.createServer({ key: certificate.key, cert: certificate.cert }, handle)
+    : http.createServer(handle);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
+  const url = `${certificate ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   return {
     url,
+    /** With tls: the certificate's PEM file, for NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE or rclone's --ca-cert. */
+    certFile: certificate?.certFile,
     requests,
     /** Requests by operation, e.g. { ListObjectsV2: 2, PutObject: 20 }. */
     counts() {

@@ -31,6 +31,13 @@ export interface S3ServerOptions {
   etags?: 'md5' | 'kms' | 'opaque';
   /** Answer 400 InvalidArgument to aws-chunked bodies, as stores without aws-chunked support do. */
   refuseAwsChunked?: boolean;
+  /** Answer 400 InvalidRequest to `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as stores that want it signed do. */
+  refuseUnsignedPayload?: boolean;
+  /**
+   * A bucket with ACLs enabled: ACL headers are accepted (and ignored) instead of answering 400
+   * AccessControlListNotSupported. Default false. For tools that always send one (rclone 1.60: x-amz-acl private).
+   */
+  acceptAcls?: boolean;
   /** false: a store that ignores If-None-Match / If-Match on writes and deletes (default true). */
   conditionalWrites?: boolean;
   /**
@@ -40,8 +47,20 @@ export interface S3ServerOptions {
   objectLock?: boolean | ((bucket: string, key: string) => boolean);
   /** More access key pairs to accept, besides S3_CREDENTIALS. */
   credentials?: Array<{ accessKeyId: string; secretAccessKey: string }>;
+  /**
+   * Serve https:// with a self-signed loopback certificate made at start (local/tls.mjs), so HTTPS-only
+   * client behaviour (unsigned payloads) is exercised; clients trust `certFile` (NODE_EXTRA_CA_CERTS,
+   * AWS_CA_BUNDLE). Default false.
+   */
+  tls?: boolean;
   /** Keep every request in `requests` (default: in strict mode only, so benchmarks do not grow memory). */
   logRequests?: boolean;
+  /**
+   * How far S3's clock is ahead of this machine's, in ms (default 0): signatures are judged by it (more
+   * than 15 minutes off answers 403 RequestTimeTooSkewed, with ServerTime) and the Date header gives it,
+   * so a client whose clock is wrong can be tested.
+   */
+  clockOffset?: number;
 }
 
 export interface ReceivedRequest {
@@ -77,6 +96,8 @@ export interface StoredObject {
 export interface LocalS3Server {
   url: string;
   port: number;
+  /** With `tls`: the certificate's PEM file, for clients to trust. */
+  certFile: string | undefined;
   /** The options in force (change them with configure). */
   options: Required<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'silent' | 'credentials'>>;
   /** Every request received, in order (when logRequests). */

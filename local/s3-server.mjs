@@ -6,8 +6,10 @@
 //
 // Modules: s3-server.mjs (HTTP, options, test helpers); the operations in s3-objects.mjs, s3-multipart.mjs
 // and s3-buckets.mjs, with what writes share in s3-writes.mjs; s3-store.mjs (buckets, listing order, write
-// preconditions); s3-auth.mjs (SigV4, aws-chunked); s3-wire.mjs (errors, XML, checksums). Run alone: node local/s3-server.mjs [--port N] [--fast]
+// preconditions); s3-auth.mjs (SigV4, aws-chunked); s3-wire.mjs (errors, XML, checksums); tls.mjs (the
+// loopback certificate of its HTTPS mode). Run alone: node local/s3-server.mjs [--port N] [--fast] [--tls]
 import http from 'node:http';
+import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { decodeAwsChunked, isAwsChunked, verifySignature } from './s3-auth.mjs';
 import {
@@ -31,6 +33,7 @@ import { copyObject, deleteObject, deleteObjects, getObject, putObject } from '.
 
 import { s3Operation } from './s3-proxy.mjs';
 import { Store } from './s3-store.mjs';
+import { loopbackCertificate } from './tls.mjs';
 import { S3Error, decodePathPart, errorXml, newRequestId, sha256HexOf } from './s3-wire.mjs';
 
 /** The only access key pair the server accepts. */
@@ -167,8 +170,12 @@ export async function startS3Server({
     mode: 'strict',
     etags: 'md5',
     refuseAwsChunked: false,
+    refuseUnsignedPayload: false,
+    acceptAcls: false,
     conditionalWrites: true,
     objectLock: false,
+    tls: false,
+    clockOffset: 0,
     ...rest,
   };
   options.logRequests ??= options.mode === 'strict';
@@ -199,7 +206,13 @@ export async function startS3Server({
     record.key = key;
     const raw = await readBody(request);
     const signing = state.strict
-      ? await verifySignature({ method: request.method, url, headers, credentials })
+      ? await verifySignature({
+          method: request.method,
+          url,
+          headers,
+          credentials,
+          now: Date.now() + options.clockOffset,
+        })
       : undefined;
     const signedRegion = signing?.scope.split('/')[1];
     if (bucketName && signedRegion && signedRegion !== bucketRegion && store.buckets.has(bucketName)) {
@@ -212,9 +225,14 @@ export async function startS3Server({
         { 'x-amz-bucket-region': bucketRegion },
       );
     }
-    if (headers['x-amz-acl'] || Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'))) {
+    const sendsAcl = headers['x-amz-acl'] || Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'));
+    if (sendsAcl && !options.acceptAcls) {
       // Buckets created since April 2023 have ACLs disabled (Object Ownership: bucket owner enforced).
       throw new S3Error('AccessControlListNotSupported');
+    }
+    if (options.refuseUnsignedPayload && headers['x-amz-content-sha256'] === 'UNSIGNED-PAYLOAD') {
+      // Stores that verify only signed payloads.
+      throw new S3Error('InvalidRequest', 'UNSIGNED-PAYLOAD is not supported: sign the payload.');
     }
     if (options.refuseAwsChunked && isAwsChunked(headers)) {
       // What stores without aws-chunked support answer (Alibaba OSS's wording).
@@ -256,7 +274,12 @@ export async function startS3Server({
 
   function send(response, record, requestId, { status = 200, headers = {}, body }) {
     const segments = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : body;
-    const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId, Server: 'AmazonS3' };
+    const base = {
+      'x-amz-request-id': requestId,
+      'x-amz-id-2': requestId,
+      Server: 'AmazonS3',
+      Date: new Date(Date.now() + options.clockOffset).toUTCString(),
+    };
     if (typeof body === 'string') base['Content-Type'] = 'application/xml';
     if (headers['Content-Length'] === undefined && status !== 204 && status !== 304) {
       base['Content-Length'] = String(segments.reduce((sum, segment) => sum + segment.length, 0));
@@ -267,7 +290,7 @@ export async function startS3Server({
     response.end();
   }
 
-  const server = http.createServer((request, response) => {
+  const handle = (request, response) => {
     const requestId = newRequestId();
     const method = request.method ?? 'GET';
     const record = {
@@ -293,19 +316,24 @@ export async function startS3Server({
         else response.destroy();
       },
     );
-  });
+  };
+  const certificate = options.tls ? loopbackCertificate() : undefined;
+  const server = certificate
+    ? https.createServer({ key: certificate.key, cert: certificate.cert }, handle)
+    : http.createServer(handle);
   server.keepAliveTimeout = 30_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
   const address = server.address();
-  state.url = `http://${host}:${address.port}`;
+  state.url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
 
   const bucketOf = (name) => store.buckets.get(name);
   return {
     url: state.url,
     port: address.port,
+    certFile: certificate?.certFile,
     options,
     requests,
     object(bucket, key) {
@@ -357,6 +385,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     port: portIndex === -1 ? 0 : Number(process.argv[portIndex + 1]),
     ...(regionIndex === -1 ? {} : { region: process.argv[regionIndex + 1] }),
     mode: process.argv.includes('--fast') ? 'fast' : 'strict',
+    tls: process.argv.includes('--tls'),
   });
   console.log(
     `Local S3 (${s3.options.mode}) at ${s3.url}, bucket site-bucket; credentials ${JSON.stringify(S3_CREDENTIALS)}`,

@@ -29,7 +29,7 @@ export interface Applied {
   deleted: string[];
 }
 
-const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug };
+const coreLogger: Logger = { info: core.info, warning: core.warning, debug: core.debug, isDebug: core.isDebug };
 
 /**
  * Runs the waves; whatever was written before a failure is in `applied` (the caller records it in the deploy

@@ -9,7 +9,6 @@ import {
   DeleteObjectsCommand,
   type DeleteObjectsCommandInput,
   type DeleteObjectsCommandOutput,
-  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { BuildMiddleware } from '@smithy/types';
 import { describeAwsError } from './errors.js';
@@ -20,6 +19,7 @@ import { type LocalFile, readFileInto } from './local.js';
 import type { Logger } from './logger.js';
 import { MULTIPART_UPLOADS_AT_ONCE, PARTS_IN_FLIGHT, fileChanged, uploadInParts } from './multipart.js';
 import { createBufferPool, mapWithLimit } from './pool.js';
+import { putObjectFor } from './put-object.js';
 import { type S3Target, encryptionParams } from './s3.js';
 
 export type { S3Target };
@@ -158,6 +158,7 @@ async function transfer(
 ): Promise<TransferOutcome> {
   const done: WrittenObject[] = [];
   let bytes = 0;
+  const perFileLines = options.log.isDebug?.() ?? true;
   const started = Date.now();
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = setInterval(() => {
@@ -175,7 +176,7 @@ async function transfer(
       async (file) => {
         done.push(await send(file));
         bytes += file.size;
-        options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
+        if (perFileLines) options.log.debug(`${verb} ${file.key} (${formatBytes(file.size)})`);
       },
     );
     const failed = outcomes.filter((failure) => !failure.notAttempted);
@@ -226,22 +227,21 @@ async function uploadFile(
     const result = await uploadInParts({ client, bucket, objectKey: Key, file, params, log, concurrency });
     return written(file, result.etag, result.serverSideEncryption, result.multipartEtag);
   }
+  const put = putObjectFor(client, bucket);
   return wholeFileBuffers(file.size, async (buffer) => {
     // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
     // The plan read every file moments ago, so this read comes from the page cache.
     const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
     const md5 = createHash('md5').update(body).digest();
     if (md5.toString('hex') !== file.md5) throw fileChanged(file);
-    const response = await client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key,
-        Body: body,
-        ContentLength: body.length,
-        ContentMD5: md5.toString('base64'),
-        ...params,
-      }),
-    );
+    const response = await put({
+      Bucket: bucket,
+      Key,
+      Body: body,
+      ContentLength: body.length,
+      ContentMD5: md5.toString('base64'),
+      ...params,
+    });
     return written(file, response.ETag, response.ServerSideEncryption);
   });
 }

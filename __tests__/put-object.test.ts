@@ -1,0 +1,556 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
+import { verifySignature } from '../local/s3-auth.mjs';
+import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
+import { describeAwsError } from '../src/errors.js';
+import { type PutObjectInput, createPutObject } from '../src/put-object.js';
+
+// The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
+// does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
+// redirect to the bucket's region.
+
+type Scripted = 'slow-down' | 'internal' | 'drop' | 'redirect';
+
+interface Front {
+  url: string;
+  /** Answers for the next requests to a key, in order; a key with none left goes through to the local S3. */
+  script: Map<string, Scripted[]>;
+  /** Every request, as it arrived. */
+  seen: Array<{ key: string; headers: http.IncomingHttpHeaders }>;
+  close(): Promise<void>;
+}
+
+async function startFront(target: string): Promise<Front> {
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true });
+  const front: Omit<Front, 'url' | 'close'> = { script: new Map(), seen: [] };
+  const server = http.createServer((request, response) => {
+    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
+    front.seen.push({ key, headers: request.headers });
+    const next = front.script.get(key)?.shift();
+    const answer = (status: number, code: string, headers: Record<string, string> = {}) => {
+      request.resume();
+      const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`;
+      response.writeHead(status, { 'Content-Type': 'application/xml', ...headers }).end(body);
+    };
+    if (next === 'slow-down') return answer(503, 'SlowDown');
+    if (next === 'internal') return answer(500, 'InternalError');
+    if (next === 'redirect') return answer(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' });
+    if (next === 'drop') return request.socket.destroy();
+    const proxied = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+        agent,
+      },
+      (answered) => {
+        response.writeHead(answered.statusCode ?? 502, answered.headers);
+        answered.pipe(response);
+      },
+    );
+    proxied.on('error', () => response.destroy());
+    request.pipe(proxied);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    ...front,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      agent.destroy();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const REGION = 'eu-west-1';
+
+/** As createS3Client configures it (s3.ts), pointed at a local endpoint. */
+function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({
+    endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+    followRegionRedirects: true,
+    retryMode: 'standard',
+    maxAttempts: 6,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...extra,
+  });
+}
+
+function upload(key: string, text: string, extra: Partial<PutObjectInput> = {}): PutObjectInput {
+  const body = Buffer.from(text);
+  return {
+    Bucket: 'fast-bucket',
+    Key: key,
+    Body: body,
+    ContentLength: body.length,
+    ContentMD5: createHash('md5').update(body).digest('base64'),
+    ContentType: 'text/html',
+    ...extra,
+  };
+}
+
+const attemptsOf = (front: Front, key: string) =>
+  front.seen.filter((request) => request.key === key).map((request) => request.headers['amz-sdk-request']);
+const regionOf = (headers: http.IncomingHttpHeaders | Record<string, unknown>) =>
+  /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(headers.authorization))?.[1];
+
+let s3: LocalS3Server;
+let front: Front;
+beforeAll(async () => {
+  s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
+  front = await startFront(s3.url);
+});
+afterAll(async () => {
+  await front.close();
+  await s3.close();
+});
+beforeEach(() => {
+  front.seen.length = 0;
+  front.script.clear();
+});
+
+describe('createPutObject', () => {
+  it('writes what the SDK writes: signature and Content-MD5 verified, bytes and headers stored, the same headers sent', async () => {
+    const client = clientFor(front.url);
+    const put = createPutObject(client, 'fast-bucket');
+    const key = 'docs/a b/été+(1)!.html';
+    const result = await put(
+      upload(key, '<h1>fast</h1>', {
+        CacheControl: 'public,  max-age=60',
+        ContentEncoding: 'gzip',
+        ServerSideEncryption: 'AES256',
+      }),
+    );
+    const stored = s3.object('fast-bucket', key);
+    expect(stored?.body.toString()).toBe('<h1>fast</h1>');
+    expect(stored?.headers).toMatchObject({
+      'content-type': 'text/html',
+      'cache-control': 'public,  max-age=60',
+      'content-encoding': 'gzip',
+    });
+    expect(result).toEqual({ ETag: stored?.etag, ServerSideEncryption: 'AES256' });
+
+    await client.send(
+      new PutObjectCommand(
+        upload('by-the-sdk.html', 'sdk', {
+          CacheControl: 'no-cache',
+          ContentEncoding: 'gzip',
+          ServerSideEncryption: 'AES256',
+        }),
+      ),
+    );
+    const [fast, sdk] = front.seen.map((request) => request.headers);
+    const names = (headers: http.IncomingHttpHeaders | undefined) => Object.keys(headers ?? {}).sort();
+    expect(names(fast)).toEqual(names(sdk));
+    for (const name of ['user-agent', 'x-amz-user-agent', 'host', 'amz-sdk-request'] as const) {
+      expect(fast?.[name]).toBe(sdk?.[name]);
+    }
+    expect(fast?.['x-amz-content-sha256']).toBe(createHash('sha256').update('<h1>fast</h1>').digest('hex'));
+    client.destroy();
+  });
+
+  it("retries 503 SlowDown and a dropped connection with the SDK's strategy, signing each attempt anew", async () => {
+    const client = clientFor(front.url);
+    front.script.set('retried.html', ['slow-down', 'drop']);
+    await createPutObject(client, 'fast-bucket')(upload('retried.html', 'third time'));
+    expect(s3.object('fast-bucket', 'retried.html')?.body.toString()).toBe('third time');
+    expect(attemptsOf(front, 'retried.html')).toEqual(['attempt=1; max=6', 'attempt=2; max=6', 'attempt=3; max=6']);
+    const sent = front.seen.map((request) => request.headers);
+    expect(new Set(sent.map((headers) => headers['amz-sdk-invocation-id'])).size).toBe(1);
+    expect(new Set(sent.map((headers) => headers.authorization)).size).toBe(3);
+    client.destroy();
+  });
+
+  it("gives up after the client's attempts with the error S3 gave, as the user reads it", async () => {
+    const client = clientFor(front.url, { maxAttempts: 2 });
+    front.script.set('busy.html', ['slow-down', 'slow-down', 'slow-down']);
+    const error = await createPutObject(client, 'fast-bucket')(upload('busy.html', 'x')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503, attempts: 2 } });
+    expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toBe(
+      "AWS kept throttling requests to bucket 'fast-bucket' after retries. Lower 'concurrency' or try again later.",
+    );
+    expect(attemptsOf(front, 'busy.html')).toHaveLength(2);
+    client.destroy();
+  });
+
+  it.each<Scripted>(['slow-down', 'internal', 'drop'])(
+    'fails as S3Client.send fails when every attempt meets %s: the same error, the same message for the user',
+    async (fault) => {
+      const client = clientFor(front.url, { maxAttempts: 2 });
+      front.script.set('fast.html', [fault, fault]);
+      front.script.set('sdk.html', [fault, fault]);
+      const fast = await createPutObject(client, 'fast-bucket')(upload('fast.html', 'x')).catch((e: unknown) => e);
+      const sdk = await client.send(new PutObjectCommand(upload('sdk.html', 'x'))).catch((e: unknown) => e);
+      const seen = (error: unknown) => {
+        const { name, message, $fault, $metadata, code } = error as Record<string, unknown> & {
+          $metadata?: Record<string, unknown>;
+        };
+        return {
+          name,
+          message,
+          $fault,
+          code,
+          status: $metadata?.httpStatusCode,
+          attempts: $metadata?.attempts,
+          user: describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' }),
+        };
+      };
+      expect(seen(fast)).toEqual(seen(sdk));
+      expect(attemptsOf(front, 'fast.html')).toHaveLength(2);
+      client.destroy();
+    },
+  );
+
+  it("hands a refusal to the SDK, so the user reads the SDK's own error", async () => {
+    const client = clientFor(front.url, { credentials: { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: 'x' } });
+    const error = await createPutObject(client, 'fast-bucket')(upload('refused.html', 'x')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
+    expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toMatch(
+      /^AWS does not recognise the access key used for bucket 'fast-bucket'\./,
+    );
+    // One fast attempt, then the SDK's own.
+    expect(attemptsOf(front, 'refused.html')).toHaveLength(2);
+    expect(s3.object('fast-bucket', 'refused.html')).toBeUndefined();
+    client.destroy();
+
+    const missing = createPutObject(clientFor(front.url), 'no-such-bucket');
+    const noBucket = await missing({ ...upload('x.html', 'x'), Bucket: 'no-such-bucket' }).catch((e: unknown) => e);
+    expect(describeAwsError(noBucket, { service: 'S3', bucket: 'no-such-bucket' })).toBe(
+      "Bucket 'no-such-bucket' does not exist (or not in this account/endpoint). Check the 'bucket' input.",
+    );
+  });
+
+  it("follows S3's redirect to the bucket's region through the SDK, and sends every later file through it", async () => {
+    const elsewhere = await startS3Server({ buckets: ['fast-bucket'], region: 'ap-southeast-2' });
+    const client = clientFor(elsewhere.url);
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      await put(upload('first.html', 'one'));
+      // The fast attempt and the SDK's in eu-west-1 are redirected; the SDK's in the region S3 named is stored.
+      const signed = () => elsewhere.requests.map((request) => [regionOf(request.headers), request.status]);
+      expect(signed()).toEqual([
+        [REGION, 301],
+        [REGION, 301],
+        ['ap-southeast-2', 200],
+      ]);
+      elsewhere.requests.length = 0;
+      await put(upload('second.html', 'two'));
+      // Straight to the SDK, which (like S3Client.send alone) asks the endpoint first and follows its answer.
+      expect(signed()).toEqual([
+        [REGION, 301],
+        ['ap-southeast-2', 200],
+      ]);
+      expect(elsewhere.object('fast-bucket', 'second.html')?.body.toString()).toBe('two');
+    } finally {
+      client.destroy();
+      await elsewhere.close();
+    }
+  });
+
+  it('signs with the credentials the client refreshes', async () => {
+    const keys = [
+      { accessKeyId: 'ASIAFIRST00000000001', secretAccessKey: 'first-secret' },
+      { accessKeyId: 'ASIASECOND0000000002', secretAccessKey: 'second-secret' },
+    ];
+    for (const pair of keys) s3.addCredentials(pair);
+    let current = 0;
+    // Expiring within the SDK's five-minute window, so the client asks the provider again before each request.
+    const credentials = () =>
+      Promise.resolve({
+        ...keys[current]!,
+        sessionToken: `token-${current}`,
+        expiration: new Date(Date.now() + 60_000),
+      });
+    const client = clientFor(front.url, { credentials });
+    const put = createPutObject(client, 'fast-bucket');
+    await put(upload('one.html', '1'));
+    current = 1;
+    await put(upload('two.html', '2'));
+    const used = front.seen.map((request) => /Credential=([^/]+)\//.exec(String(request.headers.authorization))?.[1]);
+    expect(used).toEqual(['ASIAFIRST00000000001', 'ASIASECOND0000000002']);
+    expect(front.seen.map((request) => request.headers['x-amz-security-token'])).toEqual(['token-0', 'token-1']);
+    expect(s3.object('fast-bucket', 'two.html')?.body.toString()).toBe('2');
+    client.destroy();
+  });
+
+  it('leaves a body the SDK sends with Expect: 100-continue to the SDK', async () => {
+    const client = clientFor(front.url);
+    const text = 'x'.repeat(2 * 1024 * 1024);
+    await createPutObject(client, 'fast-bucket')(upload('large.bin', text));
+    expect(front.seen.map((request) => request.headers.expect)).toEqual(['100-continue']);
+    expect(s3.object('fast-bucket', 'large.bin')?.size).toBe(text.length);
+    client.destroy();
+  });
+
+  it("fails like the SDK where the SDK's endpoint rules refuse the bucket", async () => {
+    const client = clientFor(front.url);
+    const arn = 'arn:aws:s3:eu-west-1:123456789012:accesspoint/site';
+    const error = await createPutObject(
+      client,
+      arn,
+    )({ ...upload('x.html', 'x'), Bucket: arn }).catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(/Path-style addressing cannot be used with ARN buckets/);
+    expect(front.seen).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('over HTTPS', () => {
+  it('signs without hashing the body (UNSIGNED-PAYLOAD), which the strict local S3 accepts with its Content-MD5', async () => {
+    const secure = await startS3Server({ buckets: ['fast-bucket'], tls: true, region: REGION });
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(secure.certFile as string, 'utf8');
+    const client = clientFor(secure.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
+    try {
+      await createPutObject(client, 'fast-bucket')(upload('secure.html', '<h1>tls</h1>'));
+      expect(secure.url).toMatch(/^https:/);
+      expect(secure.object('fast-bucket', 'secure.html')?.body.toString()).toBe('<h1>tls</h1>');
+      const [request] = secure.requests;
+      expect(request?.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+      expect(request?.status).toBe(200);
+
+      // A body that does not match its Content-MD5 is refused, so nothing unverified is stored.
+      const wrong = upload('corrupt.html', 'the bytes', {
+        ContentMD5: createHash('md5').update('other bytes').digest('base64'),
+      });
+      const error = await createPutObject(client, 'fast-bucket')(wrong).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'BadDigest' });
+      expect(secure.object('fast-bucket', 'corrupt.html')).toBeUndefined();
+    } finally {
+      client.destroy();
+      await secure.close();
+    }
+  });
+});
+
+/** The PutObject requests the strict local S3 received for a key: status and error code of each. */
+const answersFor = (server: LocalS3Server, key: string) =>
+  server.requests
+    .filter((request) => request.operation === 'PutObject' && request.key === key)
+    .map((request) => `${request.status}${request.code ? ` ${request.code}` : ''}`);
+
+describe('over HTTPS, a store that wants the payload signed', () => {
+  it('is written by the SDK from the first refusal on: one wasted request, not one per file', async () => {
+    const strict = await startS3Server({
+      buckets: ['fast-bucket'],
+      tls: true,
+      region: REGION,
+      refuseUnsignedPayload: true,
+    });
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(strict.certFile as string, 'utf8');
+    const client = clientFor(strict.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      for (const key of ['one.html', 'two.html', 'three.html']) await put(upload(key, key));
+      expect(strict.requests.map((request) => `${request.key} ${request.status}`)).toEqual([
+        'one.html 400',
+        'one.html 200',
+        'two.html 200',
+        'three.html 200',
+      ]);
+      expect(strict.object('fast-bucket', 'three.html')?.body.toString()).toBe('three.html');
+    } finally {
+      client.destroy();
+      await strict.close();
+    }
+  });
+});
+
+describe('what the SDK would do, kept on the fast path', () => {
+  it('signs odd keys as S3 verifies them: one request each, no fallback to the SDK', async () => {
+    const keys = [
+      'a b/c d.html',
+      'plus+sign.html',
+      '100%.html',
+      '%41literal.html',
+      'what?x=1&y=2.html',
+      'frag#ment.html',
+      'été/日本語/ü.html',
+      'emoji-🚀.txt',
+      'quote\'"back`tick.html',
+      'star*(paren)!.html',
+      'tilde~/semi;colon:=,@$.html',
+      'brackets[{}]<>|^\\.html',
+      'double//slash.html',
+      'dot/./seg/../ments.html',
+      ' leading-and-trailing ',
+    ];
+    const client = clientFor(s3.url);
+    const put = createPutObject(client, 'fast-bucket');
+    s3.requests.length = 0;
+    for (const key of keys) await put(upload(key, `body of ${key}`));
+    for (const key of keys) {
+      expect([key, answersFor(s3, key)]).toEqual([key, ['200']]);
+      expect(s3.object('fast-bucket', key)?.body.toString()).toBe(`body of ${key}`);
+    }
+    client.destroy();
+  });
+
+  it("corrects a wrong clock as the SDK does (RequestTimeTooSkewed), and later files are signed with S3's time", async () => {
+    // A runner whose clock is 20 minutes slow: S3 refuses signatures more than 15 minutes off.
+    const ahead = await startS3Server({ buckets: ['fast-bucket'], region: REGION, clockOffset: 20 * 60_000 });
+    const client = clientFor(ahead.url);
+    try {
+      const put = createPutObject(client, 'fast-bucket');
+      await put(upload('skewed-1.html', 'one'));
+      // The fast attempt, the SDK's (which learns S3's time from the answer), the SDK's retry.
+      expect(answersFor(ahead, 'skewed-1.html')).toEqual([
+        '403 RequestTimeTooSkewed',
+        '403 RequestTimeTooSkewed',
+        '200',
+      ]);
+      await put(upload('skewed-2.html', 'two'));
+      expect(answersFor(ahead, 'skewed-2.html')).toEqual(['200']);
+      expect(ahead.object('fast-bucket', 'skewed-2.html')?.body.toString()).toBe('two');
+    } finally {
+      client.destroy();
+      await ahead.close();
+    }
+  });
+
+  it('reaches the endpoint named in AWS_ENDPOINT_URL_S3', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_ENDPOINT_URL_S3 = s3.url;
+    try {
+      const client = new S3Client({
+        region: REGION,
+        forcePathStyle: true,
+        credentials: S3_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      s3.requests.length = 0;
+      await createPutObject(client, 'fast-bucket')(upload('from-env.html', 'env'));
+      expect(answersFor(s3, 'from-env.html')).toEqual(['200']);
+      expect(s3.object('fast-bucket', 'from-env.html')?.body.toString()).toBe('env');
+      client.destroy();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+      else process.env.AWS_ENDPOINT_URL_S3 = saved;
+    }
+  });
+
+  it('leaves to the SDK a client whose PutObject carries more than this path writes (a flexible checksum, a middleware)', async () => {
+    const checksummed = clientFor(s3.url, { requestChecksumCalculation: 'WHEN_SUPPORTED' });
+    const tagged = clientFor(s3.url);
+    tagged.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-team'] = 'docs';
+        return next(args);
+      },
+      { step: 'build', name: 'teamHeader' },
+    );
+    s3.requests.length = 0;
+    await createPutObject(checksummed, 'fast-bucket')(upload('checksummed.html', 'crc'));
+    await createPutObject(tagged, 'fast-bucket')(upload('tagged.html', 'tag'));
+    const received = (key: string) => s3.requests.filter((request) => request.key === key);
+    expect(received('checksummed.html').map((request) => request.headers['x-amz-checksum-crc32'])).toEqual([
+      expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
+    ]);
+    expect(received('tagged.html').map((request) => request.headers['x-team'])).toEqual(['docs']);
+    expect(answersFor(s3, 'tagged.html')).toEqual(['200']);
+    checksummed.destroy();
+    tagged.destroy();
+  });
+});
+
+/** A request handler that answers every request 200 and keeps it, so endpoints that are not local can be read. */
+function capturingHandler() {
+  const requests: HttpRequest[] = [];
+  const handler = {
+    requests,
+    handle: (request: HttpRequest) => {
+      requests.push(HttpRequest.clone(request));
+      const response = new HttpResponse({
+        statusCode: 200,
+        headers: { etag: '"0cc175b9c0f1b6a831c399e269772661"' },
+        body: Readable.from([]),
+      });
+      return Promise.resolve({ response });
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
+  return handler;
+}
+
+describe("the SDK's endpoint rules, decided by the SDK and kept", () => {
+  const credentials = new Map([[S3_CREDENTIALS.accessKeyId, S3_CREDENTIALS.secretAccessKey]]);
+  const cases: Array<[string, string, Partial<S3ClientConfig>]> = [
+    ['virtual-hosted', 'fast-bucket', { region: 'eu-west-1' }],
+    ['path style for a dotted name', 'fast.dotted.bucket', { region: 'eu-west-1' }],
+    ['forcePathStyle', 'fast-bucket', { region: 'eu-west-1', forcePathStyle: true }],
+    ['FIPS', 'fast-bucket', { region: 'us-east-1', useFipsEndpoint: true }],
+    ['dual-stack', 'fast-bucket', { region: 'eu-west-1', useDualstackEndpoint: true }],
+    [
+      'GovCloud, FIPS and dual-stack',
+      'fast-bucket',
+      { region: 'us-gov-west-1', useFipsEndpoint: true, useDualstackEndpoint: true },
+    ],
+    ['the China partition', 'fast-bucket', { region: 'cn-north-1' }],
+    ['an access point', 'arn:aws:s3:us-west-2:123456789012:accesspoint/site', { region: 'us-west-2' }],
+  ];
+
+  it.each(cases)(
+    '%s: the host, path and signing scope the SDK chose, signed as S3 verifies',
+    async (_name, bucket, config) => {
+      const handler = capturingHandler();
+      const client = new S3Client({
+        credentials: S3_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        requestHandler: handler,
+        ...config,
+      });
+      const input = { ...upload('docs/a b+c.html', 'rules'), Bucket: bucket };
+      await client.send(new PutObjectCommand(input));
+      const result = await createPutObject(client, bucket)(input);
+      expect(result.ETag).toBe('"0cc175b9c0f1b6a831c399e269772661"');
+      const [sdk, fast] = handler.requests;
+      expect(handler.requests).toHaveLength(2);
+      const line = (request: HttpRequest | undefined) =>
+        `${request?.protocol}//${request?.hostname}:${request?.port ?? ''}${request?.path}`;
+      expect(line(fast)).toBe(line(sdk));
+      expect(fast?.headers.host).toBe(sdk?.headers.host);
+      const scope = (request: HttpRequest | undefined) =>
+        /Credential=[^/]+\/\d+\/([^,]+),/.exec(String(request?.headers.authorization))?.[1];
+      expect(scope(fast)).toBe(scope(sdk));
+      const verified = await verifySignature({
+        method: 'PUT',
+        url: `${fast?.path}?x-id=PutObject`,
+        headers: fast?.headers ?? {},
+        credentials,
+      });
+      expect(verified.scope.split('/').slice(1)).toEqual(scope(sdk)?.split('/'));
+      client.destroy();
+    },
+  );
+
+  it('gives a multi-region access point (SigV4a) to the SDK, whose own error the user reads', async () => {
+    const handler = capturingHandler();
+    const client = new S3Client({ region: 'us-east-1', credentials: S3_CREDENTIALS, requestHandler: handler });
+    const bucket = 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap';
+    const bySdk = await client
+      .send(new PutObjectCommand({ ...upload('x.html', 'x'), Bucket: bucket }))
+      .catch((e: unknown) => e);
+    const byFastPath = await createPutObject(
+      client,
+      bucket,
+    )({ ...upload('x.html', 'x'), Bucket: bucket }).catch((e: unknown) => e);
+    expect(byFastPath).toBeInstanceOf(Error);
+    expect((byFastPath as Error).message).toBe((bySdk as Error).message);
+    expect(handler.requests).toEqual([]);
+    client.destroy();
+  });
+});
