@@ -71482,13 +71482,20 @@ function createPutObject(client, bucket) {
     };
     let route;
     let sdkOnly = false;
+    let probeFailures = 0;
     return async (input) => {
         if (input.Bucket !== bucket)
             throw new Error(`This PutObject is for bucket '${bucket}', not '${input.Bucket}'.`);
         if (sdkOnly)
             return viaSdk(input);
-        // Whatever stops the route from resolving (an endpoint the rules refuse) the SDK says for each file.
-        route ??= resolveRoute(client, bucket).catch(() => undefined);
+        // Whatever stops the route from resolving (an endpoint the rules refuse) the SDK says for each file. A
+        // passing failure (the credential provider timed out once) must not turn this path off for the whole
+        // deploy: the next file probes again, up to three times.
+        route ??= resolveRoute(client, bucket).catch(() => {
+            if (++probeFailures < 3)
+                route = undefined;
+            return undefined;
+        });
         const resolved = await route;
         if (!resolved || input.ContentLength >= resolved.maxBodyLength)
             return viaSdk(input);
