@@ -6,42 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import type { LocalFile } from '../src/local.js';
-import type { Plan } from '../src/plan.js';
-import {
-  type DeployReport,
-  changesOf,
-  newReport,
-  outputsOf,
-  publishReport,
-  summaryMarkdown,
-  writeChangesFile,
-} from '../src/report.js';
-
-function file(key: string): LocalFile {
-  return { key, absolutePath: `/tmp/${key}`, size: 1000, md5: '0'.repeat(32), headers: { contentType: 'text/html' } };
-}
-
-function deployedReport(keys: string[]): DeployReport {
-  const report = newReport({ bucket: 'my-site-bucket', prefix: '', dryRun: false });
-  const plan: Plan = {
-    uploads: keys.map((key) => ({ file: file(key), reason: 'new' as const })),
-    headerUpdates: [],
-    unchanged: [],
-    deletes: [],
-    kept: [],
-    newlyRemoved: [],
-    expired: [],
-    postponed: [],
-    invalidate: [],
-    removals: new Map(),
-    learned: [],
-  };
-  report.plan = plan;
-  report.uploadedKeys = [...keys];
-  report.site = { domain: 'www.example.com', originPrefix: '' };
-  return report;
-}
+import { changesOf, outputsOf, publishReport, summaryMarkdown, writeChangesFile } from '../src/report.js';
+import { deployedReport } from './support/report.js';
 
 const utf16Size = (outputs: Record<string, string>) =>
   Object.entries(outputs).reduce((sum, [name, value]) => sum + (name.length + value.length) * 2, 0);

@@ -11,48 +11,9 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { describeDistribution } from '../src/cloudfront.js';
-import type { LocalFile } from '../src/local.js';
-import type { Plan } from '../src/plan.js';
-import {
-  type DeployReport,
-  changesOf,
-  newReport,
-  outputsOf,
-  summaryMarkdown,
-  writeChangesFile,
-} from '../src/report.js';
+import { type DeployReport, changesOf, outputsOf, summaryMarkdown, writeChangesFile } from '../src/report.js';
+import { DOMAIN, deployedReport, emptyPlan, plannedFile } from './support/report.js';
 import { startCloudFrontServer } from '../local/cloudfront-server.mjs';
-
-const DOMAIN = 'www.example.com';
-
-function file(key: string): LocalFile {
-  return { key, absolutePath: `/tmp/${key}`, size: 1000, md5: '0'.repeat(32), headers: { contentType: 'text/html' } };
-}
-
-function emptyPlan(): Plan {
-  return {
-    uploads: [],
-    headerUpdates: [],
-    unchanged: [],
-    deletes: [],
-    kept: [],
-    newlyRemoved: [],
-    expired: [],
-    postponed: [],
-    invalidate: [],
-    removals: new Map(),
-    learned: [],
-  };
-}
-
-/** A finished deploy that uploaded these keys as new, served at DOMAIN. */
-function deployedReport(keys: string[]): DeployReport {
-  const report = newReport({ bucket: 'my-site-bucket', prefix: '', dryRun: false });
-  report.plan = { ...emptyPlan(), uploads: keys.map((key) => ({ file: file(key), reason: 'new' as const })) };
-  report.uploadedKeys = [...keys];
-  report.site = { domain: DOMAIN, originPrefix: '' };
-  return report;
-}
 
 /** The `run:` script and `env:` of the README step named 'Smoke-test every page that changed'. */
 function readmeSmokeTest(): { script: string; env: Record<string, string> } {
@@ -186,7 +147,7 @@ describe('review-final: output and summary sizes', () => {
       (_, i) => `assets/images/gallery/2024/photo-${String(i).padStart(6, '0')}.jpg`,
     );
     const report = deployedReport([]);
-    report.plan = { ...emptyPlan(), uploads: keys.map((key) => ({ file: file(key), reason: 'new' as const })) };
+    report.plan = { ...emptyPlan(), uploads: keys.map((key) => ({ file: plannedFile(key), reason: 'new' as const })) };
     report.failedUploads = keys.map((key) => ({ key, message: 'not attempted because the run was cancelled' }));
     report.failure = { message: 'Cancelled', stage: 'Upload assets' };
     expect(Buffer.byteLength(summaryMarkdown(report))).toBeLessThanOrEqual(1024 * 1024);

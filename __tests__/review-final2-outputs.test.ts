@@ -5,32 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import type { Plan } from '../src/plan.js';
-import { type DeployReport, changesOf, newReport, publishReport } from '../src/report.js';
-
-function deployedReport(keys: string[]): DeployReport {
-  const report = newReport({ bucket: 'my-site-bucket', prefix: '', dryRun: false });
-  const plan: Plan = {
-    uploads: keys.map((key) => ({
-      file: { key, absolutePath: `/tmp/${key}`, size: 1, md5: '0'.repeat(32), headers: { contentType: 'text/html' } },
-      reason: 'new' as const,
-    })),
-    headerUpdates: [],
-    unchanged: [],
-    deletes: [],
-    kept: [],
-    newlyRemoved: [],
-    expired: [],
-    postponed: [],
-    invalidate: [],
-    removals: new Map(),
-    learned: [],
-  };
-  report.plan = plan;
-  report.uploadedKeys = [...keys];
-  report.site = { domain: 'www.example.com', originPrefix: '' };
-  return report;
-}
+import { changesOf, publishReport } from '../src/report.js';
+import { deployedReport } from './support/report.js';
 
 describe('review-final2: change URLs', () => {
   // A Linux file name may hold a backslash (archives made on Windows). The URL class reads '\' as '/' in an
