@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
@@ -8,6 +7,7 @@ import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { type PutObjectInput, createPutObject } from '../src/put-object.js';
+import { type Front, startFront } from './support/front.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -15,59 +15,32 @@ import { type PutObjectInput, createPutObject } from '../src/put-object.js';
 
 type Scripted = 'slow-down' | 'internal' | 'drop' | 'redirect';
 
-interface Front {
-  url: string;
+interface ScriptedFront extends Front {
   /** Answers for the next requests to a key, in order; a key with none left goes through to the local S3. */
   script: Map<string, Scripted[]>;
   /** Every request, as it arrived. */
   seen: Array<{ key: string; headers: http.IncomingHttpHeaders }>;
-  close(): Promise<void>;
 }
 
-async function startFront(target: string): Promise<Front> {
-  const upstream = new URL(target);
-  const agent = new http.Agent({ keepAlive: true });
-  const front: Omit<Front, 'url' | 'close'> = { script: new Map(), seen: [] };
-  const server = http.createServer((request, response) => {
-    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
-    front.seen.push({ key, headers: request.headers });
-    const next = front.script.get(key)?.shift();
-    const answer = (status: number, code: string, headers: Record<string, string> = {}) => {
-      request.resume();
-      const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`;
-      response.writeHead(status, { 'Content-Type': 'application/xml', ...headers }).end(body);
-    };
-    if (next === 'slow-down') return answer(503, 'SlowDown');
-    if (next === 'internal') return answer(500, 'InternalError');
-    if (next === 'redirect') return answer(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' });
-    if (next === 'drop') return request.socket.destroy();
-    const proxied = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: request.method,
-        path: request.url,
-        headers: request.headers,
-        agent,
-      },
-      (answered) => {
-        response.writeHead(answered.statusCode ?? 502, answered.headers);
-        answered.pipe(response);
-      },
-    );
-    proxied.on('error', () => response.destroy());
-    request.pipe(proxied);
+async function startScriptedFront(target: string): Promise<ScriptedFront> {
+  const script = new Map<string, Scripted[]>();
+  const seen: ScriptedFront['seen'] = [];
+  const error = (status: number, code: string, headers: Record<string, string> = {}) => ({
+    status,
+    headers: { 'Content-Type': 'application/xml', ...headers },
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    ...front,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      agent.destroy();
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  const front = await startFront(target, (request) => {
+    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
+    seen.push({ key, headers: request.headers });
+    const next = script.get(key)?.shift();
+    if (next === 'slow-down') return error(503, 'SlowDown');
+    if (next === 'internal') return error(500, 'InternalError');
+    if (next === 'redirect') return error(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' });
+    if (next === 'drop') return 'drop';
+    return undefined;
+  });
+  return { ...front, script, seen };
 }
 
 const REGION = 'eu-west-1';
@@ -101,16 +74,16 @@ function upload(key: string, text: string, extra: Partial<PutObjectInput> = {}):
   };
 }
 
-const attemptsOf = (front: Front, key: string) =>
+const attemptsOf = (front: ScriptedFront, key: string) =>
   front.seen.filter((request) => request.key === key).map((request) => request.headers['amz-sdk-request']);
 const regionOf = (headers: http.IncomingHttpHeaders | Record<string, unknown>) =>
   /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(headers.authorization))?.[1];
 
 let s3: LocalS3Server;
-let front: Front;
+let front: ScriptedFront;
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
-  front = await startFront(s3.url);
+  front = await startScriptedFront(s3.url);
 });
 afterAll(async () => {
   await front.close();

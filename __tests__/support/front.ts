@@ -1,7 +1,8 @@
 /**
  * A loopback server in front of a local one, for the answers the local servers never give on their own (a
- * refusal of one request, another distribution config). `answer` sees each request with its whole body and
- * answers it itself by returning a reply; every other request is relayed unchanged.
+ * refusal of one request, another distribution config, a dropped connection). `answer` sees each request with
+ * its whole body and answers it itself by returning a reply, or 'drop' to cut the connection; every other
+ * request is relayed unchanged.
  */
 import http from 'node:http';
 
@@ -18,7 +19,7 @@ export interface Front {
 
 export async function startFront(
   target: string,
-  answer: (request: http.IncomingMessage, body: Buffer) => Reply | undefined,
+  answer: (request: http.IncomingMessage, body: Buffer) => Reply | 'drop' | undefined,
 ): Promise<Front> {
   const upstream = new URL(target);
   const server = http.createServer((request, response) => {
@@ -27,6 +28,10 @@ export async function startFront(
     request.on('end', () => {
       const body = Buffer.concat(chunks);
       const reply = answer(request, body);
+      if (reply === 'drop') {
+        request.socket.destroy();
+        return;
+      }
       if (reply) {
         response.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
         response.end(reply.body);
@@ -51,5 +56,12 @@ export async function startFront(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      // Clients keep their connections alive: close them too, or close() waits for them.
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
