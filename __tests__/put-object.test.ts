@@ -6,8 +6,9 @@ import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
-import { type PutObjectInput, createPutObject } from '../src/put-object.js';
+import { createPutObject } from '../src/put-object.js';
 import { type Front, startFront } from './support/front.js';
+import { putInput } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -61,19 +62,6 @@ function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Cli
   });
 }
 
-function upload(key: string, text: string, extra: Partial<PutObjectInput> = {}): PutObjectInput {
-  const body = Buffer.from(text);
-  return {
-    Bucket: 'fast-bucket',
-    Key: key,
-    Body: body,
-    ContentLength: body.length,
-    ContentMD5: createHash('md5').update(body).digest('base64'),
-    ContentType: 'text/html',
-    ...extra,
-  };
-}
-
 const attemptsOf = (front: ScriptedFront, key: string) =>
   front.seen.filter((request) => request.key === key).map((request) => request.headers['amz-sdk-request']);
 const regionOf = (headers: http.IncomingHttpHeaders | Record<string, unknown>) =>
@@ -100,7 +88,7 @@ describe('createPutObject', () => {
     const put = createPutObject(client, 'fast-bucket');
     const key = 'docs/a b/été+(1)!.html';
     const result = await put(
-      upload(key, '<h1>fast</h1>', {
+      putInput(key, '<h1>fast</h1>', {
         CacheControl: 'public,  max-age=60',
         ContentEncoding: 'gzip',
         ServerSideEncryption: 'AES256',
@@ -117,7 +105,7 @@ describe('createPutObject', () => {
 
     await client.send(
       new PutObjectCommand(
-        upload('by-the-sdk.html', 'sdk', {
+        putInput('by-the-sdk.html', 'sdk', {
           CacheControl: 'no-cache',
           ContentEncoding: 'gzip',
           ServerSideEncryption: 'AES256',
@@ -137,7 +125,7 @@ describe('createPutObject', () => {
   it("retries 503 SlowDown and a dropped connection with the SDK's strategy, signing each attempt anew", async () => {
     const client = clientFor(front.url);
     front.script.set('retried.html', ['slow-down', 'drop']);
-    await createPutObject(client, 'fast-bucket')(upload('retried.html', 'third time'));
+    await createPutObject(client, 'fast-bucket')(putInput('retried.html', 'third time'));
     expect(s3.object('fast-bucket', 'retried.html')?.body.toString()).toBe('third time');
     expect(attemptsOf(front, 'retried.html')).toEqual(['attempt=1; max=6', 'attempt=2; max=6', 'attempt=3; max=6']);
     const sent = front.seen.map((request) => request.headers);
@@ -149,7 +137,7 @@ describe('createPutObject', () => {
   it("gives up after the client's attempts with the error S3 gave, as the user reads it", async () => {
     const client = clientFor(front.url, { maxAttempts: 2 });
     front.script.set('busy.html', ['slow-down', 'slow-down', 'slow-down']);
-    const error = await createPutObject(client, 'fast-bucket')(upload('busy.html', 'x')).catch((e: unknown) => e);
+    const error = await createPutObject(client, 'fast-bucket')(putInput('busy.html', 'x')).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503, attempts: 2 } });
     expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toBe(
       "AWS kept throttling requests to bucket 'fast-bucket' after retries. Lower 'concurrency' or try again later.",
@@ -164,8 +152,8 @@ describe('createPutObject', () => {
       const client = clientFor(front.url, { maxAttempts: 2 });
       front.script.set('fast.html', [fault, fault]);
       front.script.set('sdk.html', [fault, fault]);
-      const fast = await createPutObject(client, 'fast-bucket')(upload('fast.html', 'x')).catch((e: unknown) => e);
-      const sdk = await client.send(new PutObjectCommand(upload('sdk.html', 'x'))).catch((e: unknown) => e);
+      const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
+      const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
       const seen = (error: unknown) => {
         const { name, message, $fault, $metadata, code } = error as Record<string, unknown> & {
           $metadata?: Record<string, unknown>;
@@ -188,7 +176,7 @@ describe('createPutObject', () => {
 
   it("hands a refusal to the SDK, so the user reads the SDK's own error", async () => {
     const client = clientFor(front.url, { credentials: { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: 'x' } });
-    const error = await createPutObject(client, 'fast-bucket')(upload('refused.html', 'x')).catch((e: unknown) => e);
+    const error = await createPutObject(client, 'fast-bucket')(putInput('refused.html', 'x')).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
     expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toMatch(
       /^AWS does not recognise the access key used for bucket 'fast-bucket'\./,
@@ -199,7 +187,7 @@ describe('createPutObject', () => {
     client.destroy();
 
     const missing = createPutObject(clientFor(front.url), 'no-such-bucket');
-    const noBucket = await missing({ ...upload('x.html', 'x'), Bucket: 'no-such-bucket' }).catch((e: unknown) => e);
+    const noBucket = await missing({ ...putInput('x.html', 'x'), Bucket: 'no-such-bucket' }).catch((e: unknown) => e);
     expect(describeAwsError(noBucket, { service: 'S3', bucket: 'no-such-bucket' })).toBe(
       "Bucket 'no-such-bucket' does not exist (or not in this account/endpoint). Check the 'bucket' input.",
     );
@@ -210,7 +198,7 @@ describe('createPutObject', () => {
     const client = clientFor(elsewhere.url);
     try {
       const put = createPutObject(client, 'fast-bucket');
-      await put(upload('first.html', 'one'));
+      await put(putInput('first.html', 'one'));
       // The fast attempt and the SDK's in eu-west-1 are redirected; the SDK's in the region S3 named is stored.
       const signed = () => elsewhere.requests.map((request) => [regionOf(request.headers), request.status]);
       expect(signed()).toEqual([
@@ -219,7 +207,7 @@ describe('createPutObject', () => {
         ['ap-southeast-2', 200],
       ]);
       elsewhere.requests.length = 0;
-      await put(upload('second.html', 'two'));
+      await put(putInput('second.html', 'two'));
       // Straight to the SDK, which (like S3Client.send alone) asks the endpoint first and follows its answer.
       expect(signed()).toEqual([
         [REGION, 301],
@@ -248,9 +236,9 @@ describe('createPutObject', () => {
       });
     const client = clientFor(front.url, { credentials });
     const put = createPutObject(client, 'fast-bucket');
-    await put(upload('one.html', '1'));
+    await put(putInput('one.html', '1'));
     current = 1;
-    await put(upload('two.html', '2'));
+    await put(putInput('two.html', '2'));
     const used = front.seen.map((request) => /Credential=([^/]+)\//.exec(String(request.headers.authorization))?.[1]);
     expect(used).toEqual(['ASIAFIRST00000000001', 'ASIASECOND0000000002']);
     expect(front.seen.map((request) => request.headers['x-amz-security-token'])).toEqual(['token-0', 'token-1']);
@@ -261,7 +249,7 @@ describe('createPutObject', () => {
   it('leaves a body the SDK sends with Expect: 100-continue to the SDK', async () => {
     const client = clientFor(front.url);
     const text = 'x'.repeat(2 * 1024 * 1024);
-    await createPutObject(client, 'fast-bucket')(upload('large.bin', text));
+    await createPutObject(client, 'fast-bucket')(putInput('large.bin', text));
     expect(front.seen.map((request) => request.headers.expect)).toEqual(['100-continue']);
     expect(s3.object('fast-bucket', 'large.bin')?.size).toBe(text.length);
     client.destroy();
@@ -273,7 +261,7 @@ describe('createPutObject', () => {
     const error = await createPutObject(
       client,
       arn,
-    )({ ...upload('x.html', 'x'), Bucket: arn }).catch((e: unknown) => e);
+    )({ ...putInput('x.html', 'x'), Bucket: arn }).catch((e: unknown) => e);
     expect(String((error as Error).message)).toMatch(/Path-style addressing cannot be used with ARN buckets/);
     expect(front.seen).toEqual([]);
     client.destroy();
@@ -287,7 +275,7 @@ describe('over HTTPS', () => {
     const ca = await readFile(secure.certFile as string, 'utf8');
     const client = clientFor(secure.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
     try {
-      await createPutObject(client, 'fast-bucket')(upload('secure.html', '<h1>tls</h1>'));
+      await createPutObject(client, 'fast-bucket')(putInput('secure.html', '<h1>tls</h1>'));
       expect(secure.url).toMatch(/^https:/);
       expect(secure.object('fast-bucket', 'secure.html')?.body.toString()).toBe('<h1>tls</h1>');
       const [request] = secure.requests;
@@ -295,7 +283,7 @@ describe('over HTTPS', () => {
       expect(request?.status).toBe(200);
 
       // A body that does not match its Content-MD5 is refused, so nothing unverified is stored.
-      const wrong = upload('corrupt.html', 'the bytes', {
+      const wrong = putInput('corrupt.html', 'the bytes', {
         ContentMD5: createHash('md5').update('other bytes').digest('base64'),
       });
       const error = await createPutObject(client, 'fast-bucket')(wrong).catch((e: unknown) => e);
@@ -327,7 +315,7 @@ describe('over HTTPS, a store that wants the payload signed', () => {
     const client = clientFor(strict.url, { requestHandler: { httpsAgent: { ca, keepAlive: true } } });
     try {
       const put = createPutObject(client, 'fast-bucket');
-      for (const key of ['one.html', 'two.html', 'three.html']) await put(upload(key, key));
+      for (const key of ['one.html', 'two.html', 'three.html']) await put(putInput(key, key));
       expect(strict.requests.map((request) => `${request.key} ${request.status}`)).toEqual([
         'one.html 400',
         'one.html 200',
@@ -364,7 +352,7 @@ describe('what the SDK would do, kept on the fast path', () => {
     const client = clientFor(s3.url);
     const put = createPutObject(client, 'fast-bucket');
     s3.requests.length = 0;
-    for (const key of keys) await put(upload(key, `body of ${key}`));
+    for (const key of keys) await put(putInput(key, `body of ${key}`));
     for (const key of keys) {
       expect([key, answersFor(s3, key)]).toEqual([key, ['200']]);
       expect(s3.object('fast-bucket', key)?.body.toString()).toBe(`body of ${key}`);
@@ -378,14 +366,14 @@ describe('what the SDK would do, kept on the fast path', () => {
     const client = clientFor(ahead.url);
     try {
       const put = createPutObject(client, 'fast-bucket');
-      await put(upload('skewed-1.html', 'one'));
+      await put(putInput('skewed-1.html', 'one'));
       // The fast attempt, the SDK's (which learns S3's time from the answer), the SDK's retry.
       expect(answersFor(ahead, 'skewed-1.html')).toEqual([
         '403 RequestTimeTooSkewed',
         '403 RequestTimeTooSkewed',
         '200',
       ]);
-      await put(upload('skewed-2.html', 'two'));
+      await put(putInput('skewed-2.html', 'two'));
       expect(answersFor(ahead, 'skewed-2.html')).toEqual(['200']);
       expect(ahead.object('fast-bucket', 'skewed-2.html')?.body.toString()).toBe('two');
     } finally {
@@ -405,7 +393,7 @@ describe('what the SDK would do, kept on the fast path', () => {
         requestChecksumCalculation: 'WHEN_REQUIRED',
       });
       s3.requests.length = 0;
-      await createPutObject(client, 'fast-bucket')(upload('from-env.html', 'env'));
+      await createPutObject(client, 'fast-bucket')(putInput('from-env.html', 'env'));
       expect(answersFor(s3, 'from-env.html')).toEqual(['200']);
       expect(s3.object('fast-bucket', 'from-env.html')?.body.toString()).toBe('env');
       client.destroy();
@@ -426,8 +414,8 @@ describe('what the SDK would do, kept on the fast path', () => {
       { step: 'build', name: 'teamHeader' },
     );
     s3.requests.length = 0;
-    await createPutObject(checksummed, 'fast-bucket')(upload('checksummed.html', 'crc'));
-    await createPutObject(tagged, 'fast-bucket')(upload('tagged.html', 'tag'));
+    await createPutObject(checksummed, 'fast-bucket')(putInput('checksummed.html', 'crc'));
+    await createPutObject(tagged, 'fast-bucket')(putInput('tagged.html', 'tag'));
     const received = (key: string) => s3.requests.filter((request) => request.key === key);
     expect(received('checksummed.html').map((request) => request.headers['x-amz-checksum-crc32'])).toEqual([
       expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
@@ -486,7 +474,7 @@ describe("the SDK's endpoint rules, decided by the SDK and kept", () => {
         requestHandler: handler,
         ...config,
       });
-      const input = { ...upload('docs/a b+c.html', 'rules'), Bucket: bucket };
+      const input = { ...putInput('docs/a b+c.html', 'rules'), Bucket: bucket };
       await client.send(new PutObjectCommand(input));
       const result = await createPutObject(client, bucket)(input);
       expect(result.ETag).toBe('"0cc175b9c0f1b6a831c399e269772661"');
@@ -515,12 +503,12 @@ describe("the SDK's endpoint rules, decided by the SDK and kept", () => {
     const client = new S3Client({ region: 'us-east-1', credentials: S3_CREDENTIALS, requestHandler: handler });
     const bucket = 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap';
     const bySdk = await client
-      .send(new PutObjectCommand({ ...upload('x.html', 'x'), Bucket: bucket }))
+      .send(new PutObjectCommand({ ...putInput('x.html', 'x'), Bucket: bucket }))
       .catch((e: unknown) => e);
     const byFastPath = await createPutObject(
       client,
       bucket,
-    )({ ...upload('x.html', 'x'), Bucket: bucket }).catch((e: unknown) => e);
+    )({ ...putInput('x.html', 'x'), Bucket: bucket }).catch((e: unknown) => e);
     expect(byFastPath).toBeInstanceOf(Error);
     expect((byFastPath as Error).message).toBe((bySdk as Error).message);
     expect(handler.requests).toEqual([]);

@@ -1,24 +1,12 @@
-import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
-import { type PutObjectInput, createPutObject } from '../src/put-object.js';
+import { createPutObject } from '../src/put-object.js';
+import { putInput } from './support/put-input.js';
 
 // Review of the fast PutObject (put-object.ts): what a transient failure while the SDK prepares its probe
 // PutObject does to the rest of the deploy.
 
 const REGION = 'eu-west-1';
-
-function upload(key: string, text: string): PutObjectInput {
-  const body = Buffer.from(text);
-  return {
-    Bucket: 'fast-bucket',
-    Key: key,
-    Body: body,
-    ContentLength: body.length,
-    ContentMD5: createHash('md5').update(body).digest('base64'),
-    ContentType: 'text/html',
-  };
-}
 
 let s3: LocalS3Server;
 beforeAll(async () => {
@@ -64,9 +52,9 @@ describe('review-fast: the probe', () => {
     );
     try {
       const put = createPutObject(client, 'fast-bucket');
-      await put(upload('first.html', '1'));
+      await put(putInput('first.html', '1'));
       const afterFirst = sdkSends;
-      for (const key of ['second.html', 'third.html', 'fourth.html']) await put(upload(key, key));
+      for (const key of ['second.html', 'third.html', 'fourth.html']) await put(putInput(key, key));
       for (const key of ['first.html', 'second.html', 'third.html', 'fourth.html']) {
         expect(s3.object('fast-bucket', key)).toBeDefined();
       }
