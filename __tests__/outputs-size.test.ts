@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jest } from '@jest/globals';
-import { changesOf, outputsOf, publishReport, summaryMarkdown, writeChangesFile } from '../src/report.js';
-import { deployedReport } from './support/report.js';
+import { changesOf, outputsOf, summaryMarkdown, writeChangesFile } from '../src/report.js';
+import { deployedReport, publishAsRunner } from './support/report.js';
 
 const utf16Size = (outputs: Record<string, string>) =>
   Object.entries(outputs).reduce((sum, [name, value]) => sum + (name.length + value.length) * 2, 0);
@@ -61,28 +60,10 @@ describe('changes-file', () => {
   });
 
   it('is set as an output, under RUNNER_TEMP, with a warning when `changes` was cut', async () => {
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'));
-    const outputFile = path.join(folder, 'output');
-    fs.writeFileSync(outputFile, '');
-    const saved = { ...process.env };
-    Object.assign(process.env, { RUNNER_TEMP: path.join(folder, 'temp'), GITHUB_OUTPUT: outputFile });
-    delete process.env.GITHUB_STEP_SUMMARY;
-    const written: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      await publishReport(deployedReport(Array.from({ length: 3000 }, (_, i) => `p/${i}.html`)));
-      const changesFile = /^changes-file<<(.+)\n(.*)\n\1$/m.exec(fs.readFileSync(outputFile, 'utf8'))?.[2] ?? '';
-      expect(path.dirname(changesFile)).toBe(path.join(folder, 'temp'));
-      expect(JSON.parse(fs.readFileSync(changesFile, 'utf8'))).toHaveLength(3000);
-      expect(written.join('')).toMatch(/::warning::The `changes` output left out [\d,]+ entries of 3,000/);
-    } finally {
-      write.mockRestore();
-      process.env = saved;
-      fs.rmSync(folder, { recursive: true, force: true });
-    }
+    const published = await publishAsRunner(deployedReport(Array.from({ length: 3000 }, (_, i) => `p/${i}.html`)));
+    expect(path.dirname(published.changesFile)).toBe(path.join(published.folder, 'temp'));
+    expect(published.changesInFile).toHaveLength(3000);
+    expect(published.log).toMatch(/::warning::The `changes` output left out [\d,]+ entries of 3,000/);
   });
 });
 
