@@ -70191,7 +70191,7 @@ function headThatFits(items, maxBytes, measure) {
     }
     return { json: `[${parts.join(',')}]`, kept: parts.length };
 }
-function fittedOutputs(report, changesFile) {
+function fittedOutputs(report, changesFile, allChanges = changesOf(report)) {
     const plan = report.plan;
     const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
     const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
@@ -70220,7 +70220,6 @@ function fittedOutputs(report, changesFile) {
     const invalidations = fittedInvalidations(all, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
     room -= utf16Bytes(invalidations.json);
     // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
-    const allChanges = changesOf(report);
     const changes = headThatFits(allChanges, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) => Buffer.byteLength(text));
     return {
         outputs: {
@@ -70232,6 +70231,7 @@ function fittedOutputs(report, changesFile) {
         changesLeftOut: allChanges.length - changes.kept,
         changesTotal: allChanges.length,
         pathsLeftOut: invalidations.leftOut,
+        changes: allChanges,
     };
 }
 /** The `invalidations` JSON; past `maxBytes`, each distribution keeps the paths that fit in an equal share. */
@@ -70346,13 +70346,13 @@ async function publishReport(report) {
             core.warning(`Could not write the changes file in ${folder}: ${(0,errors/* errorMessage */.gJ)(error)}`);
         }
     }
-    const fitted = fittedOutputs(report, changesFile);
+    const fitted = fittedOutputs(report, changesFile, changes);
     for (const [name, value] of Object.entries(fitted.outputs))
         core.setOutput(name, value);
     for (const note of cutNotes(fitted, changesFile !== ''))
         core.warning(note);
     if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(summaryMarkdown(report, changesFile !== '')).write();
+        await core.summary.addRaw(summaryMarkdown(report, changesFile !== '', fitted)).write();
     }
 }
 /** "1 file", "2 files". */
@@ -70383,8 +70383,7 @@ function resultLine(report) {
  * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
-function summaryMarkdown(report, changesFileWritten = true) {
-    const fitted = fittedOutputs(report, '');
+function summaryMarkdown(report, changesFileWritten = true, fitted = fittedOutputs(report, '')) {
     const outputs = fitted.outputs;
     const target = `s3://${report.bucket}/${report.prefix}`;
     const n = (name) => Number(outputs[name]);
@@ -70442,7 +70441,7 @@ function summaryMarkdown(report, changesFileWritten = true) {
         const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
         lines.push('**Did not make it:**', '', ...listed, '');
     }
-    const changes = fileChanges(report);
+    const changes = fileChanges(fitted.changes);
     if (changes.length > 0) {
         lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
     }
@@ -70467,8 +70466,8 @@ function cappedList(lines) {
         ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
         : lines;
 }
-function fileChanges(report) {
-    return cappedList(changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`));
+function fileChanges(changes) {
+    return cappedList(changes.map(({ key, change }) => `- \`${key}\` ${change}`));
 }
 const CLASS_NAMES = {
     fingerprinted: ['fingerprinted', 'fingerprinted'],

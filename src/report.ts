@@ -184,9 +184,11 @@ interface FittedOutputs {
   changesTotal: number;
   /** Invalidation paths that `invalidations` left out (paths of several thousands, several distributions). */
   pathsLeftOut: number;
+  /** The whole change list, made once for the outputs, the file and the summary. */
+  changes: Change[];
 }
 
-function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs {
+function fittedOutputs(report: DeployReport, changesFile: string, allChanges = changesOf(report)): FittedOutputs {
   const plan = report.plan;
   const uploaded = report.dryRun ? (plan?.uploads.length ?? 0) : report.uploadedKeys.length;
   const bytes = report.dryRun ? (plan?.uploads.reduce((sum, u) => sum + u.file.size, 0) ?? 0) : report.uploadedBytes;
@@ -217,7 +219,6 @@ function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs
   const invalidations = fittedInvalidations(all, room - 2 * MAX_CHANGES_OUTPUT_BYTES);
   room -= utf16Bytes(invalidations.json);
   // UTF-16 is at most twice UTF-8, so half the room in UTF-8 bytes fits.
-  const allChanges = changesOf(report);
   const changes = headThatFits(allChanges, Math.min(MAX_CHANGES_OUTPUT_BYTES, room / 2), (text) =>
     Buffer.byteLength(text),
   );
@@ -231,6 +232,7 @@ function fittedOutputs(report: DeployReport, changesFile: string): FittedOutputs
     changesLeftOut: allChanges.length - changes.kept,
     changesTotal: allChanges.length,
     pathsLeftOut: invalidations.leftOut,
+    changes: allChanges,
   };
 }
 
@@ -352,11 +354,11 @@ export async function publishReport(report: DeployReport): Promise<void> {
       core.warning(`Could not write the changes file in ${folder}: ${errorMessage(error)}`);
     }
   }
-  const fitted = fittedOutputs(report, changesFile);
+  const fitted = fittedOutputs(report, changesFile, changes);
   for (const [name, value] of Object.entries(fitted.outputs)) core.setOutput(name, value);
   for (const note of cutNotes(fitted, changesFile !== '')) core.warning(note);
   if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(summaryMarkdown(report, changesFile !== '')).write();
+    await core.summary.addRaw(summaryMarkdown(report, changesFile !== '', fitted)).write();
   }
 }
 
@@ -389,8 +391,11 @@ export function resultLine(report: DeployReport): string {
  * The job summary as Markdown. A failed deploy leads with the failure, where it stopped and what it had
  * done by then; then a table of what changed, each invalidation, and the files in a fold.
  */
-export function summaryMarkdown(report: DeployReport, changesFileWritten = true): string {
-  const fitted = fittedOutputs(report, '');
+export function summaryMarkdown(
+  report: DeployReport,
+  changesFileWritten = true,
+  fitted = fittedOutputs(report, ''),
+): string {
   const outputs = fitted.outputs;
   const target = `s3://${report.bucket}/${report.prefix}`;
   const n = (name: string) => Number(outputs[name]);
@@ -462,7 +467,7 @@ export function summaryMarkdown(report: DeployReport, changesFileWritten = true)
     const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
     lines.push('**Did not make it:**', '', ...listed, '');
   }
-  const changes = fileChanges(report);
+  const changes = fileChanges(fitted.changes);
   if (changes.length > 0) {
     lines.push(
       `<details><summary>${count(changes.length, 'changed file')}</summary>`,
@@ -496,8 +501,8 @@ function cappedList(lines: string[]): string[] {
     : lines;
 }
 
-function fileChanges(report: DeployReport): string[] {
-  return cappedList(changesOf(report).map(({ key, change }) => `- \`${key}\` ${change}`));
+function fileChanges(changes: Change[]): string[] {
+  return cappedList(changes.map(({ key, change }) => `- \`${key}\` ${change}`));
 }
 
 const CLASS_NAMES: Record<FileClass, [string, string]> = {
