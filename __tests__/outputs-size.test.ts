@@ -76,6 +76,13 @@ describe('change URLs', () => {
 });
 
 describe('job summary within 1 MiB', () => {
+  it('lists 1,000 changed files under a fold that counts them all', () => {
+    const summary = summaryMarkdown(deployedReport(Array.from({ length: 2500 }, (_, i) => `p/${i}.html`)));
+    expect(summary).toContain('<details><summary>2,500 changed files</summary>');
+    expect(summary.split('\n').filter((line) => line.startsWith('- `p/'))).toHaveLength(1000);
+    expect(summary).toContain('- … and 1,500 more');
+  });
+
   it('lists 1,000 files that did not make it, then how many more', () => {
     const report = deployedReport([]);
     report.failedUploads = Array.from({ length: 2500 }, (_, i) => ({ key: `f/${i}.jpg`, message: 'Access Denied' }));

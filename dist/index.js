@@ -70443,7 +70443,7 @@ function summaryMarkdown(report, changesFileWritten = true, fitted = fittedOutpu
     }
     const changes = fileChanges(fitted.changes);
     if (changes.length > 0) {
-        lines.push(`<details><summary>${count(changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
+        lines.push(`<details><summary>${count(fitted.changes.length, 'changed file')}</summary>`, '', ...changes, '', '</details>', '');
     }
     return lines.join('\n');
 }

@@ -470,7 +470,7 @@ export function summaryMarkdown(
   const changes = fileChanges(fitted.changes);
   if (changes.length > 0) {
     lines.push(
-      `<details><summary>${count(changes.length, 'changed file')}</summary>`,
+      `<details><summary>${count(fitted.changes.length, 'changed file')}</summary>`,
       '',
       ...changes,
       '',
