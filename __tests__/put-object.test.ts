@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { jest } from '@jest/globals';
 import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
 import { type Front, startFront } from './support/front.js';
-import { putInput } from './support/put-input.js';
+import { REGION, clientFor, putInput } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -42,24 +43,6 @@ async function startScriptedFront(target: string): Promise<ScriptedFront> {
     return undefined;
   });
   return { ...front, script, seen };
-}
-
-const REGION = 'eu-west-1';
-
-/** As createS3Client configures it (s3.ts), pointed at a local endpoint. */
-function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Client {
-  return new S3Client({
-    endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-    followRegionRedirects: true,
-    retryMode: 'standard',
-    maxAttempts: 6,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...extra,
-  });
 }
 
 const attemptsOf = (front: ScriptedFront, key: string) =>
@@ -191,6 +174,25 @@ describe('createPutObject', () => {
     expect(describeAwsError(noBucket, { service: 'S3', bucket: 'no-such-bucket' })).toBe(
       "Bucket 'no-such-bucket' does not exist (or not in this account/endpoint). Check the 'bucket' input.",
     );
+  });
+
+  it('answers BadDigest as S3 said it, once, and keeps the fast path for the files after it', async () => {
+    const client = clientFor(front.url);
+    const sdkSends = jest.spyOn(client, 'send');
+    const put = createPutObject(client, 'fast-bucket');
+    // Bytes that are not the ones the Content-MD5 names: a file rewritten while it was being read.
+    const raced = putInput('raced.html', 'new bytes', { ContentMD5: putInput('x', 'old bytes').ContentMD5 });
+    const error = await put(raced).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BadDigest', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    // Not sent again by the SDK (it would be refused alike), and nothing stored.
+    expect(attemptsOf(front, 'raced.html')).toHaveLength(1);
+    expect(s3.object('fast-bucket', 'raced.html')).toBeUndefined();
+
+    await put(putInput('after.html', 'fine'));
+    expect(s3.object('fast-bucket', 'after.html')?.body.toString()).toBe('fine');
+    // The SDK sent only the probe that prepared the route: the next file went the fast way.
+    expect(sdkSends).toHaveBeenCalledTimes(1);
+    client.destroy();
   });
 
   it("follows S3's redirect to the bucket's region through the SDK, and sends every later file through it", async () => {

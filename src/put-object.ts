@@ -310,8 +310,8 @@ function buildRequest(route: Route, input: PutObjectInput): HttpRequest {
 
 /**
  * The result of a 2xx answer. A 5xx or 429 becomes an S3 error the SDK's retry strategy judges (and
- * retries with backoff); any other answer is handed to the SDK, which knows redirects, clock skew and
- * every error's own shape.
+ * retries with backoff), as does BadDigest (never retried); any other answer is handed to the SDK, which
+ * knows redirects, clock skew and every error's own shape.
  */
 async function readAnswer(response: HttpResponse, signingRegion: string): Promise<Answer> {
   const { statusCode, headers } = response;
@@ -326,19 +326,21 @@ async function readAnswer(response: HttpResponse, signingRegion: string): Promis
     };
   }
   const body = await readText(response.body as NodeJS.ReadableStream | undefined);
-  if (statusCode < 500 && statusCode !== 429) {
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+  // BadDigest is about these bytes, not this path: the SDK would send the same body and be refused alike.
+  if (statusCode < 500 && statusCode !== 429 && code !== 'BadDigest') {
     const bucketRegion = headers['x-amz-bucket-region'];
     const redirected =
       statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
-    throw new HandToSdk(redirected, /<Code>([^<]*)<\/Code>/.exec(body)?.[1]);
+    throw new HandToSdk(redirected, code);
   }
-  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (statusCode === 503 ? 'ServiceUnavailable' : 'InternalError');
+  const name = code ?? (statusCode === 503 ? 'ServiceUnavailable' : 'InternalError');
   const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? `HTTP ${statusCode}`;
   const requestId = headers['x-amz-request-id'];
   const extendedRequestId = headers['x-amz-id-2'];
   const error = new S3ServiceException({
-    name: code,
-    $fault: 'server',
+    name,
+    $fault: statusCode < 500 ? 'client' : 'server',
     message,
     $metadata: {
       httpStatusCode: statusCode,
@@ -346,7 +348,7 @@ async function readAnswer(response: HttpResponse, signingRegion: string): Promis
       ...(extendedRequestId ? { extendedRequestId } : {}),
     },
   });
-  return Promise.reject(Object.assign(error, { Code: code, $response: response }));
+  return Promise.reject(Object.assign(error, { Code: name, $response: response }));
 }
 
 /** An error answer's body (S3's are a few hundred bytes; at most 64 KiB is kept). */

@@ -15,7 +15,7 @@ import { describeAwsError } from './errors.js';
 import { usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
-import { type LocalFile, readFileInto } from './local.js';
+import { type LocalFile, readFileInto, sameStamp } from './local.js';
 import type { Logger } from './logger.js';
 import { MULTIPART_UPLOADS_AT_ONCE, PARTS_IN_FLIGHT, fileChanged, uploadInParts } from './multipart.js';
 import { createBufferPool, mapWithLimit } from './pool.js';
@@ -231,19 +231,39 @@ async function uploadFile(
   return wholeFileBuffers(file.size, async (buffer) => {
     // A buffer (not a stream) lets the SDK retry the request; Content-MD5 makes S3 reject corrupted bodies.
     // The plan read every file moments ago, so this read comes from the page cache.
-    const body = buffer.subarray(0, readFileInto(file.absolutePath, buffer));
-    const md5 = createHash('md5').update(body).digest();
-    if (md5.toString('hex') !== file.md5) throw fileChanged(file);
-    const response = await put({
-      Bucket: bucket,
-      Key,
-      Body: body,
-      ContentLength: body.length,
-      ContentMD5: md5.toString('base64'),
-      ...params,
-    });
+    const { length, stamp } = readFileInto(file.absolutePath, buffer, 'after');
+    const body = buffer.subarray(0, length);
+    if (length !== file.size) throw fileChanged(file);
+    // Unchanged since the plan hashed it (same inode, same ctime): its MD5 is the plan's, and S3 refuses
+    // the body (BadDigest) if a write raced this read after all. Hashing every file a second time was a
+    // sixth of the CPU of a first deploy.
+    const unchanged = sameStamp(stamp, file.stamp);
+    if (!unchanged && md5Hex(body) !== file.md5) throw fileChanged(file);
+    const sentAsPlanned = () => md5Hex(body) === file.md5;
+    let response;
+    try {
+      response = await put({
+        Bucket: bucket,
+        Key,
+        Body: body,
+        ContentLength: body.length,
+        ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
+        ...params,
+      });
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'BadDigest' && !sentAsPlanned()) throw fileChanged(file);
+      throw error;
+    }
+    // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
+    // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
+    const etag = (response.ETag ?? '').replace(/"/g, '').toLowerCase();
+    if (unchanged && etag !== file.md5 && !sentAsPlanned()) throw fileChanged(file);
     return written(file, response.ETag, response.ServerSideEncryption);
   });
+}
+
+function md5Hex(body: Buffer): string {
+  return createHash('md5').update(body).digest('hex');
 }
 
 /** DeleteObjects' limit per request. */

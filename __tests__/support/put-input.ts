@@ -1,7 +1,28 @@
-/** A whole-file PutObject as upload.ts asks for one: its body, length and Content-MD5. */
+/** A whole-file PutObject as upload.ts asks for one, and the client it goes through. */
 import { createHash } from 'node:crypto';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
 import type { PutObjectInput } from '../../src/put-object.js';
 
+export const REGION = 'eu-west-1';
+
+/** As createS3Client configures it (s3.ts), pointed at a local endpoint. */
+export function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({
+    endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+    followRegionRedirects: true,
+    retryMode: 'standard',
+    maxAttempts: 6,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...extra,
+  });
+}
+
+/** Its body, length and Content-MD5. */
 export function putInput(key: string, text: string, extra: Partial<PutObjectInput> = {}): PutObjectInput {
   const body = Buffer.from(text);
   return {

@@ -1,0 +1,112 @@
+/**
+ * A file the build rewrites after the plan hashed it. The upload does not hash an unchanged file again (its
+ * inode and ctime tell it unchanged); these are the cases where that stamp cannot see the write (a rewrite
+ * in the same clock tick as the plan's read), on stores that check Content-MD5 and on stores that do not.
+ * Whatever the store, the deploy says the file changed, and where the store checks Content-MD5 (S3, SSE-KMS
+ * buckets) the visitor keeps the page they had.
+ */
+import fsSync from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type LocalS3Server, type S3ServerOptions, startS3Server } from '../local/s3-server.mjs';
+import { NO_HEADER_RULES } from '../src/headers.js';
+import { type LocalFile, hashFiles } from '../src/local.js';
+import { uploadFiles } from '../src/upload.js';
+import { clientFor, putInput, REGION } from './support/put-input.js';
+
+const quietLog = { info: () => {}, warning: () => {}, debug: () => {} };
+const BUCKET = 'fast-bucket';
+const CHANGED = "'page.html' changed while the deploy was running; run the deploy again.";
+
+let root: string;
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'upload-race-'));
+});
+afterAll(() => fs.rm(root, { recursive: true, force: true }));
+
+async function planned(name: string, text: string): Promise<LocalFile> {
+  const absolutePath = path.join(root, name);
+  await fs.writeFile(absolutePath, text);
+  const [file] = await hashFiles([{ key: name, absolutePath }], { headerRules: NO_HEADER_RULES });
+  return file as LocalFile;
+}
+
+/** Rewritten with bytes of the same length, and stamped as the plan would have seen it had the ctime not moved. */
+function rewrittenUnseen(file: LocalFile, text: string): LocalFile {
+  fsSync.writeFileSync(file.absolutePath, text);
+  const { ino, ctimeMs } = fsSync.statSync(file.absolutePath);
+  return { ...file, stamp: { ino, ctimeMs } };
+}
+
+const STORES: Array<[string, S3ServerOptions, 'refused' | 'stored']> = [
+  ['S3, which checks Content-MD5', { mode: 'strict', etags: 'md5' }, 'refused'],
+  ['an SSE-KMS bucket (ETags not MD5s)', { mode: 'strict', etags: 'kms' }, 'refused'],
+  ['a store that ignores Content-MD5, with MD5 ETags', { mode: 'fast', etags: 'md5' }, 'stored'],
+  ['a store that ignores Content-MD5, with opaque ETags', { mode: 'fast', etags: 'opaque' }, 'stored'],
+];
+
+describe.each(STORES)('on %s', (_, options, fate) => {
+  let s3: LocalS3Server;
+  beforeAll(async () => {
+    s3 = await startS3Server({ buckets: [BUCKET], region: REGION, ...options });
+  });
+  afterAll(() => s3.close());
+
+  const upload = async (files: LocalFile[]) => {
+    const client = clientFor(s3.url);
+    try {
+      return await uploadFiles(files, { client, bucket: BUCKET, prefix: '' }, { concurrency: 4, log: quietLog });
+    } finally {
+      client.destroy();
+    }
+  };
+
+  it('a page rewritten unseen by its stamp fails as changed, never as deployed', async () => {
+    // What visitors have now.
+    const client = clientFor(s3.url);
+    await client.send(new PutObjectCommand(putInput('page.html', '<h1>live</h1>', { Bucket: BUCKET })));
+    client.destroy();
+    const file = rewrittenUnseen(await planned('page.html', '<h1>v2 done</h1>'), '<h1>v2 half</h1>');
+
+    const outcome = await upload([file]);
+
+    expect(outcome.done).toEqual([]);
+    expect(outcome.failed).toEqual([{ key: 'page.html', message: CHANGED }]);
+    const stored = s3.object(BUCKET, 'page.html')?.body.toString();
+    // Where Content-MD5 is checked the half-written page never replaces the live one; elsewhere it is
+    // stored, and the failure makes the next deploy write and invalidate it again.
+    expect(stored).toBe(fate === 'refused' ? '<h1>live</h1>' : '<h1>v2 half</h1>');
+  });
+
+  it('an unchanged file is deployed, its ETag whatever the store says, with no false alarm', async () => {
+    const file = await planned('calm.html', '<h1>calm</h1>');
+    const outcome = await upload([file]);
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.done).toEqual([expect.objectContaining({ key: 'calm.html', md5: file.md5 })]);
+    expect(s3.object(BUCKET, 'calm.html')?.body.toString()).toBe('<h1>calm</h1>');
+  });
+});
+
+it('a file whose stamp moved is hashed again and never sent', async () => {
+  const s3 = await startS3Server({ buckets: [BUCKET], region: REGION });
+  const client = clientFor(s3.url);
+  try {
+    const file = await planned('page.html', '<h1>v2 done</h1>');
+    // A later write: the ctime moves (waited for, in case this file system's clock is coarse).
+    const { ctimeMs } = fsSync.statSync(file.absolutePath);
+    while (fsSync.statSync(file.absolutePath).ctimeMs === ctimeMs)
+      fsSync.writeFileSync(file.absolutePath, '<h1>v2 half</h1>');
+    const outcome = await uploadFiles(
+      [file],
+      { client, bucket: BUCKET, prefix: '' },
+      { concurrency: 1, log: quietLog },
+    );
+    expect(outcome.failed).toEqual([{ key: 'page.html', message: CHANGED }]);
+    expect(s3.requests.filter((request) => request.operation === 'PutObject')).toEqual([]);
+  } finally {
+    client.destroy();
+    await s3.close();
+  }
+});
