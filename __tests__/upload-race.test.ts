@@ -36,8 +36,8 @@ async function planned(name: string, text: string): Promise<LocalFile> {
 /** Rewritten with bytes of the same length, and stamped as the plan would have seen it had the ctime not moved. */
 function rewrittenUnseen(file: LocalFile, text: string): LocalFile {
   fsSync.writeFileSync(file.absolutePath, text);
-  const { ino, ctimeMs } = fsSync.statSync(file.absolutePath);
-  return { ...file, stamp: { ino, ctimeMs } };
+  const { dev, ino, ctimeMs } = fsSync.statSync(file.absolutePath);
+  return { ...file, stamp: { dev, ino, ctimeMs } };
 }
 
 const STORES: Array<[string, S3ServerOptions, 'refused' | 'stored']> = [

@@ -64043,6 +64043,8 @@ function describeAwsError(error, context) {
             return `${target} still had too many invalidations in progress when 'wait-timeout' ran out (CloudFront allows 3,000 paths or 15 wildcards in progress at once). Let them finish, invalidate fewer paths ('paths: auto'), or raise 'wait-timeout'.`;
         case 'BatchTooLarge':
             return `Too many invalidation paths for ${target} in one request (CloudFront allows 3,000).`;
+        case 'BadDigest':
+            return `S3 received other bytes than were sent for ${target} (BadDigest), though they were the bytes planned: something between this runner and S3 (a proxy, a network device) alters request bodies. AWS said: ${original}`;
         case 'InvalidArgument':
             return context.service === 'S3'
                 ? describeS3InvalidArgument(error, target, original)
@@ -70953,7 +70955,7 @@ function stateChanged(before, after) {
 
 
 function sameStamp(a, b) {
-    return a !== undefined && b !== undefined && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+    return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
 }
 /**
  * Never deployed, at any depth: version-control data (a nested repository's .git/ folder, or the .git file
@@ -71095,8 +71097,8 @@ function readFileInto(absolutePath, buffer, stampTaken) {
         external_node_fs_default().closeSync(fd);
     }
 }
-function stampOf({ ino, ctimeMs }) {
-    return { ino, ctimeMs };
+function stampOf({ dev, ino, ctimeMs }) {
+    return { dev, ino, ctimeMs };
 }
 /** One byte more than a small file can hold, so a full buffer means "not small". */
 const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
@@ -71845,21 +71847,26 @@ async function uploadFile(file, target, { log, concurrency }) {
         if (!unchanged && upload_md5Hex(body) !== file.md5)
             throw fileChanged(file);
         const sentAsPlanned = () => upload_md5Hex(body) === file.md5;
+        const send = () => put({
+            Bucket: bucket,
+            Key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
+            ...params,
+        });
         let response;
         try {
-            response = await put({
-                Bucket: bucket,
-                Key,
-                Body: body,
-                ContentLength: body.length,
-                ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
-                ...params,
-            });
+            response = await send();
         }
         catch (error) {
-            if (error.name === 'BadDigest' && !sentAsPlanned())
+            if (error.name !== 'BadDigest')
+                throw error;
+            if (!sentAsPlanned())
                 throw fileChanged(file);
-            throw error;
+            // The bytes sent were the planned ones, so they were altered on the way: sent once more (a second
+            // BadDigest is explained as that, in errors.ts).
+            response = await send();
         }
         // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
         // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.

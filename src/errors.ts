@@ -112,6 +112,8 @@ export function describeAwsError(error: unknown, context: AwsContext): string {
       return `${target} still had too many invalidations in progress when 'wait-timeout' ran out (CloudFront allows 3,000 paths or 15 wildcards in progress at once). Let them finish, invalidate fewer paths ('paths: auto'), or raise 'wait-timeout'.`;
     case 'BatchTooLarge':
       return `Too many invalidation paths for ${target} in one request (CloudFront allows 3,000).`;
+    case 'BadDigest':
+      return `S3 received other bytes than were sent for ${target} (BadDigest), though they were the bytes planned: something between this runner and S3 (a proxy, a network device) alters request bodies. AWS said: ${original}`;
     case 'InvalidArgument':
       return context.service === 'S3'
         ? describeS3InvalidArgument(error, target, original)

@@ -30,16 +30,20 @@ export interface LocalFile {
 }
 
 /**
- * What tells a file unchanged since it was hashed without hashing it again: any write to it moves its
- * ctime (which no program can set back), and a new file renamed over its path has another inode.
+ * What tells a file unchanged since it was hashed, without hashing it again: a write(2) to it moves its
+ * ctime (which no program can set back), and a new file renamed over its path has another inode. It is
+ * a shortcut, not the proof: a write within the same tick of a coarse clock, or through a shared memory
+ * mapping, leaves it as it was; S3's Content-MD5 check (or the ETag, or the bytes hashed after the
+ * answer) catches those.
  */
 export interface FileStamp {
+  dev: number;
   ino: number;
   ctimeMs: number;
 }
 
 export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
-  return a !== undefined && b !== undefined && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
 }
 
 export interface ScanOptions {
@@ -224,8 +228,8 @@ export function readFileInto(
   }
 }
 
-function stampOf({ ino, ctimeMs }: fsSync.Stats): FileStamp {
-  return { ino, ctimeMs };
+function stampOf({ dev, ino, ctimeMs }: fsSync.Stats): FileStamp {
+  return { dev, ino, ctimeMs };
 }
 
 /** One byte more than a small file can hold, so a full buffer means "not small". */

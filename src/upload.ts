@@ -240,9 +240,8 @@ async function uploadFile(
     const unchanged = sameStamp(stamp, file.stamp);
     if (!unchanged && md5Hex(body) !== file.md5) throw fileChanged(file);
     const sentAsPlanned = () => md5Hex(body) === file.md5;
-    let response;
-    try {
-      response = await put({
+    const send = () =>
+      put({
         Bucket: bucket,
         Key,
         Body: body,
@@ -250,9 +249,15 @@ async function uploadFile(
         ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
         ...params,
       });
+    let response;
+    try {
+      response = await send();
     } catch (error) {
-      if ((error as { name?: unknown }).name === 'BadDigest' && !sentAsPlanned()) throw fileChanged(file);
-      throw error;
+      if ((error as { name?: unknown }).name !== 'BadDigest') throw error;
+      if (!sentAsPlanned()) throw fileChanged(file);
+      // The bytes sent were the planned ones, so they were altered on the way: sent once more (a second
+      // BadDigest is explained as that, in errors.ts).
+      response = await send();
     }
     // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
     // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
