@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type http from 'node:http';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
@@ -329,6 +329,34 @@ describe('over HTTPS, a store that wants the payload signed', () => {
       client.destroy();
       await strict.close();
     }
+  });
+});
+
+describe("the client's own sockets", () => {
+  it('sends through the agent the client was given (its keep-alive sockets, its proxy), not past it', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    // addRequest is how every request takes a socket from an agent (not in @types/node).
+    const throughAgent = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
+    const client = clientFor(front.url, { requestHandler: { httpAgent: agent } });
+    const handle = jest.spyOn(client.config.requestHandler as { handle: () => unknown }, 'handle');
+    const put = createPutObject(client, 'fast-bucket');
+    for (const index of [1, 2, 3, 4]) await put(putInput(`agent/${index}.html`, `page ${index}`));
+
+    expect(throughAgent).toHaveBeenCalledTimes(4);
+    // The handler made its agent on the first request; the others went onto that agent directly.
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(s3.object('fast-bucket', 'agent/4.html')?.body.toString()).toBe('page 4');
+    client.destroy();
+    agent.destroy();
+  });
+
+  it("leaves every request to the SDK's handler when the client has a timeout, so its timers apply", async () => {
+    const client = clientFor(front.url, { requestHandler: { requestTimeout: 30_000, socketTimeout: 30_000 } });
+    const handle = jest.spyOn(client.config.requestHandler as { handle: () => unknown }, 'handle');
+    const put = createPutObject(client, 'fast-bucket');
+    for (const index of [1, 2, 3]) await put(putInput(`timed/${index}.html`, `page ${index}`));
+    expect(handle).toHaveBeenCalledTimes(3);
+    client.destroy();
   });
 });
 

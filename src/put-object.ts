@@ -7,7 +7,8 @@
  * decisions), and each request reuses what it decided: the SDK's user agent, the client's credentials
  * (refreshed as the SDK refreshes them) and clock offset, the SDK's retry middleware and strategy (backoff
  * on 5xx, throttling and dropped connections, within the client's retry budget) and the client's own HTTP
- * handler (its agents, sockets and proxy). SigV4 is computed by sigv4.ts, equal to the SDK's signer.
+ * handler's agents, sockets and proxy (send-request.ts). SigV4 is computed by sigv4.ts, equal to the SDK's
+ * signer.
  *
  * Anything unusual is handed to `S3Client.send` with the same input, so the SDK's full behaviour applies
  * where it matters: any answer other than success or a retryable error (a redirect to the bucket's region,
@@ -31,6 +32,7 @@ import {
 import { HttpRequest, extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { retryMiddleware } from '@smithy/core/retry';
 import type { EndpointV2, FinalizeHandler, HttpResponse, RequestHandler } from '@smithy/types';
+import { senderFor } from './send-request.js';
 import { type Credentials, sign } from './sigv4.js';
 
 /** What a whole-file upload sends: a buffer with its Content-MD5, headers and encryption. */
@@ -217,6 +219,7 @@ async function resolveRoute(client: S3Client, bucket: string): Promise<Route | u
     unsignedPayload: url.protocol === 'https:',
     maxBodyLength: expectContinueFrom(config.expectContinueHeader),
   };
+  const sendRequest = senderFor(config.requestHandler);
   const attempt: FinalizeHandler<PutObjectInput, Answer> = async ({ request }) => {
     // Each attempt is signed anew (a fresh date, refreshed credentials), as the SDK signs after its retry step.
     const signed = request as HttpRequest;
@@ -229,7 +232,7 @@ async function resolveRoute(client: S3Client, bucket: string): Promise<Route | u
         date: new Date(Date.now() + config.systemClockOffset),
       },
     );
-    const { response } = await config.requestHandler.handle(signed);
+    const response = await sendRequest(signed);
     return { response, output: await readAnswer(response, authScheme.signingRegion) };
   };
   const retried = retryMiddleware(client.config)<Answer>(attempt, {});
