@@ -104,7 +104,7 @@ describe('failures on the wire, direct path vs S3Client.send', () => {
   it.each<Trouble>(['cut-on-headers', 'cut-500-body'])(
     '%s: retried as many times as the SDK retries it, and the object is stored',
     async (trouble) => {
-      const client = clientFor(front.url, { maxAttempts: 3, retryStrategy: undefined });
+      const client = clientFor(front.url, { maxAttempts: 3 });
       const put = createPutObject(client, 'fast-bucket');
       await put(putInput(`warm-${trouble}.html`, 'warm')); // the handler loads its config: later puts go direct
       const handle = handleSpy(client);
