@@ -9,7 +9,7 @@ import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-s
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
 import { type Front, startFront } from './support/front.js';
-import { REGION, clientFor, putInput } from './support/put-input.js';
+import { REGION, clientFor, putInput, watchHandle } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -333,12 +333,14 @@ describe('over HTTPS, a store that wants the payload signed', () => {
 });
 
 describe("the client's own sockets", () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it('sends through the agent the client was given (its keep-alive sockets, its proxy), not past it', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     // addRequest is how every request takes a socket from an agent (not in @types/node).
     const throughAgent = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
     const client = clientFor(front.url, { requestHandler: { httpAgent: agent } });
-    const handle = jest.spyOn(client.config.requestHandler as { handle: () => unknown }, 'handle');
+    const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3, 4]) await put(putInput(`agent/${index}.html`, `page ${index}`));
 
@@ -352,7 +354,7 @@ describe("the client's own sockets", () => {
 
   it("leaves every request to the SDK's handler when the client has a timeout, so its timers apply", async () => {
     const client = clientFor(front.url, { requestHandler: { requestTimeout: 30_000, socketTimeout: 30_000 } });
-    const handle = jest.spyOn(client.config.requestHandler as { handle: () => unknown }, 'handle');
+    const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3]) await put(putInput(`timed/${index}.html`, `page ${index}`));
     expect(handle).toHaveBeenCalledTimes(3);

@@ -9,7 +9,8 @@
  * Only where nothing is lost: the client's handler is the SDK's NodeHttpHandler, it has already made the
  * agent for this protocol (the same agent, so the same keep-alive sockets and the same proxy), and no
  * timeout is configured (the action configures none; with one, the handler's own timers apply). Errors
- * are named as the handler names them, so the SDK's retry strategy judges them alike.
+ * are named as the handler names them, so the SDK's retry strategy judges them alike. The query is
+ * always `x-id=PutObject` here; URLSearchParams would encode other queries unlike the SDK.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -26,18 +27,44 @@ const TIMEOUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 interface HandlerConfig {
   httpAgent?: http.Agent;
   httpsAgent?: https.Agent;
-  connectionTimeout?: number;
-  requestTimeout?: number;
-  socketTimeout?: number;
-  defaultSocketTimeout?: number;
 }
 
-type Handler = RequestHandler<unknown, HttpResponse> & { httpHandlerConfigs?: () => HandlerConfig };
+/**
+ * Every setting NodeHttpHandler 4.x resolves. With any other (a newer handler that does more per request)
+ * or any of TIMED set, every request goes through `handle`.
+ */
+const KNOWN_SETTINGS = new Set([
+  'httpAgent',
+  'httpsAgent',
+  'httpAgentProvider',
+  'logger',
+  'throwOnRequestTimeout',
+  'connectionTimeout',
+  'requestTimeout',
+  'socketTimeout',
+  'defaultSocketTimeout',
+  'socketAcquisitionWarningTimeout',
+]);
+/**
+ * Settings the handler acts on per request. socketAcquisitionWarningTimeout is among them: set, it asks
+ * for the handler's warning when every socket is busy. Unset, that warning (after 3 s) is not given on the
+ * direct path; the action's agents have more sockets than it ever has requests in flight.
+ */
+const TIMED = [
+  'connectionTimeout',
+  'requestTimeout',
+  'socketTimeout',
+  'defaultSocketTimeout',
+  'socketAcquisitionWarningTimeout',
+];
+
+type Handler = RequestHandler<unknown, HttpResponse> & { httpHandlerConfigs?: () => Record<string, unknown> };
 
 /**
  * A sender for requests through `handler`: straight onto its agent where that changes nothing but the
  * CPU spent, through `handler.handle` otherwise (decided per request: the handler makes its http agent
- * on first use, and a client's configuration can change).
+ * on first use, and a client's configuration can change). A `handle` set on the instance (a wrapper that
+ * logs, traces or adds a header) is always called.
  */
 export function senderFor(handler: Handler): Send {
   const viaHandler: Send = async (request) => (await handler.handle(request)).response;
@@ -45,11 +72,18 @@ export function senderFor(handler: Handler): Send {
     return viaHandler;
   }
   return (request) => {
-    const config: HandlerConfig = handler.httpHandlerConfigs?.() ?? {};
-    const agent = request.protocol === 'https:' ? config.httpsAgent : config.httpAgent;
-    const timed = [config.connectionTimeout, config.requestTimeout, config.socketTimeout, config.defaultSocketTimeout];
-    if (!agent || timed.some((ms) => typeof ms === 'number' && ms > 0)) return viaHandler(request);
-    return sendOnAgent(agent, request);
+    const settings = handler.httpHandlerConfigs?.() ?? {};
+    const { httpAgent, httpsAgent } = settings as HandlerConfig;
+    const agent = request.protocol === 'https:' ? httpsAgent : httpAgent;
+    const direct =
+      agent !== undefined &&
+      !Object.hasOwn(handler, 'handle') &&
+      Object.keys(settings).every((name) => KNOWN_SETTINGS.has(name)) &&
+      TIMED.every((name) => {
+        const ms = settings[name];
+        return !(typeof ms === 'number' && ms > 0);
+      });
+    return direct ? sendOnAgent(agent, request) : viaHandler(request);
   };
 }
 

@@ -1,6 +1,7 @@
 /** A whole-file PutObject as upload.ts asks for one, and the client it goes through. */
 import { createHash } from 'node:crypto';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { jest } from '@jest/globals';
 import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
 import type { PutObjectInput } from '../../src/put-object.js';
 
@@ -34,4 +35,13 @@ export function putInput(key: string, text: string, extra: Partial<PutObjectInpu
     ContentType: 'text/html',
     ...extra,
   };
+}
+
+/**
+ * Watches the client's request handler's handle(), on its prototype: a handle set on the instance is a
+ * wrapper the fast PutObject always calls. Restore with jest.restoreAllMocks().
+ */
+export function watchHandle(client: S3Client) {
+  const prototype = Object.getPrototypeOf(client.config.requestHandler) as { handle: () => unknown };
+  return jest.spyOn(prototype, 'handle');
 }
