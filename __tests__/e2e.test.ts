@@ -14,7 +14,7 @@ const DISTRIBUTION = 'E2EXAMPLE0000';
 const SLOW_DISTRIBUTION = 'E2ESLOW000000';
 /** The first distribution's alternate domain name: where the outputs say the site is. */
 const DOMAIN = 'www.example.com';
-const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout'];
+const BUCKETS = ['first-deploy', 'resync', 'prefixed', 'refusals', 'dry-run', 'timeout', 'log-lines'];
 
 let local: LocalAws;
 
@@ -167,6 +167,25 @@ describe('a deploy on push', () => {
     expect(run.stdout).toMatch(
       /::notice::Dry run: would upload 9 files \(9\.0 MiB\), update the headers of 0 files, delete 0 files; nothing was changed; would invalidate 1 path on E2EXAMPLE0000\./,
     );
+  });
+
+  it('writes a line per file to the debug log only when it is on', async () => {
+    const source = await writeSite({ 'index.html': 'home', 'assets/app.js': 'app' });
+    const perFile = (stdout: string) =>
+      stdout.split('\n').filter((line) => /^::debug::(upload|entry-point|other) /.test(line));
+
+    // Every push: two lines per file would only make the raw log (and the action's memory) grow.
+    expect(perFile((await deploy({ source, bucket: 'log-lines' })).stdout)).toEqual([]);
+
+    await fs.writeFile(path.join(source, 'index.html'), 'home v2');
+    const debugging = await deploy({ source, bucket: 'log-lines' }, { RUNNER_DEBUG: '1' });
+    // The change as planned, and as planned again under the lock; each file's class once.
+    expect(perFile(debugging.stdout)).toEqual([
+      expect.stringMatching(/^::debug::upload index\.html \(changed; entry-point: /),
+      expect.stringMatching(/^::debug::other assets\/app\.js \(/),
+      expect.stringMatching(/^::debug::entry-point index\.html \(/),
+      expect.stringMatching(/^::debug::upload index\.html \(changed; entry-point: /),
+    ]);
   });
 
   it('fails at wait-timeout with the outputs already set', async () => {
