@@ -8,7 +8,7 @@ import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
-import { type Front, startFront } from './support/front.js';
+import { type Front, requestKey, startFront } from './support/front.js';
 import { REGION, clientFor, putInput, watchHandle } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
@@ -33,7 +33,7 @@ async function startScriptedFront(target: string): Promise<ScriptedFront> {
     body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`,
   });
   const front = await startFront(target, (request) => {
-    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
+    const key = requestKey(request);
     seen.push({ key, headers: request.headers });
     const next = script.get(key)?.shift();
     if (next === 'slow-down') return error(503, 'SlowDown');

@@ -1,12 +1,12 @@
 // Review of 5310aed (send-request.ts): the fast PutObject sent with node:http(s).request on the handler's
 // agent must behave as NodeHttpHandler.handle behaves, for what a user or the SDK's retry strategy can see.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
 import { createPutObject } from '../src/put-object.js';
+import { requestKey, startFront } from './support/front.js';
 import { REGION, clientFor, putInput, watchHandle } from './support/put-input.js';
 
 /** What the front does with the next request to a key; with none left it relays to the local S3. */
@@ -24,51 +24,40 @@ interface TroubleFront {
 }
 
 async function startTroubleFront(target: string, host = '127.0.0.1'): Promise<TroubleFront> {
-  const upstream = new URL(target);
   const script = new Map<string, Trouble[]>();
   const seen: Array<{ key: string; attempt: string }> = [];
+  const planned = new WeakMap<http.IncomingMessage, Trouble | undefined>();
   let holding: Array<() => void> = [];
-  const relay = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
-    const onward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: request.url,
-        method: request.method,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    onward.on('error', () => response.destroy());
-    onward.end(body);
-  };
-  const server = http.createServer((request, response) => {
-    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
-    seen.push({ key, attempt: String(request.headers['amz-sdk-request']) });
-    const next = script.get(key)?.shift();
-    // Mid-body: the client is still writing its 512 KiB when the connection goes.
-    if (next === 'cut-on-headers') return void request.socket.destroy();
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+  const front = await startFront(
+    target,
+    (request) => {
+      const next = planned.get(request);
+      // A 500 whose error document is cut off after its first bytes.
       if (next === 'cut-500-body') {
-        // A 500 whose error document is cut off after its first bytes.
-        response.writeHead(500, { 'content-type': 'application/xml', 'content-length': '400' });
-        response.write('<?xml version="1.0" encoding="UTF-8"?><Error><Code>Intern');
-        setImmediate(() => request.socket.destroy());
-        return;
+        return {
+          status: 500,
+          headers: { 'content-type': 'application/xml', 'content-length': '400' },
+          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>Intern',
+          cut: true,
+        };
       }
-      if (next === 'hold') return void holding.push(() => relay(request, response, Buffer.concat(chunks)));
-      relay(request, response, Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as AddressInfo;
+      if (next === 'hold') return new Promise<undefined>((resolve) => holding.push(() => resolve(undefined)));
+      return undefined;
+    },
+    {
+      host,
+      beforeBody: (request) => {
+        const key = requestKey(request);
+        seen.push({ key, attempt: String(request.headers['amz-sdk-request']) });
+        const next = script.get(key)?.shift();
+        planned.set(request, next);
+        // Mid-body: the client is still writing its 512 KiB when the connection goes.
+        return next === 'cut-on-headers' ? 'drop' : undefined;
+      },
+    },
+  );
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...front,
     script,
     attempts: (key) => seen.filter((request) => request.key === key).map((request) => request.attempt),
     release: () => {
@@ -77,10 +66,6 @@ async function startTroubleFront(target: string, host = '127.0.0.1'): Promise<Tr
       for (const answer of now) answer();
     },
     held: () => holding.length,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
   };
 }
 
