@@ -14,15 +14,19 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type LocalS3Server, type S3ServerOptions, startS3Server } from '../local/s3-server.mjs';
-import { NO_HEADER_RULES } from '../src/headers.js';
-import { type LocalFile, hashFiles } from '../src/local.js';
 import { type TransferOutcome, uploadFiles } from '../src/upload.js';
 import { startFront } from './support/front.js';
+import {
+  CONTENT_MD5_STORES,
+  QUIET_LOG,
+  changedMessage as changed,
+  planFile as plan,
+  stampedAsNow as unseen,
+  uploadTo,
+} from './support/planned.js';
 import { REGION, clientFor } from './support/put-input.js';
 
-const quietLog = { info: () => {}, warning: () => {}, debug: () => {} };
 const BUCKET = 'fast-bucket';
-const changed = (key: string) => `'${key}' changed while the deploy was running; run the deploy again.`;
 const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
 
 let root: string;
@@ -31,25 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
-async function plan(key: string, absolutePath: string): Promise<LocalFile> {
-  const [file] = await hashFiles([{ key, absolutePath }], { headerRules: NO_HEADER_RULES });
-  return file as LocalFile;
-}
-
-/** The planned file, stamped as the file is now: the plan could not have told the change. */
-function unseen(file: LocalFile): LocalFile {
-  const { dev, ino, ctimeMs } = fsSync.statSync(file.absolutePath);
-  return { ...file, stamp: { dev, ino, ctimeMs } };
-}
-
-async function upload(s3: LocalS3Server, files: LocalFile[]): Promise<TransferOutcome> {
-  const client = clientFor(s3.url);
-  try {
-    return await uploadFiles(files, { client, bucket: BUCKET, prefix: '' }, { concurrency: 4, log: quietLog });
-  } finally {
-    client.destroy();
-  }
-}
+const upload = (s3: LocalS3Server, files: Parameters<typeof uploadTo>[2]) => uploadTo(s3.url, BUCKET, files);
 
 /** What the user relies on: every key reported done holds exactly the bytes of the MD5 recorded for it. */
 function expectDoneTruthful(s3: LocalS3Server, outcome: TransferOutcome): void {
@@ -166,14 +152,7 @@ const SCENARIOS: Array<[string, (dir: string) => { found: string; change: () => 
   ],
 ];
 
-const STORES: Array<[string, S3ServerOptions, boolean]> = [
-  ['S3 (strict, MD5 ETags)', { mode: 'strict', etags: 'md5' }, true],
-  ['SSE-KMS (strict, ETags not MD5s)', { mode: 'strict', etags: 'kms' }, true],
-  ['a store ignoring Content-MD5, MD5 ETags', { mode: 'fast', etags: 'md5' }, false],
-  ['a store ignoring Content-MD5, opaque ETags', { mode: 'fast', etags: 'opaque' }, false],
-];
-
-describe.each(STORES)('on %s', (storeName, options, checksContentMd5) => {
+describe.each(CONTENT_MD5_STORES)('on %s', (storeName, options, checksContentMd5) => {
   let s3: LocalS3Server;
   beforeAll(async () => {
     s3 = await startS3Server({ buckets: [BUCKET], region: REGION, ...options });
@@ -247,7 +226,7 @@ describe('through S3Client.send instead of the fast PutObject', () => {
           { client: sdk, bucket: BUCKET, prefix: '' },
           {
             concurrency: 1,
-            log: quietLog,
+            log: QUIET_LOG,
           },
         );
         expectDoneTruthful(s3, outcome);
@@ -320,19 +299,12 @@ describe('a BadDigest the file did not cause (a proxy that alters bodies)', () =
         body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
       };
     });
-    const client = clientFor(front.url);
     try {
       const p = path.join(root, 'calm.html');
       fsSync.writeFileSync(p, '<h1>calm</h1>');
-      const planned = await plan('calm.html', p);
-      const outcome = await uploadFiles(
-        [planned],
-        { client, bucket: BUCKET, prefix: '' },
-        { concurrency: 1, log: quietLog },
-      );
+      const outcome = await uploadTo(front.url, BUCKET, [await plan('calm.html', p)], 1);
       return { outcome, stored: s3.object(BUCKET, 'calm.html')?.body.toString(), refused };
     } finally {
-      client.destroy();
       await front.close();
       await s3.close();
     }

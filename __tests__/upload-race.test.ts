@@ -10,15 +10,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type LocalS3Server, type S3ServerOptions, startS3Server } from '../local/s3-server.mjs';
-import { NO_HEADER_RULES } from '../src/headers.js';
-import { type LocalFile, hashFiles } from '../src/local.js';
-import { uploadFiles } from '../src/upload.js';
+import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
+import type { LocalFile } from '../src/local.js';
+import { CONTENT_MD5_STORES, changedMessage, planFile, stampedAsNow, uploadTo } from './support/planned.js';
 import { clientFor, putInput, REGION } from './support/put-input.js';
 
-const quietLog = { info: () => {}, warning: () => {}, debug: () => {} };
 const BUCKET = 'fast-bucket';
-const CHANGED = "'page.html' changed while the deploy was running; run the deploy again.";
+const CHANGED = changedMessage('page.html');
 
 let root: string;
 beforeAll(async () => {
@@ -29,39 +27,23 @@ afterAll(() => fs.rm(root, { recursive: true, force: true }));
 async function planned(name: string, text: string): Promise<LocalFile> {
   const absolutePath = path.join(root, name);
   await fs.writeFile(absolutePath, text);
-  const [file] = await hashFiles([{ key: name, absolutePath }], { headerRules: NO_HEADER_RULES });
-  return file as LocalFile;
+  return planFile(name, absolutePath);
 }
 
 /** Rewritten with bytes of the same length, and stamped as the plan would have seen it had the ctime not moved. */
 function rewrittenUnseen(file: LocalFile, text: string): LocalFile {
   fsSync.writeFileSync(file.absolutePath, text);
-  const { dev, ino, ctimeMs } = fsSync.statSync(file.absolutePath);
-  return { ...file, stamp: { dev, ino, ctimeMs } };
+  return stampedAsNow(file);
 }
 
-const STORES: Array<[string, S3ServerOptions, 'refused' | 'stored']> = [
-  ['S3, which checks Content-MD5', { mode: 'strict', etags: 'md5' }, 'refused'],
-  ['an SSE-KMS bucket (ETags not MD5s)', { mode: 'strict', etags: 'kms' }, 'refused'],
-  ['a store that ignores Content-MD5, with MD5 ETags', { mode: 'fast', etags: 'md5' }, 'stored'],
-  ['a store that ignores Content-MD5, with opaque ETags', { mode: 'fast', etags: 'opaque' }, 'stored'],
-];
-
-describe.each(STORES)('on %s', (_, options, fate) => {
+describe.each(CONTENT_MD5_STORES)('on %s', (_, options, checksContentMd5) => {
   let s3: LocalS3Server;
   beforeAll(async () => {
     s3 = await startS3Server({ buckets: [BUCKET], region: REGION, ...options });
   });
   afterAll(() => s3.close());
 
-  const upload = async (files: LocalFile[]) => {
-    const client = clientFor(s3.url);
-    try {
-      return await uploadFiles(files, { client, bucket: BUCKET, prefix: '' }, { concurrency: 4, log: quietLog });
-    } finally {
-      client.destroy();
-    }
-  };
+  const upload = (files: LocalFile[]) => uploadTo(s3.url, BUCKET, files);
 
   it('a page rewritten unseen by its stamp fails as changed, never as deployed', async () => {
     // What visitors have now.
@@ -77,7 +59,7 @@ describe.each(STORES)('on %s', (_, options, fate) => {
     const stored = s3.object(BUCKET, 'page.html')?.body.toString();
     // Where Content-MD5 is checked the half-written page never replaces the live one; elsewhere it is
     // stored, and the failure makes the next deploy write and invalidate it again.
-    expect(stored).toBe(fate === 'refused' ? '<h1>live</h1>' : '<h1>v2 half</h1>');
+    expect(stored).toBe(checksContentMd5 ? '<h1>live</h1>' : '<h1>v2 half</h1>');
   });
 
   it('an unchanged file is deployed, its ETag whatever the store says, with no false alarm', async () => {
@@ -91,22 +73,16 @@ describe.each(STORES)('on %s', (_, options, fate) => {
 
 it('a file whose stamp moved is hashed again and never sent', async () => {
   const s3 = await startS3Server({ buckets: [BUCKET], region: REGION });
-  const client = clientFor(s3.url);
   try {
     const file = await planned('page.html', '<h1>v2 done</h1>');
     // A later write: the ctime moves (waited for, in case this file system's clock is coarse).
     const { ctimeMs } = fsSync.statSync(file.absolutePath);
     while (fsSync.statSync(file.absolutePath).ctimeMs === ctimeMs)
       fsSync.writeFileSync(file.absolutePath, '<h1>v2 half</h1>');
-    const outcome = await uploadFiles(
-      [file],
-      { client, bucket: BUCKET, prefix: '' },
-      { concurrency: 1, log: quietLog },
-    );
+    const outcome = await uploadTo(s3.url, BUCKET, [file], 1);
     expect(outcome.failed).toEqual([{ key: 'page.html', message: CHANGED }]);
     expect(s3.requests.filter((request) => request.operation === 'PutObject')).toEqual([]);
   } finally {
-    client.destroy();
     await s3.close();
   }
 });

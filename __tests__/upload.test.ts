@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { etagIsContentHash } from '../src/etag.js';
-import { NO_HEADER_RULES } from '../src/headers.js';
-import { type LocalFile, hashFiles } from '../src/local.js';
+import type { LocalFile } from '../src/local.js';
 import { type S3Target, deleteObjects, updateHeaders, uploadFiles } from '../src/upload.js';
+import { planFile } from './support/planned.js';
 import { type RecordingS3, startRecordingS3 } from './support/recording-s3.js';
 
 // Whole-file bodies are read into reused buffers: what is sent must be exactly each file's bytes, and a
@@ -102,8 +102,7 @@ function pattern(size: number, seed: number): Buffer {
 async function plannedFile(name: string, bytes: Buffer): Promise<LocalFile> {
   const absolutePath = path.join(root, name);
   await fs.writeFile(absolutePath, bytes);
-  const [file] = await hashFiles([{ key: name, absolutePath }], { headerRules: NO_HEADER_RULES });
-  return file as LocalFile;
+  return planFile(name, absolutePath);
 }
 
 describe('writes on the wire', () => {
