@@ -71324,8 +71324,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
  * Only where nothing is lost: the client's handler is the SDK's NodeHttpHandler, it has already made the
  * agent for this protocol (the same agent, so the same keep-alive sockets and the same proxy), and no
  * timeout is configured (the action configures none; with one, the handler's own timers apply). Errors
- * are named as the handler names them, so the SDK's retry strategy judges them alike. The query is
- * always `x-id=PutObject` here; URLSearchParams would encode other queries unlike the SDK.
+ * are named as the handler names them, so the SDK's retry strategy judges them alike.
  */
 
 
@@ -71387,7 +71386,8 @@ function senderFor(handler) {
 }
 function sendOnAgent(agent, request) {
     return new Promise((resolve, reject) => {
-        const query = new URLSearchParams(request.query).toString();
+        // Built as the handler builds it.
+        const query = (0,protocols.buildQueryString)(request.query);
         const hostname = request.hostname.startsWith('[') ? request.hostname.slice(1, -1) : request.hostname;
         const sent = (request.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default())).request({
             agent,
@@ -71981,9 +71981,9 @@ async function uploadFile(file, target, { log, concurrency }) {
         }
         // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
         // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
-        const etag = (response.ETag ?? '').replace(/"/g, '').toLowerCase();
-        if (unchanged && etag !== file.md5 && !sentAsPlanned())
+        if (unchanged && compareEtag(response.ETag ?? '', { md5: file.md5 }) !== 'same' && !sentAsPlanned()) {
             throw fileChanged(file);
+        }
         return written(file, response.ETag, response.ServerSideEncryption);
     });
 }

@@ -9,12 +9,11 @@
  * Only where nothing is lost: the client's handler is the SDK's NodeHttpHandler, it has already made the
  * agent for this protocol (the same agent, so the same keep-alive sockets and the same proxy), and no
  * timeout is configured (the action configures none; with one, the handler's own timers apply). Errors
- * are named as the handler names them, so the SDK's retry strategy judges them alike. The query is
- * always `x-id=PutObject` here; URLSearchParams would encode other queries unlike the SDK.
+ * are named as the handler names them, so the SDK's retry strategy judges them alike.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { HttpResponse } from '@smithy/core/protocols';
+import { HttpResponse, buildQueryString } from '@smithy/core/protocols';
 import type { HttpRequest } from '@smithy/core/protocols';
 import type { RequestHandler } from '@smithy/types';
 
@@ -89,7 +88,8 @@ export function senderFor(handler: Handler): Send {
 
 function sendOnAgent(agent: http.Agent, request: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const query = new URLSearchParams(request.query as Record<string, string>).toString();
+    // Built as the handler builds it.
+    const query = buildQueryString(request.query);
     const hostname = request.hostname.startsWith('[') ? request.hostname.slice(1, -1) : request.hostname;
     const sent = (request.protocol === 'https:' ? https : http).request(
       {

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { BuildMiddleware } from '@smithy/types';
 import { describeAwsError } from './errors.js';
-import { usesMultipart } from './etag.js';
+import { compareEtag, usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
 import { type LocalFile, readFileInto, sameStamp } from './local.js';
@@ -261,8 +261,9 @@ async function uploadFile(
     }
     // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
     // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
-    const etag = (response.ETag ?? '').replace(/"/g, '').toLowerCase();
-    if (unchanged && etag !== file.md5 && !sentAsPlanned()) throw fileChanged(file);
+    if (unchanged && compareEtag(response.ETag ?? '', { md5: file.md5 }) !== 'same' && !sentAsPlanned()) {
+      throw fileChanged(file);
+    }
     return written(file, response.ETag, response.ServerSideEncryption);
   });
 }
