@@ -13,3 +13,12 @@ export function formatBytes(bytes: number): string {
 export function formatSeconds(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(1)} s`;
 }
+
+/**
+ * A whole number as en-US writes it: 12,345. By hand because a run's first toLocaleString loads ICU's
+ * number formatting, 25-80 ms of CPU (measured on Node 24) that every deploy paid at its end for the few
+ * counts in its summary: as much as a no-change deploy's whole plan.
+ */
+export function formatCount(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
+}
