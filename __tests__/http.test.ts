@@ -1,4 +1,8 @@
-import { nodeHasProxySupport, planProxy } from '../src/http.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpRequest } from '@smithy/core/protocols';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { nodeHasProxySupport, planProxy, requestHandlerOptions } from '../src/http.js';
 
 const NODE_24 = 'v24.21.0';
 
@@ -74,5 +78,69 @@ describe('planProxy', () => {
     expect(plan.warnings).toEqual([
       expect.stringMatching(/A proxy is set \(https requests through .*\) but Node.js v20.20.2 cannot use one.*node24/),
     ]);
+  });
+});
+
+describe('requestHandlerOptions', () => {
+  /** A loopback server that records, per request, the client port it came from and the body length. */
+  async function startRecorder() {
+    const received: { port: number; bytes: number }[] = [];
+    const server = http.createServer((request, response) => {
+      let bytes = 0;
+      request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      request.on('end', () => {
+        received.push({ port: request.socket.remotePort ?? 0, bytes });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { port, received, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it("sends S3's parts (Expect: 100-continue) on the same agent as every other request, the bodies whole", async () => {
+    const recorder = await startRecorder();
+    const options = requestHandlerOptions(4);
+    const handler = new NodeHttpHandler(options);
+    try {
+      const part = Buffer.alloc(3 * 1024 * 1024, 1);
+      for (const path of ['/page', '/part-1', '/part-2']) {
+        const expectContinue = path.startsWith('/part') ? { Expect: '100-continue' } : {};
+        const body = path.startsWith('/part') ? part : Buffer.from('page');
+        const request = new HttpRequest({
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          port: recorder.port,
+          method: 'PUT',
+          path,
+          headers: { host: `127.0.0.1:${recorder.port}`, 'content-length': String(body.length), ...expectContinue },
+          body,
+        });
+        const { response } = await handler.handle(request);
+        expect(response.statusCode).toBe(200);
+        // Read to the end, so the socket is free for the next request.
+        await new Promise((resolve) => (response.body as http.IncomingMessage).resume().on('end', resolve));
+      }
+      expect(recorder.received.map((request) => request.bytes)).toEqual([4, part.length, part.length]);
+      // One keep-alive connection, so one proxy tunnel; the SDK's own agent for 100-continue would open one per part.
+      expect(new Set(recorder.received.map((request) => request.port)).size).toBe(1);
+      expect(handler.httpHandlerConfigs().httpAgent).toBe(options.httpAgent);
+    } finally {
+      handler.destroy();
+      await recorder.close();
+    }
+  });
+
+  it('gives each client agents of its own, with its socket limit', () => {
+    const s3 = requestHandlerOptions(96);
+    const cloudFront = requestHandlerOptions();
+    expect(s3.httpsAgent).not.toBe(cloudFront.httpsAgent);
+    expect(s3.httpsAgent.maxSockets).toBe(96);
+    expect(cloudFront.httpsAgent.maxSockets).toBe(50);
+    expect(s3.httpAgent.maxSockets).toBe(96);
+    for (const agent of [s3.httpAgent, s3.httpsAgent, cloudFront.httpAgent, cloudFront.httpsAgent]) {
+      expect((agent as http.Agent & { keepAlive: boolean }).keepAlive).toBe(true);
+      agent.destroy();
+    }
   });
 });

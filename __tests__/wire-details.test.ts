@@ -16,7 +16,7 @@ import {
 } from './support/forward-proxy.js';
 import { startFront } from './support/front.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { siteKeys, writeSite } from './support/site.js';
+import { getObject, largeFile, siteKeys, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'EWIRE00000001';
 const BUCKETS = ['scaleway', 'typo', 'submodules', 'encrypted', 'downloads', 'proxied'];
@@ -169,6 +169,17 @@ describe('a runner behind a proxy', () => {
 
   const site = { 'index.html': 'home', 'about.html': 'about' };
   const toProxied = { bucket: 'proxied', 'distribution-id': DISTRIBUTION, paths: '/*' };
+  /**
+   * A download over the 8 MiB multipart threshold: its parts (2 MiB and more) carry `Expect: 100-continue`,
+   * which the SDK's handler sends on a fresh agent of its own, around the proxy, unless it is given agents.
+   */
+  const video = (seed: number) => largeFile(9 * 1024 * 1024 + 123, seed);
+  const arrivedWhole = async (bytes: Buffer) => {
+    expect(local.proxy.counts().UploadPart).toBe(2);
+    const { body } = await getObject(local.bucket, 'proxied', 'media/launch.mp4');
+    expect(body.length).toBe(bytes.length);
+    expect(body.equals(bytes)).toBe(true);
+  };
   const s3Host = () => new URL(local.proxy.url).host;
   const cloudFrontHost = () => new URL(local.cloudFront.url).host;
 
@@ -180,7 +191,7 @@ describe('a runner behind a proxy', () => {
   }
   const withNode24 = NODE24 ? it : it.skip;
 
-  withNode24('tunnels S3 and CloudFront over https through HTTPS_PROXY, with its credentials', async () => {
+  withNode24('tunnels S3, video parts too, and CloudFront through HTTPS_PROXY, with its credentials', async () => {
     const certificate = await loopbackCertificate();
     const fronts: TlsFront[] = [
       await startTlsFront(local.proxy.url, certificate),
@@ -188,7 +199,9 @@ describe('a runner behind a proxy', () => {
     ];
     const [s3Front, cloudFrontFront] = fronts as [TlsFront, TlsFront];
     try {
-      const source = await writeSite(site);
+      const launch = video(7);
+      const source = await writeSite({ ...site, 'media/launch.mp4': launch });
+      local.proxy.reset();
       const proxyUrl = new URL(proxy.url);
       proxyUrl.username = 'deploy';
       proxyUrl.password = 'pr0xy-secret';
@@ -216,9 +229,13 @@ describe('a runner behind a proxy', () => {
       const accepted = [...s3Front.clientPorts, ...cloudFrontFront.clientPorts];
       expect(accepted.length).toBeGreaterThan(0);
       expect(accepted.filter((port) => !proxy.upstreamPorts.has(port))).toEqual([]);
-      expect(run.stdout).toContain('Proxy: https requests through http://deploy:***@127.0.0.1');
-      // Masked like the AWS secrets: the runner hides it in every later line, and no line shows it.
+      await arrivedWhole(launch);
+      // Once, though S3 and CloudFront each have a client.
       const lines = run.stdout.split('\n');
+      expect(lines.filter((line) => line.startsWith('Proxy:'))).toEqual([
+        expect.stringContaining('Proxy: https requests through http://deploy:***@127.0.0.1'),
+      ]);
+      // Masked like the AWS secrets: the runner hides it in every later line, and no line shows it.
       expect(lines).toContain('::add-mask::pr0xy-secret');
       expect(lines.filter((line) => !line.startsWith('::add-mask::') && line.includes('pr0xy-secret'))).toEqual([]);
     } finally {
@@ -226,8 +243,9 @@ describe('a runner behind a proxy', () => {
     }
   });
 
-  withNode24('sends plain-http requests through HTTP_PROXY', async () => {
-    const source = await writeSite({ ...site, 'index.html': 'home v2' });
+  withNode24('sends plain-http requests through HTTP_PROXY, video parts too', async () => {
+    const recut = video(11);
+    const source = await writeSite({ ...site, 'index.html': 'home v2', 'media/launch.mp4': recut });
     local.proxy.reset();
     const cloudFrontBefore = local.cloudFront.requests.length;
     const run = await local.deploy({ source, ...toProxied }, { HTTP_PROXY: proxy.url }, { node: NODE24 as string });
@@ -239,6 +257,7 @@ describe('a runner behind a proxy', () => {
     expect(through(s3Host())).toBe(s3Requests);
     expect(through(cloudFrontHost())).toBe(local.cloudFront.requests.length - cloudFrontBefore);
     expect(through(cloudFrontHost())).toBeGreaterThan(0);
+    await arrivedWhole(recut);
   });
 
   withNode24('goes direct to hosts in NO_PROXY', async () => {

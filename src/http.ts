@@ -7,7 +7,8 @@
  * library: the action runs on node24 (action.yml), where Node's own does all of that, so a library would
  * be code that never runs there; an older Node (a local run) warns that the variables are not used.
  */
-import type { AgentOptions } from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
 import * as core from '@actions/core';
 
 /** Lower-case first: where both are set, Node (like curl) uses the lower-case one. */
@@ -90,10 +91,15 @@ function withoutPassword(value: string): string {
 let reported = false;
 
 /**
- * The SDK's request handler options (keep-alive sockets, at most `maxSockets` each; the SDK's own default
- * of 50 when not given) with the environment's proxy. Logs what it found once per run.
+ * The SDK handler's agents (keep-alive sockets, at most `maxSockets` each; the SDK's own default of 50 when
+ * not given) with the environment's proxy. Agents, not agent options: given options, the handler sends every
+ * request carrying `Expect: 100-continue` (S3 adds it from 2 MiB: every part of a multipart upload) on a
+ * fresh agent of its own, without the proxy and without keep-alive (@smithy/node-http-handler 4.x). Given
+ * agents, it uses them for every request. A new pair per client: a client's `destroy()` ends its agents,
+ * and S3 and CloudFront never share a host, so a shared pair would save no connection. Idle keep-alive
+ * sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
  */
-export function requestHandlerOptions(maxSockets?: number): { httpAgent: AgentOptions; httpsAgent: AgentOptions } {
+export function requestHandlerOptions(maxSockets?: number): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   const plan = planProxy(process.env, process.version);
   if (!reported) {
     reported = true;
@@ -101,10 +107,13 @@ export function requestHandlerOptions(maxSockets?: number): { httpAgent: AgentOp
     for (const warning of plan.warnings) core.warning(warning);
     if (plan.info) core.info(plan.info);
   }
-  const options: AgentOptions = {
+  const options: http.AgentOptions = {
     keepAlive: true,
-    ...(maxSockets === undefined ? {} : { maxSockets }),
+    maxSockets: maxSockets ?? SDK_MAX_SOCKETS,
     ...(plan.proxyEnv ? { proxyEnv: plan.proxyEnv } : {}),
   };
-  return { httpAgent: options, httpsAgent: options };
+  return { httpAgent: new http.Agent(options), httpsAgent: new https.Agent(options) };
 }
+
+/** NodeHttpHandler's pool size when it makes its own agents. */
+const SDK_MAX_SOCKETS = 50;
