@@ -22,6 +22,11 @@ export interface LocalFile {
   md5: string;
   /** The S3 ETag this file gets when uploaded in the action's parts; only for files that use multipart. */
   multipartEtag?: string;
+  /**
+   * The binary MD5 of each of those parts, 16 bytes a part in order (the bytes multipartEtag hashes): each
+   * part's Content-MD5 while the file's stamp says it is unchanged. Only for files that use multipart.
+   */
+  partMd5s?: Buffer;
   /** Base64 CRC64NVME of the bytes, computed only where an object must be compared by S3's checksum. */
   crc64nvme?: string;
   /** The file as the plan found it, just before reading it (see FileStamp); absent when not known. */
@@ -228,14 +233,14 @@ export function readFileInto(
   }
 }
 
-function stampOf({ dev, ino, ctimeMs }: fsSync.Stats): FileStamp {
+export function stampOf({ dev, ino, ctimeMs }: fsSync.Stats): FileStamp {
   return { dev, ino, ctimeMs };
 }
 
 /** One byte more than a small file can hold, so a full buffer means "not small". */
 const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
 
-type Hashed = { size: number; md5: string; multipartEtag?: string; stamp: FileStamp };
+type Hashed = { size: number; md5: string; multipartEtag?: string; partMd5s?: Buffer; stamp: FileStamp };
 
 function hashSmallFile(absolutePath: string): Hashed | undefined {
   const { length: size, stamp } = readFileInto(absolutePath, smallFileBuffer, 'before');
@@ -243,7 +248,7 @@ function hashSmallFile(absolutePath: string): Hashed | undefined {
   return { size, md5: createHash('md5').update(smallFileBuffer.subarray(0, size)).digest('hex'), stamp };
 }
 
-/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
+/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s (kept for the upload). */
 async function hashFile(absolutePath: string): Promise<Hashed> {
   const small = hashSmallFile(absolutePath);
   if (small) return small;
@@ -276,7 +281,13 @@ async function hashFile(absolutePath: string): Promise<Hashed> {
     }
     if (partSize === Number.POSITIVE_INFINITY) return { size, md5: whole.digest('hex'), stamp };
     if (partFilled > 0) partDigests.push(part.digest());
-    return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests), stamp };
+    return {
+      size,
+      md5: whole.digest('hex'),
+      multipartEtag: multipartEtag(partDigests),
+      partMd5s: Buffer.concat(partDigests),
+      stamp,
+    };
   } finally {
     readBuffers.push(buffer);
     await handle.close();

@@ -6,7 +6,6 @@
  * 8 MiB) as a PutObject without Content-MD5, and completes the upload as soon as the last part is sent, with
  * no hook to check the bytes first: a file edited during the deploy was committed with its new bytes.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
@@ -17,9 +16,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ActionError, errorMessage } from './errors.js';
+import { fileChanged, sendAsPlanned } from './as-planned.js';
+import { errorMessage } from './errors.js';
 import { MULTIPART_THRESHOLD, multipartEtag, partSizeFor } from './etag.js';
-import type { LocalFile } from './local.js';
+import { type LocalFile, stampOf } from './local.js';
 import type { Logger } from './logger.js';
 import { createLimiter } from './pool.js';
 
@@ -32,6 +32,8 @@ const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /** Part buffers of the usual size, kept for the next upload (at most one per part that can be in flight). */
 const spareParts: Buffer[] = [];
 const MAX_SPARE_PARTS = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
+/** Bytes of a binary MD5. */
+const MD5_LENGTH = 16;
 
 export interface PartsRequest {
   client: S3Client;
@@ -78,14 +80,15 @@ export function uploadInParts(request: PartsRequest): Promise<PartsResult> {
 }
 
 /**
- * Reads each part into its own buffer (so the SDK can resend it on a retry), sends it with the Content-MD5
- * of exactly those bytes, and returns the parts for CompleteMultipartUpload once every part is stored and
- * their MD5s give the multipart ETag planned: otherwise the file changed since it was hashed, and the
- * upload must not be completed.
+ * Reads each part into its own buffer (so the SDK can resend it on a retry), sends it as the plan hashed it
+ * (as-planned.ts: with the plan's MD5 of that part while the file's stamp says it is unchanged, hashed again
+ * otherwise), and returns the parts for CompleteMultipartUpload once every part is stored and their MD5s
+ * give the multipart ETag planned, the file still has its planned size and its path still names it:
+ * otherwise the file changed since it was hashed, and the upload must not be completed.
  *
- * A part's ETag is not held against its MD5: the store verified the Content-MD5, so an ETag that differs
- * only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible stores), not that a byte
- * is wrong; refusing it would fail every large file on such a store.
+ * A part's ETag is not held against its MD5 when its bytes were hashed: the store verified the Content-MD5,
+ * so an ETag that differs only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible
+ * stores), not that a byte is wrong; refusing it would fail every large file on such a store.
  */
 async function sendParts(
   { client, bucket, objectKey, file, concurrency }: PartsRequest,
@@ -94,6 +97,8 @@ async function sendParts(
   if (file.multipartEtag === undefined) throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
   const partSize = partSizeFor(file.size);
   const partCount = Math.max(1, Math.ceil(file.size / partSize));
+  // Digests that are not one per part of this size (never so from hashFiles) are not used: parts are hashed.
+  const plannedMd5s = file.partMd5s?.length === partCount * MD5_LENGTH ? file.partMd5s : undefined;
   const digests = new Array<Buffer>(partCount);
   const completed = new Array<CompletedPart>(partCount);
   const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
@@ -108,21 +113,24 @@ async function sendParts(
           const start = index * partSize;
           const body = buffer.subarray(0, Math.min(partSize, file.size - start));
           if ((await readAt(handle, body, start)) < body.length) throw fileChanged(file);
-          const digest = createHash('md5').update(body).digest();
-          digests[index] = digest;
+          const stamp = stampOf(await handle.stat());
+          const planned = plannedMd5s?.subarray(index * MD5_LENGTH, (index + 1) * MD5_LENGTH);
           const PartNumber = index + 1;
-          const response = await client.send(
-            new UploadPartCommand({
-              Bucket: bucket,
-              Key: objectKey,
-              UploadId,
-              PartNumber,
-              Body: body,
-              ContentLength: body.length,
-              ContentMD5: digest.toString('base64'),
-            }),
+          const { answer, md5 } = await sendAsPlanned({ file, body, planned, stamp }, (ContentMD5) =>
+            client.send(
+              new UploadPartCommand({
+                Bucket: bucket,
+                Key: objectKey,
+                UploadId,
+                PartNumber,
+                Body: body,
+                ContentLength: body.length,
+                ContentMD5,
+              }),
+            ),
           );
-          completed[index] = { PartNumber, ETag: response.ETag };
+          digests[index] = md5;
+          completed[index] = { PartNumber, ETag: answer.ETag };
         } catch (error) {
           stop = true;
           throw error;
@@ -146,11 +154,6 @@ async function sendParts(
   const sent = multipartEtag(digests);
   if (sent !== file.multipartEtag) throw fileChanged(file);
   return { completed, multipartEtag: sent };
-}
-
-/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
-export function fileChanged(file: LocalFile): ActionError {
-  return new ActionError(`'${file.key}' changed while the deploy was running; run the deploy again.`);
 }
 
 async function readAt(handle: fs.FileHandle, into: Buffer, position: number): Promise<number> {

@@ -11,13 +11,14 @@ import {
   type DeleteObjectsCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { BuildMiddleware } from '@smithy/types';
+import { fileChanged, sendAsPlanned } from './as-planned.js';
 import { describeAwsError } from './errors.js';
-import { compareEtag, usesMultipart } from './etag.js';
+import { usesMultipart } from './etag.js';
 import { formatBytes } from './format.js';
 import type { ObjectHeaders } from './headers.js';
-import { type LocalFile, readFileInto, sameStamp } from './local.js';
+import { type LocalFile, readFileInto } from './local.js';
 import type { Logger } from './logger.js';
-import { MULTIPART_UPLOADS_AT_ONCE, PARTS_IN_FLIGHT, fileChanged, uploadInParts } from './multipart.js';
+import { MULTIPART_UPLOADS_AT_ONCE, PARTS_IN_FLIGHT, uploadInParts } from './multipart.js';
 import { createBufferPool, mapWithLimit } from './pool.js';
 import { putObjectFor } from './put-object.js';
 import { type S3Target, encryptionParams } from './s3.js';
@@ -234,42 +235,14 @@ async function uploadFile(
     const { length, stamp } = readFileInto(file.absolutePath, buffer, 'after');
     const body = buffer.subarray(0, length);
     if (length !== file.size) throw fileChanged(file);
-    // Unchanged since the plan hashed it (same inode, same ctime): its MD5 is the plan's, and S3 refuses
-    // the body (BadDigest) if a write raced this read after all. Hashing every file a second time was a
-    // sixth of the CPU of a first deploy.
-    const unchanged = sameStamp(stamp, file.stamp);
-    if (!unchanged && md5Hex(body) !== file.md5) throw fileChanged(file);
-    const sentAsPlanned = () => md5Hex(body) === file.md5;
-    const send = () =>
-      put({
-        Bucket: bucket,
-        Key,
-        Body: body,
-        ContentLength: body.length,
-        ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
-        ...params,
-      });
-    let response;
-    try {
-      response = await send();
-    } catch (error) {
-      if ((error as { name?: unknown }).name !== 'BadDigest') throw error;
-      if (!sentAsPlanned()) throw fileChanged(file);
-      // The bytes sent were the planned ones, so they were altered on the way: sent once more (a second
-      // BadDigest is explained as that, in errors.ts).
-      response = await send();
-    }
-    // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
-    // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
-    if (unchanged && compareEtag(response.ETag ?? '', { md5: file.md5 }) !== 'same' && !sentAsPlanned()) {
-      throw fileChanged(file);
-    }
+    // Unchanged since the plan hashed it, its MD5 is the plan's: hashing every file a second time was a
+    // sixth of the CPU of a first deploy (see as-planned.ts for what catches a write the stamp misses).
+    const planned = Buffer.from(file.md5, 'hex');
+    const { answer: response } = await sendAsPlanned({ file, body, planned, stamp }, (ContentMD5) =>
+      put({ Bucket: bucket, Key, Body: body, ContentLength: body.length, ContentMD5, ...params }),
+    );
     return written(file, response.ETag, response.ServerSideEncryption);
   });
-}
-
-function md5Hex(body: Buffer): string {
-  return createHash('md5').update(body).digest('hex');
 }
 
 /** DeleteObjects' limit per request. */
