@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -27,6 +28,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { startS3Proxy } from '../local/s3-proxy.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, type S3ServerOptions, startS3Server } from '../local/s3-server.mjs';
 import { encodeKey, md5Base64, s3Request } from './support/s3-raw.js';
 
@@ -875,6 +877,53 @@ describe('with the AWS CLI (botocore, a second client)', () => {
     const deletes = s3.requests.filter((request) => request.operation.startsWith('DeleteObject'));
     expect(deletes.length).toBeGreaterThan(0);
     expect(deletes.every((request) => request.status === 200 || request.status === 204)).toBe(true);
+  });
+});
+
+describe("the benchmark's front, handing requests to the server in the same process", () => {
+  it('stores every byte under odd keys over HTTPS, and counts each request and its bytes by operation', async () => {
+    const fast = await server({ mode: 'fast' });
+    const front = await startS3Proxy({ handler: fast.handle, tls: true });
+    front.hashBodies(true);
+    const ca = await fs.promises.readFile(front.certFile as string, 'utf8');
+    // An agent of our own: for the parts' Expect: 100-continue the SDK swaps an options-made agent for one
+    // without the CA.
+    const sdk = client(front.url, { requestHandler: { httpsAgent: new https.Agent({ ca, keepAlive: true }) } });
+    try {
+      const bodies = ODD_KEYS.map((key, index) => Buffer.alloc(1000 + index * 70_000, key));
+      await Promise.all(
+        ODD_KEYS.map((Key, index) => sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: bodies[index] }))),
+      );
+      const big = Buffer.alloc(11 * MiB, 'big');
+      const { ETag } = await multipartUpload(sdk, 'media/big.bin', big, 5 * MiB);
+
+      for (const [index, key] of ODD_KEYS.entries())
+        expect(fast.object(BUCKET, key)?.body.equals(bodies[index] as Buffer)).toBe(true);
+      expect(fast.object(BUCKET, 'media/big.bin')?.body.equals(big)).toBe(true);
+      expect(ETag).toMatch(/-3"$/);
+      expect(front.counts()).toEqual({
+        PutObject: ODD_KEYS.length,
+        CreateMultipartUpload: 1,
+        UploadPart: 3,
+        CompleteMultipartUpload: 1,
+      });
+      const puts = front.requests.filter((request) => request.operation === 'PutObject');
+      for (const [index, key] of ODD_KEYS.entries()) {
+        const put = puts.find((request) => request.path === `/${BUCKET}/${key}`);
+        expect(put?.bytesIn).toBe((bodies[index] as Buffer).length);
+        expect(put?.bodyMd5).toBe(
+          createHash('md5')
+            .update(bodies[index] as Buffer)
+            .digest('base64'),
+        );
+      }
+      const got = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ünïcødé/日本語 😀.html' }));
+      const bytes = await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+      expect(Buffer.from(bytes).equals(bodies[8] as Buffer)).toBe(true);
+    } finally {
+      sdk.destroy();
+      await front.close();
+    }
   });
 });
 

@@ -66,14 +66,14 @@ export function headlineTable(results, startup) {
   return markdownTable(['site', 'workload', 'tool', 'wall (median)', 'x aws cli', 'client CPU', 'files uploaded', 'CPU ms per uploaded file', 'bucket right'], rows);
 }
 
-/** Everything measured per run: requests by operation, bytes, memory, and the CPU of tool, server and proxy. */
+/** Everything measured per run: requests by operation, bytes, memory, and the CPU of the tool and of the rig (front and local S3). */
 export function detailTable(results) {
   const rows = results.map((r) => {
     const byOperation = Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b)).map(([op, n]) => `${op} ${n}`).join(', ');
     const requests = r.requestsRange ? `${r.requests} (${r.requestsRange})` : String(r.requests);
-    return [r.siteTitle, r.tool, r.workload, r.allSeconds.join(' '), requests, byOperation, r.mibSent.toFixed(1), r.peakMib.toFixed(0), `${r.cpuSeconds.toFixed(2)} / ${r.serverCpuSeconds.toFixed(2)} / ${r.proxyCpuSeconds.toFixed(2)}`, r.ok ? 'yes' : `NO: ${r.problems.join('; ')}`];
+    return [r.siteTitle, r.tool, r.workload, r.allSeconds.join(' '), requests, byOperation, r.mibSent.toFixed(1), r.peakMib.toFixed(0), `${r.cpuSeconds.toFixed(2)} / ${r.rigCpuSeconds.toFixed(2)}`, r.ok ? 'yes' : `NO: ${r.problems.join('; ')}`];
   });
-  return markdownTable(['site', 'tool', 'workload', 'runs s', 'requests', 'by operation', 'MiB sent', 'peak MiB', 'cpu s tool / server / proxy', 'bucket right'], rows);
+  return markdownTable(['site', 'tool', 'workload', 'runs s', 'requests', 'by operation', 'MiB sent', 'peak MiB', 'cpu s tool / rig', 'bucket right'], rows);
 }
 
 export function coldStartText(coldStart) {

@@ -1,13 +1,16 @@
 // The rig every measurement runs on: the local S3 (local/s3-server.mjs in its fast mode: no
-// verification, so the server is not what is measured) in a child process, the loopback proxy in front of
-// it (local/s3-proxy.mjs: a fixed latency per request, requests counted by S3 operation, HTTPS with the
-// loopback certificate when asked), the bucket helpers that set up and check each run, and runTool, which
-// runs one tool to completion under GNU time.
+// verification, so the server is not what is measured) behind the loopback front of local/s3-proxy.mjs (a
+// fixed latency per request, requests counted by S3 operation, HTTPS with the loopback certificate when
+// asked), the bucket helpers that set up and check each run, and runTool, which runs one tool to completion
+// under GNU time.
 //
 // Why it is built this way:
-// - The local S3 runs in a child process: it is single-threaded JavaScript, and sharing one event loop with
-//   the proxy would make the proxy's latency timers and the server's work queue behind each other. The
-//   proxy stays in the benchmark's process so its counts can be read.
+// - The front hands each request to the local S3's handler in this process (startS3Proxy's `handler`),
+//   not over a second HTTP connection to a server in a child process. That hop parsed and wrote every
+//   request and answer twice: on this 2-core machine it cost about as much CPU as the server itself (1.6
+//   CPU-s of each per 2,000 uploads), CPU taken from the tool being measured. The server's own port (no
+//   latency, not counted) is what the bucket helpers use.
+// - Everything the rig does runs in this process, so its CPU is this process's: cpuMeter reads it.
 // - Peak memory and CPU come from GNU time's %M, %U and %S (/usr/bin/time is installed here); without it,
 //   /proc/PID/status VmHWM of the spawned process is polled instead, and CPU is not known.
 // - Every wait is bounded: tool runs are killed after --timeout seconds.
@@ -17,9 +20,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parseOutputFile } from '../local/run-action.mjs';
 import { startS3Proxy } from '../local/s3-proxy.mjs';
@@ -28,41 +28,17 @@ import { REGION, TOOLS } from './peers.mjs';
 import { GNU_TIME, MiB, seconds } from './report.mjs';
 import { md5 } from './sites.mjs';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-
 /**
- * The local S3 (fast mode) in a child process, and the proxy in front of it. `endpoint` is what the tools
- * are pointed at (the proxy: latency, counts, and TLS when `tls`); `s3.url` is the server itself, for
- * setting buckets up and checking them without latency or counting.
+ * The local S3 (fast mode) and the front that the tools are pointed at. `endpoint` is the front (latency,
+ * counts, and TLS when `tls`); `s3.url` is the server itself, for setting buckets up and checking them
+ * without latency or counting.
  */
 export async function startRig({ latency, tls }) {
-  const s3 = await startLocalS3();
-  const proxy = await startS3Proxy({ target: s3.url, latencyMs: latency, tls });
-  return {
-    s3,
-    proxy,
-    /** The PEM file tools must trust with `tls`. */
-    certFile: proxy.certFile,
-    async stop() {
-      await proxy.close();
-      await s3.stop();
-    },
-  };
-}
-
-async function startLocalS3() {
-  const child = spawn(process.execPath, [THIS_FILE, '--serve-s3'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const firstLine = createInterface({ input: child.stdout });
-  const line = await Promise.race([
-    new Promise((resolve) => firstLine.once('line', resolve)),
-    sleep(30_000, undefined, { ref: false }).then(() => {
-      throw new Error('the local S3 did not start within 30 s');
-    }),
-  ]);
-  firstLine.close();
-  const { url } = JSON.parse(line);
+  // acceptAcls: rclone 1.60 sends x-amz-acl on every write, which a bucket without ACLs refuses.
+  const server = await startS3Server({ buckets: [], mode: 'fast', acceptAcls: true });
+  const proxy = await startS3Proxy({ handler: server.handle, latencyMs: latency, tls });
   const client = new S3Client({
-    endpoint: url,
+    endpoint: server.url,
     region: REGION,
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,
@@ -70,30 +46,16 @@ async function startLocalS3() {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return {
-    url,
-    client,
-    /** CPU seconds the local S3 has used so far (utime + stime from /proc, in clock ticks of 1/100 s). */
-    async cpuSeconds() {
-      const fields = (await fs.readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    s3: { url: server.url, client },
+    proxy,
+    /** The PEM file tools must trust with `tls`. */
+    certFile: proxy.certFile,
     async stop() {
+      await proxy.close();
       client.destroy();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.end();
-      if ((await Promise.race([exited, sleep(120_000, 'timeout', { ref: false })])) === 'timeout') child.kill('SIGKILL');
+      await server.close();
     },
   };
-}
-
-/** The child's side: serve until the parent closes our stdin (it is done, or it died). */
-async function serveS3() {
-  // acceptAcls: rclone 1.60 sends x-amz-acl on every write, which a bucket without ACLs refuses.
-  const s3 = await startS3Server({ buckets: [], mode: 'fast', acceptAcls: true });
-  process.stdout.write(`${JSON.stringify({ url: s3.url })}\n`);
-  const stop = () => s3.close().finally(() => process.exit(0));
-  process.stdin.on('end', stop).resume();
-  process.on('SIGTERM', stop);
 }
 
 export async function createBucket(s3, bucket) {
@@ -165,16 +127,15 @@ export function requestCounts(proxy) {
 }
 
 /**
- * CPU used during a timed run by the local S3 (its process) and by this process (the proxy, nearly all of
- * it): on a small machine they compete with the tool, and these show when the server is the limit.
+ * CPU used during a timed run by the rig (the front and the local S3, this process): on a small machine it
+ * competes with the tool, and this shows when the rig is the limit.
  */
-export async function cpuMeter(s3) {
-  const serverBefore = await s3.cpuSeconds();
-  const proxyBefore = process.cpuUsage();
+export function cpuMeter() {
+  const before = process.cpuUsage();
   return {
-    async read() {
-      const proxy = process.cpuUsage(proxyBefore);
-      return { serverCpuSeconds: (await s3.cpuSeconds()) - serverBefore, proxyCpuSeconds: (proxy.user + proxy.system) / 1e6 };
+    read() {
+      const used = process.cpuUsage(before);
+      return { rigCpuSeconds: (used.user + used.system) / 1e6 };
     },
   };
 }
@@ -261,4 +222,3 @@ function pollPeakMemory(pid) {
   return { stop: () => (clearInterval(timer), peakKib / 1024) };
 }
 
-if (process.argv[1] === THIS_FILE && process.argv[2] === '--serve-s3') await serveS3();

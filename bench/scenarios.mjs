@@ -157,10 +157,10 @@ export async function measureWorkload(name, ctx) {
     const state = await workload.prepare(ctx);
     overhead.prepare += seconds(preparing) - (overhead.reset - resetBefore);
     rig.proxy.reset();
-    const cpu = await cpuMeter(rig.s3);
+    const cpu = cpuMeter();
     const spec = toolSpec(ctx, { source: state.source, bucket: ctx.bucket, endpoint: rig.proxy.url, remove: Boolean(workload.remove), concurrency: options.concurrency, ...ctx.timedSpec });
     const result = await runTool(tool, spec);
-    Object.assign(result, await cpu.read());
+    Object.assign(result, cpu.read());
     const requests = requestCounts(rig.proxy);
     overhead.timed += result.seconds;
     const checking = performance.now();
@@ -202,8 +202,7 @@ function summarize(ctx, name, samples) {
     peakMib: Math.max(...samples.map((s) => s.peakMib)),
     cpuSeconds: median(samples.map((s) => s.cpuSeconds)),
     allCpuSeconds: samples.map((s) => round(s.cpuSeconds, 2)),
-    serverCpuSeconds: median(samples.map((s) => s.serverCpuSeconds)),
-    proxyCpuSeconds: median(samples.map((s) => s.proxyCpuSeconds)),
+    rigCpuSeconds: median(samples.map((s) => s.rigCpuSeconds)),
     problems: samples.map((s) => s.firstProblems).flat().slice(0, 5),
     actionOutputs: mid.outputs,
     planSeconds: mid.plan,

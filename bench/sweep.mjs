@@ -26,10 +26,10 @@ export async function sweepMode(options) {
         for (let run = 0; run < options.runs; run++) {
           await emptyBucket(s3, 'bench-sweep');
           proxy.reset();
-          const cpu = await cpuMeter(s3);
+          const cpu = cpuMeter();
           const spec = toolSpec({ rig, options }, { source: site.root, bucket: 'bench-sweep', endpoint: proxy.url, concurrency: level });
           const result = await runTool('action', spec);
-          Object.assign(result, await cpu.read());
+          Object.assign(result, cpu.read());
           const problems = await verifyBucket(s3, 'bench-sweep', digests);
           samples.push({ ...result, ...requestCounts(proxy), problems: problems.length });
         }
@@ -45,8 +45,7 @@ export async function sweepMode(options) {
           peakInFlight: mid.peakInFlight,
           peakMib: Math.max(...samples.map((s) => s.peakMib)),
           cpuSeconds: median(samples.map((s) => s.cpuSeconds)),
-          serverCpuSeconds: median(samples.map((s) => s.serverCpuSeconds)),
-          proxyCpuSeconds: median(samples.map((s) => s.proxyCpuSeconds)),
+          rigCpuSeconds: median(samples.map((s) => s.rigCpuSeconds)),
           ok: samples.every((s) => s.exitCode === 0 && s.problems === 0),
         });
         log(`  ${latency} ms, concurrency ${level}: ${wall.toFixed(2)} s (${samples.map((s) => s.seconds.toFixed(2)).join(' ')})`);
@@ -69,11 +68,11 @@ export async function sweepMode(options) {
     ]),
   );
   const detail = markdownTable(
-    ['latency', 'concurrency', 'median s', 'runs s', 'peak in flight', 'avg in flight', 'cpu s action / server / proxy', 'peak MiB'],
+    ['latency', 'concurrency', 'median s', 'runs s', 'peak in flight', 'avg in flight', 'cpu s action / rig', 'peak MiB'],
     cells.map((c) => [
       `${c.latency} ms`, String(c.level), c.seconds.toFixed(2), c.allSeconds.join(' '), String(c.peakInFlight),
       Number.isNaN(c.inFlight) ? '' : c.inFlight.toFixed(1),
-      `${c.cpuSeconds.toFixed(1)} / ${c.serverCpuSeconds.toFixed(1)} / ${c.proxyCpuSeconds.toFixed(1)}`, c.peakMib.toFixed(0),
+      `${c.cpuSeconds.toFixed(1)} / ${c.rigCpuSeconds.toFixed(1)}`, c.peakMib.toFixed(0),
     ]),
   );
   const heading =

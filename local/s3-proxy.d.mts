@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface ProxiedRequest {
   operation: string;
   method: string;
@@ -42,7 +43,9 @@ export interface S3Proxy {
 }
 export declare function s3Operation(method: string, url: string, headers: Record<string, unknown>): string;
 export declare function startS3Proxy(options: {
-  target: string;
+  /** The S3 server's URL; or `handler`, its request handler in this process (no second HTTP hop). */
+  target?: string;
+  handler?: (request: IncomingMessage, response: ServerResponse) => void;
   latencyMs?: number;
   faults?: Faults;
   /** Serve https:// with the loopback certificate (local/tls.mjs); requests go on to `target` as they came. */

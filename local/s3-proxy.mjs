@@ -2,6 +2,9 @@
 // can add a fixed latency to each, as a network to a real region would, and can inject faults: S3's
 // 503 SlowDown and 500 InternalError answers, dropped connections, and keys that always fail. With `tls`
 // it serves HTTPS (local/tls.mjs's loopback certificate) and forwards plain HTTP, as a TLS front would.
+// Given a `handler` (the local S3's own, local/s3-server.mjs `handle`) instead of a `target`, it hands each
+// request to that server in this process rather than over a second HTTP connection: the benchmark's rig,
+// where a hop that parses and writes every request twice would cost the machine the tools run on.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -64,12 +67,15 @@ const S3_ERRORS = [
  * @typedef {{ errorRate?: number, dropRate?: number, seed?: number, failKeys?: string[] }} Faults
  *   errorRate: share of requests answered 503/500; dropRate: share whose connection is cut before any
  *   answer; failKeys: object keys ('bucket/key') whose writes always answer 500.
- * @param {{ target: string, latencyMs?: number, faults?: Faults, tls?: boolean }} options  target: the S3
- *   server's URL; tls: serve https:// (clients trust `certFile`)
+ * @param {{ target?: string, handler?: (request: http.IncomingMessage, response: http.ServerResponse) => void, latencyMs?: number, faults?: Faults, tls?: boolean }} options
+ *   target: the S3 server's URL, or handler: its request handler in this process; tls: serve https://
+ *   (clients trust `certFile`)
  */
-export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, faults = {}, tls = false }) {
+export async function startS3Proxy({ target, handler, latencyMs: initialLatencyMs = 0, faults = {}, tls = false }) {
+  if ((target === undefined) === (handler === undefined))
+    throw new Error('startS3Proxy needs a target or a handler, not both');
   let latencyMs = initialLatencyMs;
-  const upstream = new URL(target);
+  const upstream = new URL(target ?? 'http://127.0.0.1');
   let fault = { errorRate: 0, dropRate: 0, failKeys: [], ...faults };
   let random = seededRandom(fault.seed ?? 1);
   const injected = { errors: 0, drops: 0 };
@@ -108,11 +114,13 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
   // Off by default: hashing every body would cost the benchmark CPU that belongs to the client.
   let hashBodies = false;
   const secure = upstream.protocol === 'https:';
-  const agent = new (secure ? https : http).Agent({
-    keepAlive: true,
-    maxSockets: 512,
-    ...(secure ? { ca: loopbackCertificate().cert } : {}),
-  });
+  const agent = handler
+    ? undefined
+    : new (secure ? https : http).Agent({
+        keepAlive: true,
+        maxSockets: 512,
+        ...(secure ? { ca: loopbackCertificate().cert } : {}),
+      });
   const certificate = tls ? loopbackCertificate() : undefined;
 
   const handle = (request, response) => {
@@ -142,6 +150,8 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
         request.resume();
         return;
       }
+      // Both 'data' listeners are on before the body flows (that starts on the next tick), so each sees it all.
+      if (handler) return handler(request, response);
       const proxied = (secure ? https : http).request(
         {
           host: upstream.hostname,
@@ -214,7 +224,7 @@ export async function startS3Proxy({ target, latencyMs: initialLatencyMs = 0, fa
     injected,
     close() {
       server.closeAllConnections?.();
-      agent.destroy();
+      agent?.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The only access key pair the server accepts (SigV4 is verified in strict mode). */
 export declare const S3_CREDENTIALS: { accessKeyId: string; secretAccessKey: string };
 
@@ -102,6 +103,8 @@ export interface LocalS3Server {
   options: Required<Omit<S3ServerOptions, 'buckets' | 'port' | 'host' | 'silent' | 'credentials'>>;
   /** Every request received, in order (when logRequests). */
   requests: ReceivedRequest[];
+  /** The request handler, for a front in the same process (local/s3-proxy.mjs's `handler`). */
+  handle: (request: IncomingMessage, response: ServerResponse) => void;
   /** A stored object, read without HTTP. */
   object(bucket: string, key: string): StoredObject | undefined;
   /** A bucket's keys in listing order. */

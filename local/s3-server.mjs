@@ -336,6 +336,7 @@ export async function startS3Server({
     certFile: certificate?.certFile,
     options,
     requests,
+    handle,
     object(bucket, key) {
       const found = bucketOf(bucket)?.objects.get(key);
       if (!found) return undefined;
