@@ -892,7 +892,9 @@ describe("the benchmark's front, handing requests to the server in the same proc
     try {
       const bodies = ODD_KEYS.map((key, index) => Buffer.alloc(1000 + index * 70_000, key));
       await Promise.all(
-        ODD_KEYS.map((Key, index) => sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: bodies[index] }))),
+        ODD_KEYS.map((Key, index) =>
+          sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: bodies[index] as Buffer })),
+        ),
       );
       const big = Buffer.alloc(11 * MiB, 'big');
       const { ETag } = await multipartUpload(sdk, 'media/big.bin', big, 5 * MiB);

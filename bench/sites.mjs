@@ -5,7 +5,8 @@
 // - pages: the 2,000-page site. 2,000 HTML pages of 2 to 60 KiB and 1,000 assets (CSS, JS, images, fonts
 //   of 1 to 200 KiB). The workload that matters here is a rebuild that stamps a new build id into every
 //   page while the assets (hashed names) stay as they are: 2,000 small uploads.
-// - small: 256 B to 4 KiB files, for the planning test (file count, not bytes).
+// - small: 256 B to 4 KiB files, for the planning test (file count, not bytes), and a first deploy whose
+//   CPU per file is the cost of a request, with next to no bytes to hash, encrypt or read.
 // --files N scales each: N files; N pages and N/2 assets.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -80,7 +81,7 @@ export const SITES = {
   },
   small: {
     title: (site) => `${site.entries.length.toLocaleString('en')} small files`,
-    workloads: [],
+    workloads: ['first'],
     manifest: (count, random) => {
       const entries = TOP_FILES.slice(0, count).map((entry) => ({ ...entry }));
       for (let i = entries.length; i < count; i++) {

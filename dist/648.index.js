@@ -333,7 +333,7 @@ async function waitForInvalidations(created, settings, report, cancel) {
         }
         const late = pending.filter((invalidation) => invalidation.status !== 'Completed');
         if (late.length > 0) {
-            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${(0,format/* formatSeconds */.X)(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
+            throw new errors/* ActionError */.lZ(`Invalidation ${late.map((i) => `${i.id} on ${i.distributionId}`).join(', ')} is still InProgress ${(0,format/* formatSeconds */.Xo)(Date.now() - (created.deadline - settings.waitTimeoutSeconds * 1000))} after the first CreateInvalidation ('wait-timeout': ${settings.waitTimeoutSeconds} s). ` +
                 `The files are deployed and the invalidation goes on; raise 'wait-timeout' or set 'wait: false' to not wait.`);
         }
     });

@@ -64071,8 +64071,9 @@ function describeAwsError(error, context) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   X: () => (/* binding */ formatSeconds),
-/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */   B4: () => (/* binding */ formatCount),
+/* harmony export */   Xo: () => (/* binding */ formatSeconds),
+/* harmony export */   z3: () => (/* binding */ formatBytes)
 /* harmony export */ });
 /** Human-readable figures for logs and the job summary. */
 function formatBytes(bytes) {
@@ -64088,6 +64089,14 @@ function formatBytes(bytes) {
 function formatSeconds(milliseconds) {
     return `${(milliseconds / 1000).toFixed(1)} s`;
 }
+/**
+ * A whole number as en-US writes it: 12,345. By hand because a run's first toLocaleString loads ICU's
+ * number formatting, 25-80 ms of CPU (measured on Node 24) that every deploy paid at its end for the few
+ * counts in its summary: as much as a no-change deploy's whole plan.
+ */
+function formatCount(n) {
+    return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');
+}
 
 
 /***/ }),
@@ -64099,7 +64108,22 @@ function formatSeconds(milliseconds) {
 /* harmony export */   eS: () => (/* binding */ requestHandlerOptions)
 /* harmony export */ });
 /* unused harmony exports nodeHasProxySupport, planProxy */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7067);
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4708);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3218);
+/**
+ * The sockets both SDK clients use. Self-hosted runners often reach AWS only through a proxy named in
+ * HTTPS_PROXY / HTTP_PROXY (NO_PROXY for the exceptions), which the AWS CLI and configure-aws-credentials
+ * honour but the JS SDK ignores. Node's own agent handles them when given `proxyEnv` (Node 24.5+ and
+ * 22.21+): CONNECT tunnels for https, absolute-form requests for http, an https:// proxy, credentials in
+ * the proxy URL, NO_PROXY with domains, wildcards and ports, lower-case variables winning. No proxy
+ * library: the action runs on node24 (action.yml), where Node's own does all of that, so a library would
+ * be code that never runs there; an older Node (a local run) warns that the variables are not used.
+ */
+
+
 
 /** Lower-case first: where both are set, Node (like curl) uses the lower-case one. */
 const PROXY_VARIABLES = {
@@ -64166,27 +64190,34 @@ function withoutPassword(value) {
 }
 let reported = false;
 /**
- * The SDK's request handler options (keep-alive sockets, at most `maxSockets` each; the SDK's own default
- * of 50 when not given) with the environment's proxy. Logs what it found once per run.
+ * The SDK handler's agents (keep-alive sockets, at most `maxSockets` each; the SDK's own default of 50 when
+ * not given) with the environment's proxy. Agents, not agent options: given options, the handler sends every
+ * request carrying `Expect: 100-continue` (S3 adds it from 2 MiB: every part of a multipart upload) on a
+ * fresh agent of its own, without the proxy and without keep-alive (@smithy/node-http-handler 4.x). Given
+ * agents, it uses them for every request. A new pair per client: a client's `destroy()` ends its agents,
+ * and S3 and CloudFront never share a host, so a shared pair would save no connection. Idle keep-alive
+ * sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
  */
 function requestHandlerOptions(maxSockets) {
     const plan = planProxy(process.env, process.version);
     if (!reported) {
         reported = true;
         for (const secret of plan.secrets)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.setSecret(secret);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__.setSecret(secret);
         for (const warning of plan.warnings)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.warning(warning);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__.warning(warning);
         if (plan.info)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(plan.info);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__.info(plan.info);
     }
     const options = {
         keepAlive: true,
-        ...(maxSockets === undefined ? {} : { maxSockets }),
+        maxSockets: maxSockets ?? SDK_MAX_SOCKETS,
         ...(plan.proxyEnv ? { proxyEnv: plan.proxyEnv } : {}),
     };
-    return { httpAgent: options, httpsAgent: options };
+    return { httpAgent: new (node_http__WEBPACK_IMPORTED_MODULE_0___default().Agent)(options), httpsAgent: new (node_https__WEBPACK_IMPORTED_MODULE_1___default().Agent)(options) };
 }
+/** NodeHttpHandler's pool size when it makes its own agents. */
+const SDK_MAX_SOCKETS = 50;
 
 
 /***/ }),
@@ -64565,7 +64596,7 @@ async function phase(name, body) {
             return await body();
         }
         finally {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(`${name} took ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSeconds */ .X)(Date.now() - started)}.`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(`${name} took ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSeconds */ .Xo)(Date.now() - started)}.`);
         }
     });
 }
@@ -70262,7 +70293,7 @@ function outputsOf(report, changesFile = '') {
 function cutNotes(fitted, changesFileWritten) {
     const notes = [];
     if (fitted.changesLeftOut > 0)
-        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
+        notes.push(`The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${(0,format/* formatCount */.B4)(fitted.changesTotal)} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
             (changesFileWritten
                 ? 'the file that `changes-file` names has them all.'
                 : 'no changes file could be written (see the warning above), so the counts are all that is left of them.'));
@@ -70359,12 +70390,12 @@ async function publishReport(report) {
 }
 /** "1 file", "2 files". */
 function count(n, noun, plural = `${noun}s`) {
-    return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+    return `${(0,format/* formatCount */.B4)(n)} ${n === 1 ? noun : plural}`;
 }
 /** The one-line result, for a notice annotation. */
 function resultLine(report) {
     const o = outputsOf(report);
-    const bytes = (0,format/* formatBytes */.z)(Number(o[Output.uploadedBytes]));
+    const bytes = (0,format/* formatBytes */.z3)(Number(o[Output.uploadedBytes]));
     const files = (name) => count(Number(o[name]), 'file');
     const invalidations = report.invalidations.map((i) => {
         if (report.dryRun) {
@@ -70400,7 +70431,7 @@ function summaryMarkdown(report, changesFileWritten = true, fitted = fittedOutpu
         lines.push(`### ${report.dryRun ? 'Dry run (nothing changed): plan for' : 'Deployed to'} \`${target}\``, '');
     }
     const would = report.dryRun;
-    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
+    lines.push('| What | Files |', '|---|---|', `| ${would ? 'Would upload' : 'Uploaded'} | ${count(n(Output.uploadedCount), 'file')} (${(0,format/* formatBytes */.z3)(n(Output.uploadedBytes))}) |`, `| ${would ? 'Would update headers of' : 'Headers updated'} | ${count(n(Output.updatedCount), 'file')} |`, `| ${would ? 'Would delete' : 'Deleted'} | ${count(n(Output.deletedCount), 'file')} |`, `| Unchanged | ${count(n(Output.unchangedCount), 'file')} |`);
     if (n(Output.keptCount) > 0)
         lines.push(`| Removed, kept for their grace period | ${count(n(Output.keptCount), 'file')} |`);
     if (report.notAttempted > 0) {
@@ -70437,7 +70468,7 @@ function summaryMarkdown(report, changesFileWritten = true, fitted = fittedOutpu
         lines.push(`Site: ${outputs[Output.url]}`, '');
     for (const note of cutNotes(fitted, changesFileWritten))
         lines.push(note, '');
-    lines.push(`Took ${(0,format/* formatSeconds */.X)(Date.now() - report.startedAt)}.`, '');
+    lines.push(`Took ${(0,format/* formatSeconds */.Xo)(Date.now() - report.startedAt)}.`, '');
     const failures = [...report.failedUploads, ...report.failedDeletes];
     if (failures.length > 0) {
         const listed = cappedList(failures.map((f) => `- \`${f.key}\`: ${escapeMarkdown(f.message)}`));
@@ -70464,9 +70495,7 @@ function cappedList(lines) {
             break;
         shown++;
     }
-    return shown < lines.length
-        ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
-        : lines;
+    return shown < lines.length ? [...lines.slice(0, shown), `- … and ${(0,format/* formatCount */.B4)(lines.length - shown)} more`] : lines;
 }
 function fileChanges(changes) {
     return cappedList(changes.map(({ key, change }) => `- \`${key}\` ${change}`));
@@ -71108,7 +71137,7 @@ function hashSmallFile(absolutePath) {
         return undefined;
     return { size, md5: (0,external_node_crypto_.createHash)('md5').update(smallFileBuffer.subarray(0, size)).digest('hex'), stamp };
 }
-/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s. */
+/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s (kept for the upload). */
 async function hashFile(absolutePath) {
     const small = hashSmallFile(absolutePath);
     if (small)
@@ -71146,12 +71175,71 @@ async function hashFile(absolutePath) {
             return { size, md5: whole.digest('hex'), stamp };
         if (partFilled > 0)
             partDigests.push(part.digest());
-        return { size, md5: whole.digest('hex'), multipartEtag: multipartEtag(partDigests), stamp };
+        return {
+            size,
+            md5: whole.digest('hex'),
+            multipartEtag: multipartEtag(partDigests),
+            partMd5s: Buffer.concat(partDigests),
+            stamp,
+        };
     }
     finally {
         readBuffers.push(buffer);
         await handle.close();
     }
+}
+
+;// CONCATENATED MODULE: ./src/as-planned.ts
+/**
+ * The one rule for every body read from a file for an upload (a whole file's PutObject, or one part of a
+ * multipart upload): it is written only as the plan hashed it. Hashing it again is skipped while the file's
+ * stamp says it is unchanged; S3's Content-MD5 check, the ETag answered, or the bytes hashed after the
+ * answer then catch a write the stamp could not show.
+ */
+
+
+
+
+/**
+ * Sends `body` with `send`, given its Content-MD5 in base64, and returns the answer and the MD5 sent.
+ *
+ * Unchanged since the plan hashed it (same inode, same ctime), the body goes with the plan's MD5 and is not
+ * hashed, so S3 refuses it (BadDigest) if a write raced this read after all; otherwise it is hashed first and
+ * never sent when it is not what the plan hashed. A BadDigest for bytes that were the planned ones means they
+ * were altered on the way: sent once more (a second BadDigest is explained as that, in errors.ts). An answer
+ * whose ETag is not that MD5 (SSE-KMS, a store with opaque ETags, or one that ignores Content-MD5 and stored
+ * other bytes) gets the unhashed body hashed after it.
+ */
+async function sendAsPlanned({ file, body, planned, stamp }, send) {
+    const unchanged = planned !== undefined && sameStamp(stamp, file.stamp);
+    const md5 = unchanged ? planned : md5Of(body);
+    if (planned !== undefined && !unchanged && !md5.equals(planned))
+        throw fileChanged(file);
+    // Hashed bytes are what the MD5 says; only the stamp's word needs checking.
+    const sentAsPlanned = () => !unchanged || md5Of(body).equals(md5);
+    const contentMd5 = md5.toString('base64');
+    let answer;
+    try {
+        answer = await send(contentMd5);
+    }
+    catch (error) {
+        if (error.name !== 'BadDigest')
+            throw error;
+        if (!sentAsPlanned())
+            throw fileChanged(file);
+        answer = await send(contentMd5);
+    }
+    if (unchanged && compareEtag(answer.ETag ?? '', { md5: md5.toString('hex') }) !== 'same' && !sentAsPlanned()) {
+        throw fileChanged(file);
+    }
+    return { answer, md5 };
+}
+/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
+function fileChanged(file) {
+    return new errors/* ActionError */.lZ(`'${file.key}' changed while the deploy was running; run the deploy again.`);
+}
+function md5Of(body) {
+    return (0,external_node_crypto_.createHash)('md5').update(body).digest();
 }
 
 ;// CONCATENATED MODULE: ./src/multipart.ts
@@ -71169,6 +71257,7 @@ async function hashFile(absolutePath) {
 
 
 
+
 /** Parts of one upload in flight; each is a buffer in memory, so this bounds memory per file. */
 const PARTS_IN_FLIGHT = 4;
 /** Multipart uploads at once: memory is part size x parts in flight x this (8 MiB x 4 x 2 = 64 MiB). */
@@ -71177,6 +71266,8 @@ const multipartSlot = createLimiter(MULTIPART_UPLOADS_AT_ONCE);
 /** Part buffers of the usual size, kept for the next upload (at most one per part that can be in flight). */
 const spareParts = [];
 const MAX_SPARE_PARTS = PARTS_IN_FLIGHT * MULTIPART_UPLOADS_AT_ONCE;
+/** Bytes of a binary MD5. */
+const MD5_LENGTH = 16;
 function uploadInParts(request) {
     return multipartSlot(async () => {
         const { client, bucket: Bucket, objectKey: Key } = request;
@@ -71200,20 +71291,23 @@ function uploadInParts(request) {
     });
 }
 /**
- * Reads each part into its own buffer (so the SDK can resend it on a retry), sends it with the Content-MD5
- * of exactly those bytes, and returns the parts for CompleteMultipartUpload once every part is stored and
- * their MD5s give the multipart ETag planned: otherwise the file changed since it was hashed, and the
- * upload must not be completed.
+ * Reads each part into its own buffer (so the SDK can resend it on a retry), sends it as the plan hashed it
+ * (as-planned.ts: with the plan's MD5 of that part while the file's stamp says it is unchanged, hashed again
+ * otherwise), and returns the parts for CompleteMultipartUpload once every part is stored and their MD5s
+ * give the multipart ETag planned, the file still has its planned size and its path still names it:
+ * otherwise the file changed since it was hashed, and the upload must not be completed.
  *
- * A part's ETag is not held against its MD5: the store verified the Content-MD5, so an ETag that differs
- * only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible stores), not that a byte
- * is wrong; refusing it would fail every large file on such a store.
+ * A part's ETag is not held against its MD5 when its bytes were hashed: the store verified the Content-MD5,
+ * so an ETag that differs only says this store's ETags are not MD5s (SSE-KMS, SSE-C, some S3-compatible
+ * stores), not that a byte is wrong; refusing it would fail every large file on such a store.
  */
 async function sendParts({ client, bucket, objectKey, file, concurrency }, UploadId) {
     if (file.multipartEtag === undefined)
         throw new Error(`'${file.key}' was not hashed in parts before its upload.`);
     const partSize = partSizeFor(file.size);
     const partCount = Math.max(1, Math.ceil(file.size / partSize));
+    // Digests that are not one per part of this size (never so from hashFiles) are not used: parts are hashed.
+    const plannedMd5s = file.partMd5s?.length === partCount * MD5_LENGTH ? file.partMd5s : undefined;
     const digests = new Array(partCount);
     const completed = new Array(partCount);
     const inFlight = createLimiter(Math.min(PARTS_IN_FLIGHT, concurrency));
@@ -71229,19 +71323,20 @@ async function sendParts({ client, bucket, objectKey, file, concurrency }, Uploa
                 const body = buffer.subarray(0, Math.min(partSize, file.size - start));
                 if ((await readAt(handle, body, start)) < body.length)
                     throw fileChanged(file);
-                const digest = (0,external_node_crypto_.createHash)('md5').update(body).digest();
-                digests[index] = digest;
+                const stamp = stampOf(await handle.stat());
+                const planned = plannedMd5s?.subarray(index * MD5_LENGTH, (index + 1) * MD5_LENGTH);
                 const PartNumber = index + 1;
-                const response = await client.send(new dist_cjs/* UploadPartCommand */.iVK({
+                const { answer, md5 } = await sendAsPlanned({ file, body, planned, stamp }, (ContentMD5) => client.send(new dist_cjs/* UploadPartCommand */.iVK({
                     Bucket: bucket,
                     Key: objectKey,
                     UploadId,
                     PartNumber,
                     Body: body,
                     ContentLength: body.length,
-                    ContentMD5: digest.toString('base64'),
-                }));
-                completed[index] = { PartNumber, ETag: response.ETag };
+                    ContentMD5,
+                })));
+                digests[index] = md5;
+                completed[index] = { PartNumber, ETag: answer.ETag };
             }
             catch (error) {
                 stop = true;
@@ -71269,10 +71364,6 @@ async function sendParts({ client, bucket, objectKey, file, concurrency }, Uploa
     if (sent !== file.multipartEtag)
         throw fileChanged(file);
     return { completed, multipartEtag: sent };
-}
-/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
-function fileChanged(file) {
-    return new errors/* ActionError */.lZ(`'${file.key}' changed while the deploy was running; run the deploy again.`);
 }
 async function readAt(handle, into, position) {
     let filled = 0;
@@ -71821,6 +71912,7 @@ async function readText(stream) {
 
 
 
+
 const PROGRESS_INTERVAL_MS = 5000;
 /**
  * Files below the multipart threshold are read whole (so the SDK can retry them) into reused buffers; these
@@ -71901,14 +71993,14 @@ async function transfer(files, target, options, verb, send) {
     const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
     const progress = setInterval(() => {
         const seconds = (Date.now() - started) / 1000;
-        options.log.info(`… ${done.length}/${files.length} files, ${(0,format/* formatBytes */.z)(bytes)} of ${(0,format/* formatBytes */.z)(totalBytes)} (${(0,format/* formatBytes */.z)(bytes / seconds)}/s)`);
+        options.log.info(`… ${done.length}/${files.length} files, ${(0,format/* formatBytes */.z3)(bytes)} of ${(0,format/* formatBytes */.z3)(totalBytes)} (${(0,format/* formatBytes */.z3)(bytes / seconds)}/s)`);
     }, PROGRESS_INTERVAL_MS);
     try {
         const outcomes = await eachObject(files, (file) => file.key, { concurrency: options.concurrency, bucket: target.bucket, signal: options.signal }, async (file) => {
             done.push(await send(file));
             bytes += file.size;
             if (perFileLines)
-                options.log.debug(`${verb} ${file.key} (${(0,format/* formatBytes */.z)(file.size)})`);
+                options.log.debug(`${verb} ${file.key} (${(0,format/* formatBytes */.z3)(file.size)})`);
         });
         const failed = outcomes.filter((failure) => !failure.notAttempted);
         const skipped = outcomes.filter((failure) => failure.notAttempted).map((failure) => failure.key);
@@ -71951,44 +72043,12 @@ async function uploadFile(file, target, { log, concurrency }) {
         const body = buffer.subarray(0, length);
         if (length !== file.size)
             throw fileChanged(file);
-        // Unchanged since the plan hashed it (same inode, same ctime): its MD5 is the plan's, and S3 refuses
-        // the body (BadDigest) if a write raced this read after all. Hashing every file a second time was a
-        // sixth of the CPU of a first deploy.
-        const unchanged = sameStamp(stamp, file.stamp);
-        if (!unchanged && upload_md5Hex(body) !== file.md5)
-            throw fileChanged(file);
-        const sentAsPlanned = () => upload_md5Hex(body) === file.md5;
-        const send = () => put({
-            Bucket: bucket,
-            Key,
-            Body: body,
-            ContentLength: body.length,
-            ContentMD5: Buffer.from(file.md5, 'hex').toString('base64'),
-            ...params,
-        });
-        let response;
-        try {
-            response = await send();
-        }
-        catch (error) {
-            if (error.name !== 'BadDigest')
-                throw error;
-            if (!sentAsPlanned())
-                throw fileChanged(file);
-            // The bytes sent were the planned ones, so they were altered on the way: sent once more (a second
-            // BadDigest is explained as that, in errors.ts).
-            response = await send();
-        }
-        // An ETag other than the MD5 (SSE-KMS, a store with opaque ETags, or one that does not check
-        // Content-MD5 and stored other bytes): the bytes sent are hashed, as they always were before.
-        if (unchanged && compareEtag(response.ETag ?? '', { md5: file.md5 }) !== 'same' && !sentAsPlanned()) {
-            throw fileChanged(file);
-        }
+        // Unchanged since the plan hashed it, its MD5 is the plan's: hashing every file a second time was a
+        // sixth of the CPU of a first deploy (see as-planned.ts for what catches a write the stamp misses).
+        const planned = Buffer.from(file.md5, 'hex');
+        const { answer: response } = await sendAsPlanned({ file, body, planned, stamp }, (ContentMD5) => put({ Bucket: bucket, Key, Body: body, ContentLength: body.length, ContentMD5, ...params }));
         return written(file, response.ETag, response.ServerSideEncryption);
     });
-}
-function upload_md5Hex(body) {
-    return (0,external_node_crypto_.createHash)('md5').update(body).digest('hex');
 }
 /** DeleteObjects' limit per request. */
 const DELETE_BATCH = 1000;
@@ -72096,7 +72156,7 @@ async function applyPlan(plan, s3, options, report, applied) {
             attempted += files.length - outcome.skipped.length;
             applied.written.push(...outcome.done);
             record(report, outcome, send === updateHeaders);
-            core.info(`${name}: ${outcome.done.length} files (${(0,format/* formatBytes */.z)(outcome.bytes)}).`);
+            core.info(`${name}: ${outcome.done.length} files (${(0,format/* formatBytes */.z3)(outcome.bytes)}).`);
             if (outcome.failed.length > 0) {
                 for (const failure of outcome.failed)
                     core.info(`✗ ${failure.key}: ${failure.message}`);
@@ -73392,7 +73452,7 @@ function logPlan(plan, facts) {
     const postponed = plan.postponed.length > 0 ? ` (${plan.postponed.length} of them due, left for later deploys by 'max-deletes')` : '';
     const classes = facts.files.map((file) => facts.classify(file.key));
     core.info(`${facts.files.length} local files (${classesLine(countClasses(classes))}), ${facts.listing.objects.size} objects under ${facts.target} (${facts.listing.pages} list request(s)): ` +
-        `${plan.uploads.length} to upload (${(0,format/* formatBytes */.z)(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
+        `${plan.uploads.length} to upload (${(0,format/* formatBytes */.z3)(uploadBytes)}), ${plan.headerUpdates.length} to re-header, ` +
         `${plan.deletes.length} to delete${kept}${postponed}, ${plan.unchanged.length} unchanged.`);
     // A line per file and per change: a dry run shows them; otherwise only the debug log has them, and they
     // are not even made without it (two lines per file were 3 MB of strings at 20,000 files, held in memory).
