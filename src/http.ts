@@ -95,9 +95,9 @@ let reported = false;
  * not given) with the environment's proxy. Agents, not agent options: given options, the handler sends every
  * request carrying `Expect: 100-continue` (S3 adds it from 2 MiB: every part of a multipart upload) on a
  * fresh agent of its own, without the proxy and without keep-alive (@smithy/node-http-handler 4.x). Given
- * agents, it uses them for every request. A new pair per client: a client's `destroy()` ends its agents,
- * and S3 and CloudFront never share a host, so a shared pair would save no connection. Idle keep-alive
- * sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
+ * agents, it uses them for every request. A new pair per call: S3 and CloudFront never share a host, so
+ * one pair for both would save no connection (CloudFront's clients share theirs, invalidate.ts). Idle
+ * keep-alive sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
  */
 export function requestHandlerOptions(maxSockets?: number): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   const plan = planProxy(process.env, process.version);

@@ -326,10 +326,16 @@ function explain(error: unknown, distributionId: string): string {
   return describeAwsError(error, { service: 'CloudFront', distributionId });
 }
 
-/** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
+/**
+ * CloudFront is a global service, signed in us-east-1 whatever the bucket's region. Every step's client
+ * shares one pair of agents (none is destroyed): one kept-alive connection, and one proxy tunnel, to the
+ * one host, instead of a TLS handshake per step.
+ */
 function createCloudFrontClient(): CloudFrontClient {
-  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6, requestHandler: requestHandlerOptions() });
+  cloudFrontAgents ??= requestHandlerOptions();
+  return new CloudFrontClient({ region: 'us-east-1', maxAttempts: 6, requestHandler: cloudFrontAgents });
 }
+let cloudFrontAgents: ReturnType<typeof requestHandlerOptions> | undefined;
 
 /**
  * The run, attempt, job and step, for people reading the reference in the console, and a random part:

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
+import { requestHandlerOptions } from '../../src/http.js';
 import type { PutObjectInput } from '../../src/put-object.js';
 
 export const REGION = 'eu-west-1';
@@ -19,6 +20,7 @@ export function clientFor(endpoint: string, extra: Partial<S3ClientConfig> = {})
     maxAttempts: 6,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: requestHandlerOptions(),
     ...extra,
   });
 }

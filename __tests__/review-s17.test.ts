@@ -1,0 +1,197 @@
+/**
+ * Review (hostile) of session 17: the SDK clients get agent instances (parts through the proxy), parts sent
+ * with the plan's MD5s while the stamp says unchanged, and the benchmark front's handler mode.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { nodeHasProxySupport } from '../src/http.js';
+import { type TlsFront, loopbackCertificate, startTlsFront } from './support/forward-proxy.js';
+import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { getObject, largeFile, writeSite } from './support/site.js';
+
+const DISTRIBUTION = 'EREVIEW17000001';
+const NODE24 = process.env.NODE24_BIN || (nodeHasProxySupport(process.version) ? process.execPath : undefined);
+const withNode24 = NODE24 ? it : it.skip;
+const MiB = 1024 * 1024;
+
+/**
+ * A proxy a corporate network really has: it cuts the first tunnel (or connection) that carries more than
+ * `resetAfterBytes` upstream, in the middle of a body, and closes every tunnel idle for `idleMs` (0: never).
+ */
+async function startHostileProxy({ resetAfterBytes, idleMs }: { resetAfterBytes: number; idleMs: number }) {
+  const sockets = new Set<net.Socket>();
+  const state = { resets: 0, idleCloses: 0, tunnels: 0, requests: 0, targets: [] as string[] };
+  let resetDone = false;
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  /** Pipes client <-> upstream, cutting a big body once and idle pairs always. */
+  const splice = (client: net.Socket, upstream: net.Socket) => {
+    let upBytes = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      if (idleMs > 0)
+        idle = setTimeout(() => {
+          state.idleCloses++;
+          client.end();
+          upstream.end();
+        }, idleMs);
+    };
+    arm();
+    client.on('data', (chunk: Buffer) => {
+      arm();
+      upBytes += chunk.length;
+      if (!resetDone && upBytes > resetAfterBytes) {
+        resetDone = true;
+        state.resets++;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      arm();
+      client.write(chunk);
+    });
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      socket.on('close', () => {
+        clearTimeout(idle);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  };
+  const server = http.createServer();
+  server.on('connection', track);
+  server.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    state.tunnels++;
+    state.targets.push(request.url ?? '');
+    const [host = '', port = ''] = (request.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      splice(client, upstream);
+    });
+    track(upstream);
+  });
+  // Plain http through the proxy: one upstream connection per client connection, raw bytes (absolute-form
+  // request lines are accepted by the local servers as they are).
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    state.requests++;
+    const target = new URL(request.url ?? '');
+    const upstream = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: request.method,
+        headers: request.headers,
+        agent: false,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    let upBytes = 0;
+    request.on('data', (chunk: Buffer) => {
+      upBytes += chunk.length;
+      if (!resetDone && upBytes > resetAfterBytes) {
+        resetDone = true;
+        state.resets++;
+        request.socket.resetAndDestroy();
+        upstream.destroy();
+      }
+    });
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  if (idleMs > 0) server.keepAliveTimeout = idleMs;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('a runner behind a proxy that cuts a part mid-body and closes idle tunnels', () => {
+  let local: LocalAws;
+  beforeAll(async () => {
+    local = await startLocalAws({ buckets: ['hostile'], distributions: [{ id: DISTRIBUTION }], completeAfterMs: 300 });
+  });
+  afterAll(() => local?.close());
+
+  const deployThrough = async (scheme: 'https' | 'http', seed: number, idleMs = 300) => {
+    const proxy = await startHostileProxy({ resetAfterBytes: 3 * MiB, idleMs });
+    const certificate = await loopbackCertificate();
+    const fronts: TlsFront[] =
+      scheme === 'https'
+        ? [await startTlsFront(local.proxy.url, certificate), await startTlsFront(local.cloudFront.url, certificate)]
+        : [];
+    try {
+      const video = largeFile(17 * MiB + 5, seed);
+      const poster = largeFile(3 * MiB, seed + 1); // over 2 MiB: Expect: 100-continue, a PutObject
+      const source = await writeSite({ 'index.html': `home ${seed}`, 'media/launch.mp4': video, 'poster.png': poster });
+      local.proxy.reset();
+      const [s3Front, cloudFrontFront] = fronts;
+      const endpoints =
+        s3Front && cloudFrontFront
+          ? {
+              AWS_ENDPOINT_URL_S3: s3Front.url,
+              AWS_ENDPOINT_URL_CLOUDFRONT: cloudFrontFront.url,
+              NODE_EXTRA_CA_CERTS: certificate.certFile,
+              HTTPS_PROXY: proxy.url,
+            }
+          : { HTTP_PROXY: proxy.url };
+      const run = await local.deploy(
+        { source, bucket: 'hostile', 'distribution-id': DISTRIBUTION, paths: '/*', wait: 'true', concurrency: '2' },
+        endpoints,
+        { node: NODE24 as string },
+      );
+      const cloudFrontHost = cloudFrontFront ? new URL(cloudFrontFront.url).host : '';
+      const cloudFrontTunnels = proxy.state.targets.filter((target) => target === cloudFrontHost).length;
+      return { run, proxy: proxy.state, video, poster, cloudFrontTunnels };
+    } finally {
+      for (const front of fronts) await front.close();
+      await proxy.close();
+    }
+  };
+
+  for (const scheme of ['https', 'http'] as const) {
+    withNode24(`${scheme}: the cut part is sent again, every file arrives whole, the wait ends Completed`, async () => {
+      const { run, proxy, video, poster } = await deployThrough(scheme, scheme === 'https' ? 3 : 5);
+      expect(run.errors).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs['invalidation-status']).toBe('Completed');
+      // Parts go through the proxy (before agent instances, they went around it and were never cut).
+      expect(proxy.resets).toBe(1);
+      expect((await getObject(local.bucket, 'hostile', 'media/launch.mp4')).body.equals(video)).toBe(true);
+      expect((await getObject(local.bucket, 'hostile', 'poster.png')).body.equals(poster)).toBe(true);
+      expect(local.s3.multipartUploads('hostile')).toEqual([]);
+    });
+  }
+
+  // Found in review: every CloudFront step (read the distribution, invalidate, wait) made a client with agents
+  // of its own, so a deploy opened a TLS connection, and a proxy tunnel, per step to the same host.
+  withNode24(
+    'https: one tunnel to CloudFront for the whole deploy, its steps on one kept-alive connection',
+    async () => {
+      const { run, cloudFrontTunnels } = await deployThrough('https', 9, 0);
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs['invalidation-status']).toBe('Completed');
+      expect(cloudFrontTunnels).toBe(1);
+    },
+  );
+});
