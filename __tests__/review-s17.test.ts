@@ -4,9 +4,13 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startS3Proxy } from '../local/s3-proxy.mjs';
+import { startS3Server } from '../local/s3-server.mjs';
 import { nodeHasProxySupport } from '../src/http.js';
 import { type TlsFront, loopbackCertificate, startTlsFront } from './support/forward-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { clientFor } from './support/put-input.js';
 import { getObject, largeFile, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'EREVIEW17000001';
@@ -194,4 +198,97 @@ describe('a runner behind a proxy that cuts a part mid-body and closes idle tunn
       expect(cloudFrontTunnels).toBe(1);
     },
   );
+});
+
+describe("the benchmark's front in handler mode (the local S3's handler in the same process)", () => {
+  /** A PUT whose body comes in `pieces`, one per turn of the event loop, chunked, with no Content-Length. */
+  function chunkedPut(url: string, path: string, headers: Record<string, string>, pieces: Buffer[]) {
+    const { hostname, port } = new URL(url);
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = http.request({ host: hostname, port, method: 'PUT', path, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      });
+      request.on('error', reject);
+      const next = (index: number) => {
+        if (index === pieces.length) request.end();
+        else request.write(pieces[index], () => setImmediate(() => next(index + 1)));
+      };
+      next(0);
+    });
+  }
+  /** An aws-chunked body (unsigned, no trailer) of `data`, cut into pieces of `size` bytes on the wire. */
+  const awsChunked = (data: Buffer, size: number) => {
+    const framed = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n0\r\n\r\n')]);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < framed.length; at += size) pieces.push(framed.subarray(at, at + size));
+    return pieces;
+  };
+  const chunkedHeaders = (length: number) => ({
+    'content-encoding': 'aws-chunked',
+    'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD',
+    'x-amz-decoded-content-length': String(length),
+    'transfer-encoding': 'chunked',
+  });
+
+  it.each(['handler', 'target'] as const)(
+    'stores a chunked body without Content-Length that arrives over many turns, counted whole (%s mode)',
+    async (mode) => {
+      const s3 = await startS3Server({ buckets: ['bench'], mode: 'fast' });
+      const front = await startS3Proxy(
+        mode === 'handler' ? { handler: s3.handle, latencyMs: 5 } : { target: s3.url, latencyMs: 5 },
+      );
+      try {
+        const data = largeFile(3 * MiB + 17, 13);
+        const answer = await chunkedPut(
+          front.url,
+          '/bench/chunked.bin',
+          chunkedHeaders(data.length),
+          awsChunked(data, 256 * 1024),
+        );
+        expect(answer.status).toBe(200);
+        expect(s3.object('bench', 'chunked.bin')?.body.equals(data)).toBe(true);
+        expect(front.requests.map((request) => request.operation)).toEqual(['PutObject']);
+        expect(front.requests[0]?.bytesIn).toBeGreaterThan(data.length);
+        // Without a length S3 can know, it is refused alike.
+        const unknown = await chunkedPut(front.url, '/bench/unknown.bin', { 'transfer-encoding': 'chunked' }, [data]);
+        expect(unknown).toMatchObject({ status: 411 });
+        expect(unknown.text).toContain('MissingContentLength');
+      } finally {
+        await front.close();
+        await s3.close();
+      }
+    },
+  );
+
+  it('injects errors and dropped connections in handler mode, and a client that retries still stores every byte', async () => {
+    const s3 = await startS3Server({ buckets: ['bench'], mode: 'fast' });
+    const front = await startS3Proxy({
+      handler: s3.handle,
+      faults: { errorRate: 0.25, dropRate: 0.1, seed: 7, failKeys: ['bench/never.html'] },
+    });
+    const client = clientFor(front.url);
+    try {
+      const bodies = Array.from({ length: 20 }, (_, index) => largeFile(50_000 + index * 997, index + 1));
+      await Promise.all(
+        bodies.map((body, index) =>
+          client.send(new PutObjectCommand({ Bucket: 'bench', Key: `page-${index}.html`, Body: body })),
+        ),
+      );
+      const refused = await client
+        .send(new PutObjectCommand({ Bucket: 'bench', Key: 'never.html', Body: 'x' }))
+        .catch((error: { name: string }) => error.name);
+      expect(refused).toBe('InternalError');
+      for (const [index, body] of bodies.entries())
+        expect(s3.object('bench', `page-${index}.html`)?.body.equals(body)).toBe(true);
+      expect(s3.object('bench', 'never.html')).toBeUndefined();
+      expect(front.injected.errors).toBeGreaterThan(6);
+      expect(front.injected.drops).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+      await front.close();
+      await s3.close();
+    }
+  });
 });

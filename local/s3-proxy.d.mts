@@ -43,7 +43,11 @@ export interface S3Proxy {
 }
 export declare function s3Operation(method: string, url: string, headers: Record<string, unknown>): string;
 export declare function startS3Proxy(options: {
-  /** The S3 server's URL; or `handler`, its request handler in this process (no second HTTP hop). */
+  /**
+   * The S3 server's URL; or `handler`, its request handler in this process (no second HTTP hop), which must
+   * listen to the request's body before it returns (local/s3-server.mjs's `handle` does): the front's own
+   * byte count starts the body flowing on the next tick, and a listener added later misses what went by.
+   */
   target?: string;
   handler?: (request: IncomingMessage, response: ServerResponse) => void;
   latencyMs?: number;

@@ -150,7 +150,8 @@ export async function startS3Proxy({ target, handler, latencyMs: initialLatencyM
         request.resume();
         return;
       }
-      // Both 'data' listeners are on before the body flows (that starts on the next tick), so each sees it all.
+      // Both 'data' listeners are on before the body flows (that starts on the next tick), so each sees it all:
+      // a handler that listens only later (after an await) would miss the body, and wait for it forever.
       if (handler) return handler(request, response);
       const proxied = (secure ? https : http).request(
         {

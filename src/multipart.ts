@@ -10,15 +10,17 @@ import fs from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandOutput,
   type CompletedPart,
   CreateMultipartUploadCommand,
   type CreateMultipartUploadCommandInput,
+  HeadObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { fileChanged, sendAsPlanned } from './as-planned.js';
 import { errorMessage } from './errors.js';
-import { MULTIPART_THRESHOLD, multipartEtag, partSizeFor } from './etag.js';
+import { MULTIPART_THRESHOLD, compareEtag, multipartEtag, partSizeFor } from './etag.js';
 import { type LocalFile, stampOf } from './local.js';
 import type { Logger } from './logger.js';
 import { createLimiter } from './pool.js';
@@ -64,9 +66,11 @@ export function uploadInParts(request: PartsRequest): Promise<PartsResult> {
     if (!UploadId) throw new Error(`S3 answered CreateMultipartUpload for '${Key}' without an UploadId.`);
     try {
       const parts = await sendParts(request, UploadId);
-      const completed = await client.send(
-        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }),
-      );
+      const completed = await client
+        .send(
+          new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }),
+        )
+        .catch((error: unknown) => completedBefore(request, parts.multipartEtag, error));
       return {
         etag: (completed.ETag ?? '').replace(/"/g, ''),
         multipartEtag: parts.multipartEtag,
@@ -164,6 +168,23 @@ async function readAt(handle: fs.FileHandle, into: Buffer, position: number): Pr
     filled += bytesRead;
   }
   return filled;
+}
+
+/**
+ * A Complete whose first attempt was applied and its answer lost (a dropped connection) is sent again by the
+ * SDK and finds no upload: NoSuchUpload. The object written then has the ETag of the parts sent (where ETags
+ * are MD5s), and the upload is done; otherwise the error stands.
+ */
+async function completedBefore(
+  { client, bucket, objectKey, file }: PartsRequest,
+  sent: string,
+  error: unknown,
+): Promise<Pick<CompleteMultipartUploadCommandOutput, 'ETag' | 'ServerSideEncryption'>> {
+  const { name, $metadata } = error as { name?: unknown; $metadata?: { attempts?: number } };
+  if (name !== 'NoSuchUpload' || ($metadata?.attempts ?? 1) < 2) throw error;
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey })).catch(() => undefined);
+  if (!head || compareEtag(head.ETag ?? '', { md5: file.md5, multipartEtag: sent }) !== 'same') throw error;
+  return head;
 }
 
 /** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */
