@@ -2,14 +2,20 @@
  * Review (hostile) of session 17: the SDK clients get agent instances (parts through the proxy), parts sent
  * with the plan's MD5s while the stamp says unchanged, and the benchmark front's handler mode.
  */
+import fsSync from 'node:fs';
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Proxy } from '../local/s3-proxy.mjs';
 import { startS3Server } from '../local/s3-server.mjs';
 import { nodeHasProxySupport } from '../src/http.js';
 import { type TlsFront, loopbackCertificate, startTlsFront } from './support/forward-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { startFront } from './support/front.js';
+import { changedMessage, planFile, stampedAsNow, uploadTo } from './support/planned.js';
 import { clientFor } from './support/put-input.js';
 import { getObject, largeFile, writeSite } from './support/site.js';
 
@@ -289,6 +295,54 @@ describe("the benchmark's front in handler mode (the local S3's handler in the s
       client.destroy();
       await front.close();
       await s3.close();
+    }
+  });
+});
+
+describe('two uploads of large files with odd names at once, in one process (shared part buffers)', () => {
+  it('each stores its own bytes; the one whose file changed unseen between parts fails alone', async () => {
+    const s3 = await startS3Server({ buckets: ['fast-bucket'], mode: 'strict', region: 'eu-west-1' });
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'review-s17-'));
+    const names = ['média/a b+c%25?#.mp4', 'media/日本語 😀 (1).mov'];
+    const bodies = [largeFile(17 * MiB + 1, 21), largeFile(17 * MiB + 2, 23)];
+    let rewritten = false;
+    try {
+      const files = await Promise.all(
+        names.map(async (name, index) => {
+          const p = path.join(root, `file-${index}`);
+          await fs.writeFile(p, bodies[index] as Buffer);
+          return planFile(name, p);
+        }),
+      );
+      const [changing, calm] = files as [Awaited<ReturnType<typeof planFile>>, Awaited<ReturnType<typeof planFile>>];
+      // Once the changing file's first part reaches the store, its third is rewritten; the stamp cannot tell.
+      const front = await startFront(s3.url, (request) => {
+        if (!rewritten && request.url?.includes('partNumber=1') && request.url.includes(encodeURIComponent('média'))) {
+          rewritten = true;
+          const fd = fsSync.openSync(changing.absolutePath, 'r+');
+          fsSync.writeSync(fd, 'late', 16 * MiB);
+          fsSync.closeSync(fd);
+          Object.assign(changing, { stamp: stampedAsNow(changing).stamp });
+        }
+        return undefined;
+      });
+      try {
+        const [first, second] = await Promise.all([
+          uploadTo(front.url, 'fast-bucket', [changing], 1),
+          uploadTo(front.url, 'fast-bucket', [calm], 4),
+        ]);
+        expect(rewritten).toBe(true);
+        expect(first.failed).toEqual([{ key: names[0], message: changedMessage(names[0] as string) }]);
+        expect(second.failed).toEqual([]);
+        expect(s3.object('fast-bucket', names[0] as string)).toBeUndefined();
+        expect(s3.object('fast-bucket', names[1] as string)?.body.equals(bodies[1] as Buffer)).toBe(true);
+        expect(s3.multipartUploads('fast-bucket')).toEqual([]);
+      } finally {
+        await front.close();
+      }
+    } finally {
+      await s3.close();
+      await fs.rm(root, { recursive: true, force: true });
     }
   });
 });
