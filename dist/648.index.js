@@ -479,10 +479,16 @@ function explain(error, distributionId) {
         core.debug(error.stack);
     return (0,errors/* describeAwsError */.Pp)(error, { service: 'CloudFront', distributionId });
 }
-/** CloudFront is a global service, signed in us-east-1 whatever the bucket's region. */
+/**
+ * CloudFront is a global service, signed in us-east-1 whatever the bucket's region. Every step's client
+ * shares one pair of agents (none is destroyed): one kept-alive connection, and one proxy tunnel, to the
+ * one host, instead of a TLS handshake per step.
+ */
 function createCloudFrontClient() {
-    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6, requestHandler: (0,http/* requestHandlerOptions */.eS)() });
+    cloudFrontAgents ??= (0,http/* requestHandlerOptions */.eS)();
+    return new dist_cjs/* CloudFrontClient */.GHk({ region: 'us-east-1', maxAttempts: 6, requestHandler: cloudFrontAgents });
 }
+let cloudFrontAgents;
 /**
  * The run, attempt, job and step, for people reading the reference in the console, and a random part:
  * matrix legs and repeated reusable-workflow calls share all four, and one of them may put back content

@@ -64194,9 +64194,9 @@ let reported = false;
  * not given) with the environment's proxy. Agents, not agent options: given options, the handler sends every
  * request carrying `Expect: 100-continue` (S3 adds it from 2 MiB: every part of a multipart upload) on a
  * fresh agent of its own, without the proxy and without keep-alive (@smithy/node-http-handler 4.x). Given
- * agents, it uses them for every request. A new pair per client: a client's `destroy()` ends its agents,
- * and S3 and CloudFront never share a host, so a shared pair would save no connection. Idle keep-alive
- * sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
+ * agents, it uses them for every request. A new pair per call: S3 and CloudFront never share a host, so
+ * one pair for both would save no connection (CloudFront's clients share theirs, invalidate.ts). Idle
+ * keep-alive sockets do not hold the process open (Node unrefs them). Logs what it found once per run.
  */
 function requestHandlerOptions(maxSockets) {
     const plan = planProxy(process.env, process.version);
@@ -71277,7 +71277,9 @@ function uploadInParts(request) {
             throw new Error(`S3 answered CreateMultipartUpload for '${Key}' without an UploadId.`);
         try {
             const parts = await sendParts(request, UploadId);
-            const completed = await client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }));
+            const completed = await client
+                .send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }))
+                .catch((error) => completedBefore(request, parts.multipartEtag, error));
             return {
                 etag: (completed.ETag ?? '').replace(/"/g, ''),
                 multipartEtag: parts.multipartEtag,
@@ -71374,6 +71376,20 @@ async function readAt(handle, into, position) {
         filled += bytesRead;
     }
     return filled;
+}
+/**
+ * A Complete whose first attempt was applied and its answer lost (a dropped connection) is sent again by the
+ * SDK and finds no upload: NoSuchUpload. The object written then has the ETag of the parts sent (where ETags
+ * are MD5s), and the upload is done; otherwise the error stands.
+ */
+async function completedBefore({ client, bucket, objectKey, file }, sent, error) {
+    const { name, $metadata } = error;
+    if (name !== 'NoSuchUpload' || ($metadata?.attempts ?? 1) < 2)
+        throw error;
+    const head = await client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: bucket, Key: objectKey })).catch(() => undefined);
+    if (!head || compareEtag(head.ETag ?? '', { md5: file.md5, multipartEtag: sent }) !== 'same')
+        throw error;
+    return head;
 }
 /** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */
 async function abort({ client, bucket, objectKey, log }, UploadId) {
