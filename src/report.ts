@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import type { FileClass } from './classify.js';
 import type { Invalidation } from './cloudfront.js';
 import { errorMessage } from './errors.js';
-import { formatBytes, formatSeconds } from './format.js';
+import { formatBytes, formatSeconds, groupDigits } from './format.js';
 import type { Plan } from './plan.js';
 import type { FailedFile } from './upload.js';
 
@@ -264,7 +264,7 @@ function cutNotes(fitted: FittedOutputs, changesFileWritten: boolean): string[] 
   const notes: string[] = [];
   if (fitted.changesLeftOut > 0)
     notes.push(
-      `The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${fitted.changesTotal.toLocaleString('en-US')} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
+      `The \`changes\` output left out ${count(fitted.changesLeftOut, 'entry', 'entries')} of ${groupDigits(fitted.changesTotal)} (it stays under ${MAX_CHANGES_OUTPUT_BYTES / 1000} KB so that a step can take it in \`env:\`); ` +
         (changesFileWritten
           ? 'the file that `changes-file` names has them all.'
           : 'no changes file could be written (see the warning above), so the counts are all that is left of them.'),
@@ -364,7 +364,7 @@ export async function publishReport(report: DeployReport): Promise<void> {
 
 /** "1 file", "2 files". */
 export function count(n: number, noun: string, plural = `${noun}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+  return `${groupDigits(n)} ${n === 1 ? noun : plural}`;
 }
 
 /** The one-line result, for a notice annotation. */
@@ -497,7 +497,7 @@ function cappedList(lines: string[]): string[] {
     shown++;
   }
   return shown < lines.length
-    ? [...lines.slice(0, shown), `- … and ${(lines.length - shown).toLocaleString('en-US')} more`]
+    ? [...lines.slice(0, shown), `- … and ${groupDigits(lines.length - shown)} more`]
     : lines;
 }
 
