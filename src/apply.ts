@@ -7,6 +7,7 @@
 import * as core from '@actions/core';
 import { CancelledError } from './cancel.js';
 import type { Classify } from './classify.js';
+import { optimizeForWrites } from './engine.js';
 import { ActionError } from './errors.js';
 import { formatBytes } from './format.js';
 import type { Logger } from './logger.js';
@@ -49,6 +50,7 @@ export async function applyPlan(
   report: DeployReport,
   applied: Applied,
 ): Promise<void> {
+  optimizeForWrites();
   const transfer: TransferOptions = {
     concurrency: options.concurrency,
     log: coreLogger,

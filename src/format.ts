@@ -16,8 +16,8 @@ export function formatSeconds(milliseconds: number): string {
 
 /**
  * A whole number as en-US writes it: 12,345. By hand because a run's first toLocaleString loads ICU's
- * number formatting, 25-80 ms of CPU (measured on Node 24) that every deploy paid at its end for the few
- * counts in its summary: as much as a no-change deploy's whole plan.
+ * number formatting, 25-80 ms of CPU and 7-9 MB of locale data (measured on Node 24) that every deploy
+ * paid at its end, where a first deploy of 20,000 files peaked, for the few counts in its summary.
  */
 export function formatCount(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',');

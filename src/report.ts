@@ -116,22 +116,22 @@ export function changesOf(report: DeployReport): Change[] {
   const uploaded = done(report.uploadedKeys);
   const updated = done(report.headerUpdatedKeys);
   const deleted = done(report.deletedKeys);
-  const kinds: Array<[string, ChangeKind]> = [
-    ...plan.uploads
-      .filter((u) => !uploaded || uploaded.has(u.file.key))
-      .map((u) => [u.file.key, u.reason] as [string, ChangeKind]),
-    ...plan.headerUpdates
-      .filter((f) => !updated || updated.has(f.key))
-      .map((f) => [f.key, 'headers'] as [string, ChangeKind]),
-    ...plan.deletes
-      .filter((key) => !deleted || deleted.has(key))
-      .map((key) => [key, 'deleted'] as [string, ChangeKind]),
-    ...plan.newlyRemoved.map((key) => [key, 'kept'] as [string, ChangeKind]),
-  ];
-  return kinds.map(([key, change]) => {
+  const changes: Change[] = [];
+  const add = (key: string, change: ChangeKind) => {
     const url = urlOf(report, key);
-    return url ? { key, change, url } : { key, change };
-  });
+    changes.push(url ? { key, change, url } : { key, change });
+  };
+  for (const { file, reason } of plan.uploads) {
+    if (!uploaded || uploaded.has(file.key)) add(file.key, reason);
+  }
+  for (const file of plan.headerUpdates) {
+    if (!updated || updated.has(file.key)) add(file.key, 'headers');
+  }
+  for (const key of plan.deletes) {
+    if (!deleted || deleted.has(key)) add(key, 'deleted');
+  }
+  for (const key of plan.newlyRemoved) add(key, 'kept');
+  return changes;
 }
 
 /** A key's URL at the distribution; undefined without a distribution, or for a key it does not serve. */
@@ -276,6 +276,8 @@ function cutNotes(fitted: FittedOutputs, changesFileWritten: boolean): string[] 
   return notes;
 }
 
+const CHANGES_FILE_PIECE = 64 * 1024;
+
 /**
  * Writes every change (the `changes` output may be cut) as a JSON array, one entry a line, in `folder`
  * (the runner's temporary folder, emptied after each job); returns its path.
@@ -285,7 +287,21 @@ export async function writeChangesFile(changes: Change[], folder: string): Promi
   await fs.access(folder, fs.constants.W_OK);
   // A job may deploy several times: each step gets its own file.
   const file = path.join(folder, `s3-cloudfront-deploy-changes-${randomBytes(6).toString('hex')}.json`);
-  await fs.writeFile(file, `[${changes.map((change) => `\n${JSON.stringify(change)}`).join(',')}\n]\n`);
+  // Written a piece at a time: the whole list as one string was megabytes at the run's last step.
+  const handle = await fs.open(file, 'w');
+  try {
+    let piece = '[';
+    for (const [index, change] of changes.entries()) {
+      piece += `${index > 0 ? ',' : ''}\n${JSON.stringify(change)}`;
+      if (piece.length >= CHANGES_FILE_PIECE) {
+        await handle.write(piece);
+        piece = '';
+      }
+    }
+    await handle.write(`${piece}\n]\n`);
+  } finally {
+    await handle.close();
+  }
   return file;
 }
 
@@ -369,7 +385,8 @@ export function count(n: number, noun: string, plural = `${noun}s`): string {
 
 /** The one-line result, for a notice annotation. */
 export function resultLine(report: DeployReport): string {
-  const o = outputsOf(report);
+  // The counts only: the change list (a record per file) is made once, for the outputs and the summary.
+  const o = fittedOutputs(report, '', []).outputs;
   const bytes = formatBytes(Number(o[Output.uploadedBytes]));
   const files = (name: string) => count(Number(o[name]), 'file');
   const invalidations = report.invalidations.map((i) => {

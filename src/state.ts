@@ -323,16 +323,19 @@ export function recordWrites(
 ): DeployState {
   const written = new Map(state.written);
   let opaqueEtags = state.opaqueEtags;
+  // A key's digest is a SHA-256: made only where an entry may be there to remove (20,000 of them were a
+  // burst of garbage at the end of a first deploy, when the catalog was empty).
+  const forget = (key: string) => written.size > 0 && written.delete(digest(key));
   for (const object of writes.written) {
     const etag = stripQuotes(object.etag);
     // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
-    if (compareEtag(etag, object) === 'same') written.delete(digest(object.key));
+    if (compareEtag(etag, object) === 'same') forget(object.key);
     else {
       written.set(digest(object.key), { etag, md5: object.md5 });
       opaqueEtags = true;
     }
   }
-  for (const key of writes.deleted) written.delete(digest(key));
+  for (const key of writes.deleted) forget(key);
   return { ...state, written, opaqueEtags };
 }
 

@@ -200,19 +200,32 @@ function headerParams(headers: ObjectHeaders): {
   };
 }
 
+/**
+ * The record of one write, kept until the deploy state is written. An ETag that is the MD5 is the plan's own
+ * string, and the encryption one shared string per value: at 20,000 files, the copies held for every answer
+ * were 3.5 MB.
+ */
 function written(
   file: LocalFile,
   etag: string | undefined,
   serverSideEncryption: string | undefined,
   multipartEtag?: string,
 ): WrittenObject {
-  return {
-    key: file.key,
-    etag: (etag ?? '').replace(/"/g, ''),
-    md5: file.md5,
-    ...(multipartEtag ? { multipartEtag } : {}),
-    ...(serverSideEncryption ? { serverSideEncryption } : {}),
-  };
+  const unquoted = (etag ?? '').replace(/"/g, '');
+  const record: WrittenObject = { key: file.key, etag: unquoted === file.md5 ? file.md5 : unquoted, md5: file.md5 };
+  if (multipartEtag) record.multipartEtag = multipartEtag;
+  if (serverSideEncryption) record.serverSideEncryption = shared(serverSideEncryption);
+  return record;
+}
+
+const sharedStrings = new Map<string, string>();
+
+/** The first string seen with this value, for a header that takes a few values (a store's odd ones aside). */
+function shared(value: string): string {
+  const kept = sharedStrings.get(value);
+  if (kept !== undefined) return kept;
+  if (sharedStrings.size < 16) sharedStrings.set(value, value);
+  return value;
 }
 
 async function uploadFile(
