@@ -2,7 +2,6 @@
  * Review (hostile) of session 17: the SDK clients get agent instances (parts through the proxy), parts sent
  * with the plan's MD5s while the stamp says unchanged, and the benchmark front's handler mode.
  */
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -15,7 +14,7 @@ import { nodeHasProxySupport } from '../src/http.js';
 import { type TlsFront, loopbackCertificate, startTlsFront } from './support/forward-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { startFront } from './support/front.js';
-import { changedMessage, planFile, stampedAsNow, uploadTo } from './support/planned.js';
+import { changedMessage, overwriteUnseen, planFile, uploadTo } from './support/planned.js';
 import { clientFor } from './support/put-input.js';
 import { getObject, largeFile, writeSite } from './support/site.js';
 
@@ -319,10 +318,7 @@ describe('two uploads of large files with odd names at once, in one process (sha
       const front = await startFront(s3.url, (request) => {
         if (!rewritten && request.url?.includes('partNumber=1') && request.url.includes(encodeURIComponent('média'))) {
           rewritten = true;
-          const fd = fsSync.openSync(changing.absolutePath, 'r+');
-          fsSync.writeSync(fd, 'late', 16 * MiB);
-          fsSync.closeSync(fd);
-          Object.assign(changing, { stamp: stampedAsNow(changing).stamp });
+          overwriteUnseen(changing, 'late', 16 * MiB);
         }
         return undefined;
       });

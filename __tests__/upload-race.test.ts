@@ -14,7 +14,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
 import type { LocalFile } from '../src/local.js';
 import { startFront } from './support/front.js';
-import { CONTENT_MD5_STORES, changedMessage, planFile, stampedAsNow, uploadTo } from './support/planned.js';
+import {
+  CONTENT_MD5_STORES,
+  changedMessage,
+  overwriteUnseen,
+  planFile,
+  stampedAsNow,
+  uploadTo,
+} from './support/planned.js';
 import { clientFor, putInput, REGION } from './support/put-input.js';
 
 const BUCKET = 'fast-bucket';
@@ -77,11 +84,7 @@ describe.each(CONTENT_MD5_STORES)('on %s', (_, options, checksContentMd5) => {
     const front = await startFront(s3.url, (request) => {
       if (!rewritten && request.method === 'PUT' && request.url?.includes('partNumber=')) {
         rewritten = true;
-        const fd = fsSync.openSync(file.absolutePath, 'r+');
-        fsSync.writeSync(fd, 'half', 12 * MiB);
-        fsSync.closeSync(fd);
-        // As if its ctime had not moved (a write in the plan's clock tick).
-        Object.assign(file, { stamp: stampedAsNow(file).stamp });
+        overwriteUnseen(file, 'half', 12 * MiB);
       }
       return undefined;
     });

@@ -29,6 +29,21 @@ export function stampedAsNow(file: LocalFile): LocalFile {
   return { ...file, stamp: { dev, ino, ctimeMs } };
 }
 
+/**
+ * Writes `text` into the file at `offset` (in place: same inode, same size) and gives `file` the stamp the
+ * file now has, as if the write fell in the plan's clock tick: a change between two parts that only
+ * Content-MD5 or the final ETag check can catch.
+ */
+export function overwriteUnseen(file: LocalFile, text: string, offset: number): void {
+  const fd = fsSync.openSync(file.absolutePath, 'r+');
+  try {
+    fsSync.writeSync(fd, text, offset);
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  Object.assign(file, { stamp: stampedAsNow(file).stamp });
+}
+
 /** Uploads `files` to `bucket` at `endpoint` through a client of its own, as s3.ts configures one. */
 export async function uploadTo(
   endpoint: string,
