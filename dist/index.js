@@ -68100,6 +68100,8 @@ function getIDToken(aud) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: external "node:v8"
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
@@ -68107,26 +68109,54 @@ var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 /**
  * V8's settings for a deploy, which plans once and then may send tens of thousands of requests. Set while
  * the process runs (the runner starts `node dist/index.js` with no flags). Measured on 20,000 files / 2 GiB
- * (`node bench/scale.mjs big`).
+ * (`node bench/scale.mjs big`) and 2,000 small files (`node bench/run.mjs --sites small`).
  */
 
+
 /**
- * At start. The garbage collector favours memory over speed: each request's SDK objects outlive the young
- * generation, and by default the old one grows to ~170 MB of them before collecting (peak 131 MB instead
- * of 242 MB, for about 15% more CPU). And no TurboFan while the deploy plans: its compile jobs keep their
- * memory in each background thread's allocator (and page in its own code), ~15 MB more at the peak of a
- * deploy with no change, whose planning code runs once per file and gained no CPU from it.
+ * At start. The garbage collector favours memory over speed while the deploy plans, and no TurboFan: its
+ * compile jobs keep their memory in each background thread's allocator (and page in its own code), ~15 MB
+ * more at the peak of a deploy with no change, whose planning code runs once per file and gained no CPU
+ * from it.
  */
 function startLean() {
     external_node_v8_default().setFlagsFromString('--optimize-for-size');
     external_node_v8_default().setFlagsFromString('--no-turbofan');
 }
 /**
- * Before the first write: TurboFan for the request path, which runs once per file written. Without it a
- * PutObject costs about 20% more CPU (0.35 against 0.28 ms at 16 KiB, bench/request-cost.mjs).
+ * The young generation's size (V8's `new_space`) at which it stops growing while the deploy writes. Each
+ * request's objects live as long as the request (20 ms and more): a young generation of 1 MB (what
+ * `--optimize-for-size` keeps) moves them to the old one, where they cost a full collection. V8's default
+ * grows it to 64 MB, which costs the 20,000-file site 50 MB more at its peak (170 against 121 MB). At 16 MB
+ * the 20,000-file first deploy took 10-15% less CPU than favouring memory and peaked at 131-133 MB, the
+ * 2,000 small files 25-45% less (8 MB gained less and peaked no lower).
+ */
+const YOUNG_GENERATION_LIMIT = 16 * 1024 * 1024;
+let writing = false;
+/**
+ * Before the first write: TurboFan for the request path, which runs once per file written (without it a
+ * PutObject costs about 20% more CPU: 0.35 against 0.28 ms at 16 KiB, bench/request-cost.mjs), and V8's
+ * default collector with its young generation held at YOUNG_GENERATION_LIMIT. V8 sizes the young
+ * generation when the process starts, so the limit is kept by watching it after each collection and
+ * stopping its growth (`--semi-space-growth-factor=1`, which V8 reads while it runs) once it is reached.
  */
 function optimizeForWrites() {
+    if (writing)
+        return;
+    writing = true;
     external_node_v8_default().setFlagsFromString('--turbofan');
+    external_node_v8_default().setFlagsFromString('--no-optimize-for-size');
+    const observer = new external_node_perf_hooks_.PerformanceObserver(() => {
+        if (youngGenerationSize() < YOUNG_GENERATION_LIMIT)
+            return;
+        external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
+        observer.disconnect();
+    });
+    observer.observe({ entryTypes: ['gc'] });
+}
+/** The young generation's size now, in bytes. */
+function youngGenerationSize() {
+    return external_node_v8_default().getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
@@ -70582,8 +70612,6 @@ var dist_cjs = __nccwpck_require__(3711);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
-// EXTERNAL MODULE: external "node:perf_hooks"
-var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ./src/pool.ts
 /** Runs fn over items with at most `limit` calls in flight; results keep the items' order. */
 async function mapWithLimit(items, limit, fn) {
