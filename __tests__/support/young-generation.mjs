@@ -1,14 +1,26 @@
 // Run by engine.test.ts with Node 24, which loads src/engine.ts as it is (type stripping). Plans as the
 // action does (startLean), then writes as a deploy does: 40,000 requests, 64 in flight, each holding its
-// objects until it ends. Prints the young generation's largest size.
-//   node young-generation.mjs <path of src/engine.ts> writes|unlimited
+// objects until it ends. Prints the young generation's largest size and how many full (mark-compact)
+// collections the writes took.
+//   node young-generation.mjs <path of src/engine.ts> writes|lean|unlimited
+//   writes: as the action writes (optimizeForWrites); lean: still favouring memory, as while planning;
+//   unlimited: V8's default collector with nothing holding the young generation.
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import v8 from 'node:v8';
 
 const engine = await import(process.argv[2]);
 engine.startLean();
-if (process.argv[3] === 'writes') engine.optimizeForWrites();
-else v8.setFlagsFromString('--no-optimize-for-size'); // V8's default collector, nothing holding it
+const mode = process.argv[3];
+if (mode === 'writes') engine.optimizeForWrites();
+else if (mode === 'unlimited') v8.setFlagsFromString('--no-optimize-for-size');
+
+let fullCollections = 0;
+const collections = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries())
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullCollections++;
+});
+collections.observe({ entryTypes: ['gc'] });
 
 const inFlight = new Array(64);
 let largest = 0;
@@ -22,4 +34,6 @@ for (let request = 0; request < 40000; request++) {
     largest = Math.max(largest, engine.youngGenerationSize());
   }
 }
-console.log(JSON.stringify({ largest }));
+await nextTurn();
+collections.disconnect();
+console.log(JSON.stringify({ largest, fullCollections }));
