@@ -1,31 +1,38 @@
 /**
  * Review (hostile): the issue's own check, written as a loop. A healthy deploy that overwrites pages and an
  * asset, deletes pages, removes assets (kept for their grace period) and changes a header rule, on a site
- * with odd names (space, +, %, ?, #, unicode, a very long name), is run once to number its mutating requests.
+ * with odd names (space, +, %, ?, #, unicode, a very long name) and a 9 MiB video (multipart, two parts) that
+ * changes, is run once to number its mutating requests.
  * Then for every i: deploy v1, deploy v2 with the i-th mutating request broken, re-run v2 healthy, and check
  * the invariants the README promises:
  *   - the bucket holds exactly what a healthy deploy leaves (the build, plus assets in their grace period),
  *     byte for byte, with the same headers;
  *   - every URL whose bytes or headers changed since the v1 deploy is covered by an invalidation created
  *     after its last write;
- *   - no lock is left, after the broken run (except a killed one) and after the re-run.
+ *   - no lock is left, after the broken run (except a killed one) and after the re-run;
+ *   - no unfinished multipart upload (parts stored and billed with no object) is left, after the broken run
+ *     (except a killed one) and after the re-run; the deploy state is there after the re-run.
  * Three ways to break request i: 'fail' (500 on every attempt: S3 down for that call), 'drop' (the first
  * attempt is applied and its answer lost, as on a flaky network; the SDK retries it), 'kill' (SIGKILL before
  * it reaches S3, the runner gone; the lock's expiry is then simulated, as 2 minutes passing), 'cancel'
  * (SIGTERM, as the runner cancels a job, when request i is sent; the request goes on).
- * Step 'cf' breaks CreateInvalidation the same three ways.
+ * Step 'cf' breaks CreateInvalidation the same three ways. Steps that orphan an upload today (known, not fixed)
+ * are left out of the loop and run alone at the end, with it.failing.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
-import { writeSite } from './support/site.js';
+import { largeFile, writeSite } from './support/site.js';
 
 const BUCKET = 'loop';
 const DIST = 'ELOOP00000001';
 const LOCK = '.s3-cloudfront-deploy.lock';
 const STATE = '.s3-cloudfront-deploy.json';
 const LONG = `img/${'très-long-'.repeat(20)}name.png`;
+const VIDEO = 'media/launch.mp4';
+/** Over the multipart threshold: two parts. */
+const VIDEO_SIZE = 9 * 1024 * 1024 + 123;
 
 const v1 = {
   'index.html': '<script src="/assets/app-Ab3dEf9h.js"></script> v1',
@@ -40,6 +47,7 @@ const v1 = {
   'assets/app-Ab3dEf9h.js': 'v1()',
   'img/logo.png': 'logo bytes',
   [LONG]: 'long v1',
+  [VIDEO]: largeFile(VIDEO_SIZE, 3),
 };
 const v2 = {
   'index.html': '<script src="/assets/app-Zz9yXw1v.js"></script> v2',
@@ -52,6 +60,7 @@ const v2 = {
   'assets/app-Zz9yXw1v.js': 'v2()',
   'img/logo.png': 'logo bytes',
   'img/new pic.png': 'new pic',
+  [VIDEO]: largeFile(VIDEO_SIZE, 5),
 };
 const rules1 = '*.html: no-cache\nimg/**: public, max-age=60';
 const rules2 = '*.html: no-cache\nimg/**: public, max-age=3600';
@@ -77,7 +86,7 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+const md5 = (data: Buffer | string) => createHash('md5').update(data).digest('hex');
 const inputs = (prefix: string, source: string, rules: string) => ({
   source,
   bucket: BUCKET,
@@ -162,8 +171,14 @@ function violations(prefix: string, before: Map<string, Snap>, since: number, la
       );
   }
   if (liveLock(prefix)) out.push(`${label}: a live lock is left after the re-run`);
+  if (unfinishedUpload(prefix)) out.push(`${label}: an unfinished multipart upload is left after the re-run`);
+  if (!local.s3.object(BUCKET, `${prefix}/${STATE}`)) out.push(`${label}: no deploy state after the re-run`);
   return out;
 }
+
+/** An upload created and never completed nor aborted: its parts are stored, and billed, with no object. */
+const unfinishedUpload = (prefix: string) =>
+  local.s3.multipartUploads(BUCKET).some((upload) => upload.key.startsWith(`${prefix}/`));
 
 /** A lock that would make the next deploy wait (one not renewed for 2 minutes is taken over at once). */
 function liveLock(prefix: string): boolean {
@@ -185,12 +200,16 @@ beforeAll(async () => {
   healthySequence = [...numbered.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
 }, 120_000);
 
-it('the healthy deploy: numbers its mutating requests (lock, probe, journal, assets, pages, header copy, deletes, state, unlock)', () => {
+it('the healthy deploy: numbers its mutating requests (lock, probe, journal, assets, video in parts, pages, header copy, deletes, state, unlock)', () => {
   // Printed so a failure below can be read as "step i".
   console.log(healthySequence.map((name, i) => `#${i + 1} ${name}`).join('\n'));
   expect(healthySequence[0]).toBe(`PutObject ${LOCK}`);
   expect(healthySequence.at(-1)).toBe(`DeleteObject ${LOCK}`);
   expect(healthySequence.length).toBeGreaterThan(12);
+  expect(healthySequence.filter((name) => name.startsWith('UploadPart '))).toHaveLength(2);
+  // The loop compares every run with this one: it must hold v2 byte for byte, and nothing unfinished.
+  for (const [key, body] of Object.entries(v2)) expect([key, healthy.get(key)?.md5]).toEqual([key, md5(body)]);
+  expect(unfinishedUpload('count')).toBe(false);
 });
 
 type Mode = 'fail' | 'drop' | 'kill' | 'cancel';
@@ -230,6 +249,9 @@ async function breakStep(mode: Mode, step: number | 'cf', prefix: string): Promi
   const unlockFailed = mode === 'fail' && step !== 'cf' && healthySequence[step - 1] === `DeleteObject ${LOCK}`;
   if (mode !== 'kill' && !unlockFailed && liveLock(prefix))
     out.push(`${label}: the broken run (exit ${run.exitCode}) left its lock behind: ${run.errors.join(' ')}`);
+  // A killed runner cannot abort its upload; any other broken run must.
+  if (mode !== 'kill' && unfinishedUpload(prefix))
+    out.push(`${label}: the broken run (exit ${run.exitCode}) left an unfinished multipart upload`);
   if (mode === 'drop' && step !== 'cf' && run.exitCode !== 0)
     out.push(`${label}: a lost answer (the write was applied) failed the deploy: ${run.errors.join(' ')}`);
   if (mode === 'kill' && local.s3.object(BUCKET, `${prefix}/${LOCK}`)) {
@@ -238,7 +260,7 @@ async function breakStep(mode: Mode, step: number | 'cf', prefix: string): Promi
   }
   // "Running the workflow again uploads only what is still missing."
   const beforeRerun = snapshot(prefix);
-  const stale = Object.entries(v2).filter(([key, body]) => beforeRerun.get(key)?.md5 !== md5(Buffer.from(body))).length;
+  const stale = Object.entries(v2).filter(([key, body]) => beforeRerun.get(key)?.md5 !== md5(body)).length;
   const rerun = await deploy(prefix, build2, rules2);
   if (rerun.exitCode !== 0) out.push(`${label}: the healthy re-run failed: ${rerun.errors.join(' ')}`);
   else if (Number(rerun.outputs['uploaded-count']) !== stale)
@@ -251,7 +273,30 @@ async function breakStep(mode: Mode, step: number | 'cf', prefix: string): Promi
   return { label, out };
 }
 
-describe.each<[Mode, 'md5' | 'kms']>([
+type Etags = 'md5' | 'kms';
+
+/**
+ * Known, not fixed (multipart.ts): a step whose break leaves an upload that no later run aborts. Left out of
+ * the loop and run alone below, so that a fix shows as an it.failing to turn into a plain test.
+ */
+const KNOWN: Array<[Mode, string]> = [
+  ['drop', 'CreateMultipartUpload'],
+  ['kill', 'UploadPart'],
+  ['kill', 'CompleteMultipartUpload'],
+];
+const known = (mode: Mode, step: number | 'cf') =>
+  step !== 'cf' && KNOWN.some(([m, operation]) => m === mode && healthySequence[step - 1]?.startsWith(`${operation} `));
+
+async function withEtags<T>(etags: Etags, body: () => Promise<T>): Promise<T> {
+  local.s3.configure({ etags });
+  try {
+    return await body();
+  } finally {
+    local.s3.configure({ etags: 'md5' });
+  }
+}
+
+describe.each<[Mode, Etags]>([
   ['fail', 'md5'],
   ['drop', 'md5'],
   ['kill', 'md5'],
@@ -260,19 +305,60 @@ describe.each<[Mode, 'md5' | 'kms']>([
   ['fail', 'kms'],
   ['kill', 'kms'],
 ])('break one step of a deploy (%s, ETags %s), then re-run healthy', (mode, etags) => {
-  it(`every step ${mode} (${etags}): the re-run leaves the healthy bucket, invalidated after the last write, and no lock`, async () => {
-    local.s3.configure({ etags });
+  it(`every step ${mode} (${etags}): the re-run leaves the healthy bucket, invalidated after the last write, no lock, no unfinished upload`, async () => {
     const all: string[] = [];
-    try {
+    await withEtags(etags, async () => {
       const steps: Array<number | 'cf'> = [...healthySequence.keys()].map((i) => i + 1);
       steps.push('cf');
       for (const step of steps) {
+        if (known(mode, step)) continue;
         const { out } = await breakStep(mode, step, `${mode}-${etags}-${step}`);
         all.push(...out);
       }
-    } finally {
-      local.s3.configure({ etags: 'md5' });
-    }
+    });
     expect(all).toEqual([]);
   }, 600_000);
+});
+
+/**
+ * One known step, alone: a plain test that the only broken promise is the unfinished upload (the bucket,
+ * invalidations, lock and state are right), and an it.failing that none is broken. Both read one run.
+ */
+function knownFailure(mode: Mode, etags: Etags, operation: string, nth = 1): void {
+  let result: Promise<{ label: string; out: string[] }> | undefined;
+  const run = () =>
+    (result ??= withEtags(etags, async () => {
+      const steps = [...healthySequence.keys()].filter((i) => healthySequence[i]?.startsWith(`${operation} `));
+      const step = steps[nth - 1];
+      expect(step).toBeDefined();
+      return breakStep(mode, step! + 1, `known-${mode}-${etags}-${step! + 1}`);
+    }));
+  const name = `${mode} (${etags}) of ${operation}${nth > 1 ? ` #${nth}` : ''}`;
+  it(`${name}: the one thing left wrong is an unfinished multipart upload`, async () => {
+    const { label, out } = await run();
+    expect(
+      out.filter((line) => !line.startsWith(`${label}: `) || !line.includes('unfinished multipart upload')),
+    ).toEqual([]);
+    expect(out.length).toBeGreaterThan(0);
+  }, 120_000);
+  it.failing(
+    `${name}: leaves no unfinished multipart upload behind`,
+    async () => {
+      expect((await run()).out).toEqual([]);
+    },
+    120_000,
+  );
+}
+
+describe('known, not fixed: an upload no later run aborts', () => {
+  // User sees: a green deploy; an empty upload lists as unfinished until the README's AbortIncompleteMultipartUpload rule.
+  knownFailure('drop', 'md5', 'CreateMultipartUpload');
+  // User sees: a red run, a green re-run; the parts sent stay billed until the README's AbortIncompleteMultipartUpload rule.
+  knownFailure('kill', 'md5', 'UploadPart', 1);
+  knownFailure('kill', 'md5', 'UploadPart', 2);
+  knownFailure('kill', 'kms', 'UploadPart', 1);
+  knownFailure('kill', 'kms', 'UploadPart', 2);
+  // User sees: a red run, a green re-run; all parts stay billed until the README's AbortIncompleteMultipartUpload rule.
+  knownFailure('kill', 'md5', 'CompleteMultipartUpload');
+  knownFailure('kill', 'kms', 'CompleteMultipartUpload');
 });
