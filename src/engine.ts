@@ -23,8 +23,8 @@ export function startLean(): void {
  * collection every few hundred requests (engine.test: 57-59 against 1 for 40,000 requests; a 5,000-file
  * deploy took 9 full and 105 young collections, against 3 and 59). V8's default grows the young generation
  * to 64 MB, which costs the 20,000-file site 50 MB more at its peak (170 against 121 MB). With the limit at
- * 16 MB the 20,000-file first deploy took 10-13% less CPU than favouring memory and peaked at 131-133 MB,
- * the 2,000 small files 16-28% less (8 MB saved less and peaked no lower).
+ * 16 MB the 20,000-file first deploy took 10-13% less CPU than favouring memory and peaked at 131-135 MB,
+ * the 2,000 small files 16-28% less (8 MB saved less and peaked higher, 135-139 MB).
  */
 export const YOUNG_GENERATION_LIMIT = 16 * 1024 * 1024;
 
