@@ -3,7 +3,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, type PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { etagIsContentHash } from '../src/etag.js';
 import type { LocalFile } from '../src/local.js';
 import { type S3Target, deleteObjects, updateHeaders, uploadFiles } from '../src/upload.js';
@@ -236,6 +236,38 @@ describe('writes on the wire', () => {
         /^Could not abort the unfinished multipart upload of 'site\/stuck.bin' \(Access Denied\).*AbortIncompleteMultipartUpload/,
       ),
     ]);
+  });
+
+  it('aborts the unfinished uploads of a key it completes (a killed run, a lost answer), and no other key', async () => {
+    const client = s3.client();
+    const open = async (Key: string) =>
+      (await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key }))).UploadId as string;
+    await open('site/video.mp4'); // a run killed between parts
+    await open('site/video.mp4'); // a CreateMultipartUpload whose answer was lost, then retried
+    const otherKey = await open('site/video.mp4.part'); // the same prefix, another key: not this deploy's
+    const file = await plannedFile('video.mp4', pattern(9 * MiB, 21));
+    const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
+    expect(outcome.failed).toEqual([]);
+    expect(s3.objects.get('site/video.mp4')?.body.equals(pattern(9 * MiB, 21))).toBe(true);
+    expect(s3.openUploads()).toEqual([otherKey]);
+    expect(sent('ListMultipartUploads').map((request) => request.query.get('prefix'))).toEqual(['site/video.mp4']);
+    expect(logged).toEqual([]);
+  });
+
+  it('completes the upload where the store will not list unfinished uploads (no s3:ListBucketMultipartUploads)', async () => {
+    const client = s3.client();
+    await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }));
+    s3.onRequest = (request, response) => {
+      if (request.operation !== 'ListMultipartUploads') return;
+      response.writeHead(403).end('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return true;
+    };
+    const file = await plannedFile('video.mp4', pattern(9 * MiB, 22));
+    const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
+    expect(outcome.failed).toEqual([]);
+    expect(s3.objects.get('site/video.mp4')?.body.equals(pattern(9 * MiB, 22))).toBe(true);
+    expect(s3.openUploads()).toHaveLength(1); // left to the lifecycle rule
+    expect(logged).toEqual([]);
   });
 
   it('keeps at most 4 parts of a file and 2 files in flight, however many large files there are', async () => {

@@ -5,7 +5,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { nodeHasProxySupport } from '../src/http.js';
 import {
   type ForwardProxy,
@@ -19,7 +24,7 @@ import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { getObject, largeFile, siteKeys, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'EWIRE00000001';
-const BUCKETS = ['scaleway', 'typo', 'submodules', 'encrypted', 'downloads', 'proxied'];
+const BUCKETS = ['scaleway', 'typo', 'submodules', 'encrypted', 'downloads', 'proxied', 'resumed'];
 let local: LocalAws;
 
 beforeAll(async () => {
@@ -159,6 +164,30 @@ describe('pre-compressed files', () => {
  * .ci/run fetches Node 24 and names it in NODE24_BIN.
  */
 const NODE24 = process.env.NODE24_BIN || (nodeHasProxySupport(process.version) ? process.execPath : undefined);
+
+describe('a large upload a killed runner left unfinished', () => {
+  it('is aborted by the re-run that writes the file, signed over an odd name, and another file’s is left alone', async () => {
+    // The runner died after the first part of the trailer: S3 keeps (and bills) that part, with no object.
+    const key = 'média/our trailer+cut (v2).mp4';
+    const leftover = async (Key: string) => {
+      const { UploadId } = await local.bucket.send(new CreateMultipartUploadCommand({ Bucket: 'resumed', Key }));
+      const Body = Buffer.alloc(5 * 1024 * 1024, 1);
+      await local.bucket.send(new UploadPartCommand({ Bucket: 'resumed', Key, UploadId, PartNumber: 1, Body }));
+    };
+    await leftover(key);
+    await leftover('média/our trailer+cut (v2).mp4.bak'); // a key of the same prefix: not the deploy's file
+    const trailer = largeFile(9 * 1024 * 1024 + 7, 41);
+    const source = await writeSite({ 'index.html': 'home', [key]: trailer });
+    local.proxy.reset();
+    const run = await local.deploy({ source, bucket: 'resumed' });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(local.proxy.counts().ListMultipartUploads).toBe(1);
+    expect(local.s3.multipartUploads('resumed').map((upload) => upload.key)).toEqual([`${key}.bak`]);
+    const { body } = await getObject(local.bucket, 'resumed', key);
+    expect(body.equals(trailer)).toBe(true);
+  });
+});
 
 describe('a runner behind a proxy', () => {
   let proxy: ForwardProxy;

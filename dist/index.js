@@ -7762,7 +7762,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -71337,7 +71337,8 @@ function md5Of(body) {
 ;// CONCATENATED MODULE: ./src/multipart.ts
 /**
  * One file up in parts: CreateMultipartUpload, UploadPart with Content-MD5, CompleteMultipartUpload only
- * once the bytes sent are known to be the bytes planned, AbortMultipartUpload on any failure.
+ * once the bytes sent are known to be the bytes planned, AbortMultipartUpload on any failure, and then the
+ * uploads of the same key that an earlier attempt left unfinished.
  *
  * Written by hand rather than with @aws-sdk/lib-storage, which sends a file that fits in one part (exactly
  * 8 MiB) as a PutObject without Content-MD5, and completes the upload as soon as the last part is sent, with
@@ -71372,6 +71373,7 @@ function uploadInParts(request) {
             const completed = await client
                 .send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }))
                 .catch((error) => completedBefore(request, parts.multipartEtag, error));
+            await abortLeftovers(request, UploadId);
             return {
                 etag: (completed.ETag ?? '').replace(/"/g, ''),
                 multipartEtag: parts.multipartEtag,
@@ -71482,6 +71484,40 @@ async function completedBefore({ client, bucket, objectKey, file }, sent, error)
     if (!head || compareEtag(head.ETag ?? '', { md5: file.md5, multipartEtag: sent }) !== 'same')
         throw error;
     return head;
+}
+/**
+ * The key's other unfinished uploads, once this one is complete: a runner killed between parts (the re-run
+ * writes the file again), or a CreateMultipartUpload applied whose answer was lost (the SDK's retry made a
+ * second upload). Their parts are stored and billed with no object, and no run will finish them: this run
+ * holds the prefix's lock and has just written the key. One ListMultipartUploads per large file written.
+ * Needs s3:ListBucketMultipartUploads; without it, or on a store that has no such call, they stay until a
+ * lifecycle rule with AbortIncompleteMultipartUpload removes them (said only in the debug log: the deploy
+ * itself is complete).
+ */
+async function abortLeftovers(request, completed) {
+    const { client, bucket, objectKey, log } = request;
+    const leftovers = [];
+    try {
+        let markers = {};
+        for (;;) {
+            const page = await client.send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({ Bucket: bucket, Prefix: objectKey, ...markers }));
+            for (const upload of page.Uploads ?? []) {
+                if (upload.Key === objectKey && upload.UploadId && upload.UploadId !== completed)
+                    leftovers.push(upload.UploadId);
+            }
+            if (!page.IsTruncated || (!page.NextKeyMarker && !page.NextUploadIdMarker))
+                break;
+            markers = {
+                ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+                ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
+            };
+        }
+    }
+    catch (error) {
+        log.debug(`Could not list unfinished multipart uploads of '${objectKey}' (${(0,errors/* errorMessage */.gJ)(error)}).`);
+    }
+    for (const UploadId of leftovers)
+        await abort(request, UploadId);
 }
 /** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */
 async function abort({ client, bucket, objectKey, log }, UploadId) {

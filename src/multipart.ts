@@ -1,6 +1,7 @@
 /**
  * One file up in parts: CreateMultipartUpload, UploadPart with Content-MD5, CompleteMultipartUpload only
- * once the bytes sent are known to be the bytes planned, AbortMultipartUpload on any failure.
+ * once the bytes sent are known to be the bytes planned, AbortMultipartUpload on any failure, and then the
+ * uploads of the same key that an earlier attempt left unfinished.
  *
  * Written by hand rather than with @aws-sdk/lib-storage, which sends a file that fits in one part (exactly
  * 8 MiB) as a PutObject without Content-MD5, and completes the upload as soon as the last part is sent, with
@@ -15,6 +16,7 @@ import {
   CreateMultipartUploadCommand,
   type CreateMultipartUploadCommandInput,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -71,6 +73,7 @@ export function uploadInParts(request: PartsRequest): Promise<PartsResult> {
           new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }),
         )
         .catch((error: unknown) => completedBefore(request, parts.multipartEtag, error));
+      await abortLeftovers(request, UploadId);
       return {
         etag: (completed.ETag ?? '').replace(/"/g, ''),
         multipartEtag: parts.multipartEtag,
@@ -185,6 +188,40 @@ async function completedBefore(
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey })).catch(() => undefined);
   if (!head || compareEtag(head.ETag ?? '', { md5: file.md5, multipartEtag: sent }) !== 'same') throw error;
   return head;
+}
+
+/**
+ * The key's other unfinished uploads, once this one is complete: a runner killed between parts (the re-run
+ * writes the file again), or a CreateMultipartUpload applied whose answer was lost (the SDK's retry made a
+ * second upload). Their parts are stored and billed with no object, and no run will finish them: this run
+ * holds the prefix's lock and has just written the key. One ListMultipartUploads per large file written.
+ * Needs s3:ListBucketMultipartUploads; without it, or on a store that has no such call, they stay until a
+ * lifecycle rule with AbortIncompleteMultipartUpload removes them (said only in the debug log: the deploy
+ * itself is complete).
+ */
+async function abortLeftovers(request: PartsRequest, completed: string): Promise<void> {
+  const { client, bucket, objectKey, log } = request;
+  const leftovers: string[] = [];
+  try {
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: objectKey, ...markers }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key === objectKey && upload.UploadId && upload.UploadId !== completed)
+          leftovers.push(upload.UploadId);
+      }
+      if (!page.IsTruncated || (!page.NextKeyMarker && !page.NextUploadIdMarker)) break;
+      markers = {
+        ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+        ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
+      };
+    }
+  } catch (error) {
+    log.debug(`Could not list unfinished multipart uploads of '${objectKey}' (${errorMessage(error)}).`);
+  }
+  for (const UploadId of leftovers) await abort(request, UploadId);
 }
 
 /** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */

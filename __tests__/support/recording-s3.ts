@@ -161,6 +161,17 @@ export async function startRecordingS3(): Promise<RecordingS3> {
             .writeHead(200, answerHeaders())
             .end(`<CompleteMultipartUploadResult><ETag>"${etag}"</ETag></CompleteMultipartUploadResult>`);
         }
+        case 'ListMultipartUploads': {
+          const prefix = url.searchParams.get('prefix') ?? '';
+          const listed = [...uploads.entries()]
+            .filter(([, upload]) => upload.key.startsWith(prefix))
+            .map(([id, upload]) => `<Upload><Key>${escapeXml(upload.key)}</Key><UploadId>${id}</UploadId></Upload>`);
+          return response
+            .writeHead(200, { 'Content-Type': 'application/xml' })
+            .end(
+              `<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>${listed.join('')}</ListMultipartUploadsResult>`,
+            );
+        }
         case 'AbortMultipartUpload':
           uploads.delete(uploadId);
           return response.writeHead(204).end();
@@ -193,4 +204,8 @@ export async function startRecordingS3(): Promise<RecordingS3> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
