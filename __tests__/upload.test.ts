@@ -270,6 +270,47 @@ describe('writes on the wire', () => {
     expect(logged).toEqual([]);
   });
 
+  it.each([
+    ['repeat', 'site/video.mp4', 2],
+    ['go back', 'site/a', 1],
+  ])('stops listing unfinished uploads where the store’s markers %s', async (_, keyMarker, lists) => {
+    // A store that is not quite S3: every page says it is truncated (at most 6 here, where it would not end).
+    s3.onRequest = (request, response) => {
+      if (request.operation !== 'ListMultipartUploads') return;
+      const more = sent('ListMultipartUploads').length < 6;
+      const markers = `<NextKeyMarker>${keyMarker}</NextKeyMarker><NextUploadIdMarker>u1</NextUploadIdMarker>`;
+      response
+        .writeHead(200, { 'Content-Type': 'application/xml' })
+        .end(`<ListMultipartUploadsResult><IsTruncated>${more}</IsTruncated>${markers}</ListMultipartUploadsResult>`);
+      return true;
+    };
+    const file = await plannedFile('video.mp4', pattern(9 * MiB, 23));
+    const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
+    expect(outcome.failed).toEqual([]);
+    expect(sent('ListMultipartUploads')).toHaveLength(lists);
+  });
+
+  it('lists the key’s unfinished uploads page by page from its markers', async () => {
+    const client = s3.client();
+    const open = async () =>
+      (await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }))).UploadId as string;
+    const first = await open();
+    await open();
+    s3.onRequest = (request, response) => {
+      if (request.operation !== 'ListMultipartUploads' || request.query.has('upload-id-marker')) return;
+      const page = `<IsTruncated>true</IsTruncated><Upload><Key>site/video.mp4</Key><UploadId>${first}</UploadId></Upload><NextKeyMarker>site/video.mp4</NextKeyMarker><NextUploadIdMarker>${first}</NextUploadIdMarker>`;
+      response
+        .writeHead(200, { 'Content-Type': 'application/xml' })
+        .end(`<ListMultipartUploadsResult>${page}</ListMultipartUploadsResult>`);
+      return true;
+    };
+    const file = await plannedFile('video.mp4', pattern(9 * MiB, 24));
+    const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
+    expect(outcome.failed).toEqual([]);
+    expect(sent('ListMultipartUploads').map((request) => request.query.get('upload-id-marker'))).toEqual([null, first]);
+    expect(s3.openUploads()).toEqual([]);
+  });
+
   it('keeps at most 4 parts of a file and 2 files in flight, however many large files there are', async () => {
     const files = await Promise.all([1, 2, 3].map((seed) => plannedFile(`big${seed}.bin`, pattern(33 * MiB, seed))));
     const outcome = await uploadFiles(files, target(), { concurrency: 8, log });

@@ -204,6 +204,7 @@ async function abortLeftovers(request: PartsRequest, completed: string): Promise
   const leftovers: string[] = [];
   try {
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    const seen = new Set<string>();
     for (;;) {
       const page = await client.send(
         new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: objectKey, ...markers }),
@@ -212,11 +213,12 @@ async function abortLeftovers(request: PartsRequest, completed: string): Promise
         if (upload.Key === objectKey && upload.UploadId && upload.UploadId !== completed)
           leftovers.push(upload.UploadId);
       }
-      if (!page.IsTruncated || (!page.NextKeyMarker && !page.NextUploadIdMarker)) break;
-      markers = {
-        ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
-        ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
-      };
+      // The key's own uploads come first (a longer key sorts after it): a page that ends past them is the
+      // last one needed, and a store whose markers go back or repeat would otherwise be listed forever.
+      const next = page.NextUploadIdMarker;
+      if (!page.IsTruncated || page.NextKeyMarker !== objectKey || !next || seen.has(next)) break;
+      seen.add(next);
+      markers = { KeyMarker: objectKey, UploadIdMarker: next };
     }
   } catch (error) {
     log.debug(`Could not list unfinished multipart uploads of '${objectKey}' (${errorMessage(error)}).`);
