@@ -311,6 +311,41 @@ describe('writes on the wire', () => {
     expect(s3.openUploads()).toEqual([]);
   });
 
+  it('leaves alone an upload of the key that began after its own (a run that took the lock over)', async () => {
+    const client = s3.client();
+    let later: Promise<string | undefined> | undefined;
+    s3.onRequest = (request) => {
+      if (request.operation === 'UploadPart' && !later)
+        later = client
+          .send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }))
+          .then((created) => created.UploadId);
+    };
+    const file = await plannedFile('video.mp4', pattern(9 * MiB, 25));
+    const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
+    expect(outcome.failed).toEqual([]);
+    expect(s3.openUploads()).toEqual([await later]);
+    expect(sent('ListMultipartUploads')).toHaveLength(1);
+  });
+
+  it('asks a store that failed to list once no more this run (each failure costs the retry budget)', async () => {
+    s3.onRequest = (request, response) => {
+      if (request.operation !== 'ListMultipartUploads') return;
+      response.writeHead(503).end('<Error><Code>SlowDown</Code><Message>Slow down</Message></Error>');
+      return true;
+    };
+    const run = target();
+    const first = await uploadFiles([await plannedFile('one.mp4', pattern(9 * MiB, 26))], run, { concurrency: 4, log });
+    const lists = sent('ListMultipartUploads').length;
+    expect(lists).toBeGreaterThan(1); // retried as any 503
+    const second = await uploadFiles([await plannedFile('two.mp4', pattern(9 * MiB, 27))], run, {
+      concurrency: 4,
+      log,
+    });
+    expect([...first.failed, ...second.failed]).toEqual([]);
+    expect(sent('ListMultipartUploads')).toHaveLength(lists);
+    expect(sent('CompleteMultipartUpload')).toHaveLength(2);
+  });
+
   it('keeps at most 4 parts of a file and 2 files in flight, however many large files there are', async () => {
     const files = await Promise.all([1, 2, 3].map((seed) => plannedFile(`big${seed}.bin`, pattern(33 * MiB, seed))));
     const outcome = await uploadFiles(files, target(), { concurrency: 8, log });

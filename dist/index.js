@@ -71370,10 +71370,13 @@ function uploadInParts(request) {
             throw new Error(`S3 answered CreateMultipartUpload for '${Key}' without an UploadId.`);
         try {
             const parts = await sendParts(request, UploadId);
+            // Listed while this upload is open, so that the listing tells which of the key's uploads began before it.
+            const leftovers = await leftoversBefore(request, UploadId);
             const completed = await client
                 .send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts.completed } }))
                 .catch((error) => completedBefore(request, parts.multipartEtag, error));
-            await abortLeftovers(request, UploadId);
+            for (const leftover of leftovers)
+                await abort(request, leftover);
             return {
                 etag: (completed.ETag ?? '').replace(/"/g, ''),
                 multipartEtag: parts.multipartEtag,
@@ -71485,39 +71488,57 @@ async function completedBefore({ client, bucket, objectKey, file }, sent, error)
         throw error;
     return head;
 }
+/** Clients whose ListMultipartUploads failed once: not asked again this run (each failure costs retries). */
+const unlistable = new WeakSet();
 /**
- * The key's other unfinished uploads, once this one is complete: a runner killed between parts (the re-run
- * writes the file again), or a CreateMultipartUpload applied whose answer was lost (the SDK's retry made a
- * second upload). Their parts are stored and billed with no object, and no run will finish them: this run
- * holds the prefix's lock and has just written the key. One ListMultipartUploads per large file written.
- * Needs s3:ListBucketMultipartUploads; without it, or on a store that has no such call, they stay until a
- * lifecycle rule with AbortIncompleteMultipartUpload removes them (said only in the debug log: the deploy
- * itself is complete).
+ * The key's unfinished uploads that began before this one: a runner killed between parts (the re-run writes
+ * the file again), or a CreateMultipartUpload applied whose answer was lost (the SDK's retry made a second
+ * upload). Their parts are stored and billed with no object, and no run will finish them: this run holds
+ * the prefix's lock. One that began later is left alone: a run that took the lock over from this one (this
+ * one stalled past the lock's expiry) may be uploading the key now. S3 lists a key's uploads in the order
+ * they began; where a store gives both start times, a later one is left alone whatever the order.
+ * One ListMultipartUploads per large file written. Needs s3:ListBucketMultipartUploads; without it, or on a
+ * store that has no such call, the leftovers stay until a lifecycle rule with AbortIncompleteMultipartUpload
+ * removes them (said only in the debug log: the deploy itself is not at stake).
  */
-async function abortLeftovers(request, completed) {
+async function leftoversBefore(request, own) {
     const { client, bucket, objectKey, log } = request;
-    const leftovers = [];
+    if (unlistable.has(client))
+        return [];
+    const before = [];
     try {
         let markers = {};
+        const seen = new Set();
         for (;;) {
             const page = await client.send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({ Bucket: bucket, Prefix: objectKey, ...markers }));
             for (const upload of page.Uploads ?? []) {
-                if (upload.Key === objectKey && upload.UploadId && upload.UploadId !== completed)
-                    leftovers.push(upload.UploadId);
+                if (upload.Key !== objectKey || !upload.UploadId)
+                    continue;
+                if (upload.UploadId === own) {
+                    const ownStart = upload.Initiated?.getTime();
+                    return before
+                        .filter(({ initiated }) => ownStart === undefined || initiated === undefined || initiated.getTime() <= ownStart)
+                        .map(({ id }) => id);
+                }
+                if (before.some(({ id }) => id === upload.UploadId))
+                    continue; // a store whose pages overlap
+                before.push({ id: upload.UploadId, ...(upload.Initiated ? { initiated: upload.Initiated } : {}) });
             }
-            if (!page.IsTruncated || (!page.NextKeyMarker && !page.NextUploadIdMarker))
+            // The key's own uploads come first (a longer key sorts after it): a page that ends past them is the
+            // last one needed, and a store whose markers go back or repeat would otherwise be listed forever.
+            const next = page.NextUploadIdMarker;
+            if (!page.IsTruncated || page.NextKeyMarker !== objectKey || !next || seen.has(next))
                 break;
-            markers = {
-                ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
-                ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
-            };
+            seen.add(next);
+            markers = { KeyMarker: objectKey, UploadIdMarker: next };
         }
     }
     catch (error) {
+        unlistable.add(client);
         log.debug(`Could not list unfinished multipart uploads of '${objectKey}' (${(0,errors/* errorMessage */.gJ)(error)}).`);
     }
-    for (const UploadId of leftovers)
-        await abort(request, UploadId);
+    // This upload was not listed: nothing is known to have begun before it.
+    return [];
 }
 /** Without the abort, the parts already sent stay stored (and billed) with no object to show for them. */
 async function abort({ client, bucket, objectKey, log }, UploadId) {
