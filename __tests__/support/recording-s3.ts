@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3Operation } from '../../local/s3-proxy.mjs';
+import { xmlDocument } from '../../local/s3-wire.mjs';
 
 export interface RecordedRequest {
   operation: string;
@@ -165,12 +166,10 @@ export async function startRecordingS3(): Promise<RecordingS3> {
           const prefix = url.searchParams.get('prefix') ?? '';
           const listed = [...uploads.entries()]
             .filter(([, upload]) => upload.key.startsWith(prefix))
-            .map(([id, upload]) => `<Upload><Key>${escapeXml(upload.key)}</Key><UploadId>${id}</UploadId></Upload>`);
+            .map(([id, upload]) => ({ Key: upload.key, UploadId: id }));
           return response
             .writeHead(200, { 'Content-Type': 'application/xml' })
-            .end(
-              `<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>${listed.join('')}</ListMultipartUploadsResult>`,
-            );
+            .end(xmlDocument('ListMultipartUploadsResult', { IsTruncated: false, Upload: listed }));
         }
         case 'AbortMultipartUpload':
           uploads.delete(uploadId);
@@ -204,8 +203,4 @@ export async function startRecordingS3(): Promise<RecordingS3> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
