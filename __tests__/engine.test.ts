@@ -1,17 +1,11 @@
-/**
- * The V8 settings a deploy runs with (src/engine.ts). They apply to the action's runtime, Node 24; the
- * tests may run on an older Node, so .ci/run fetches Node 24 and names it in NODE24_BIN (without it, a
- * Node this runs on that could run the action's proxy support, 22.21+ or 24.5+, is used).
- */
+/** The V8 settings a deploy runs with (src/engine.ts), under the action's runtime, Node 24 (support/node24.ts). */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { YOUNG_GENERATION_LIMIT } from '../src/engine.js';
-import { nodeHasProxySupport } from '../src/http.js';
+import { NODE24, requireNode24, withNode24 } from './support/node24.js';
 
-const NODE24 = process.env.NODE24_BIN || (nodeHasProxySupport(process.version) ? process.execPath : undefined);
-const withNode24 = NODE24 ? it : it.skip;
 const ENGINE = fileURLToPath(new URL('../src/engine.ts', import.meta.url));
 const WORKLOAD = fileURLToPath(new URL('./support/young-generation.mjs', import.meta.url));
 
@@ -29,12 +23,7 @@ async function collected(mode: 'writes' | 'lean' | 'unlimited'): Promise<Collect
 }
 
 describe('the garbage collector while a deploy writes', () => {
-  if (!NODE24) {
-    it('has a Node.js 24 to run the engine with', () => {
-      // Locally, without NODE24_BIN, the story below is skipped; CI must run it.
-      if (process.env.CI) throw new Error('Set NODE24_BIN to a Node.js 24 binary (see .ci/run).');
-    });
-  }
+  requireNode24('has a Node.js 24 to run the engine with');
 
   withNode24('stops favouring memory, so requests do not cost full collections', async () => {
     // Favouring memory (as while planning), V8 runs a full collection every few hundred requests; that

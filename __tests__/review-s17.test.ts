@@ -10,17 +10,15 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Proxy } from '../local/s3-proxy.mjs';
 import { startS3Server } from '../local/s3-server.mjs';
-import { nodeHasProxySupport } from '../src/http.js';
 import { type TlsFront, loopbackCertificate, startTlsFront } from './support/forward-proxy.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { startFront } from './support/front.js';
 import { changedMessage, overwriteUnseen, planFile, uploadTo } from './support/planned.js';
+import { NODE24, withNode24 } from './support/node24.js';
 import { clientFor } from './support/put-input.js';
 import { getObject, largeFile, writeSite } from './support/site.js';
 
 const DISTRIBUTION = 'EREVIEW17000001';
-const NODE24 = process.env.NODE24_BIN || (nodeHasProxySupport(process.version) ? process.execPath : undefined);
-const withNode24 = NODE24 ? it : it.skip;
 const MiB = 1024 * 1024;
 
 /**

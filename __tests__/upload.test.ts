@@ -117,6 +117,9 @@ describe('writes on the wire', () => {
     ...extra,
   });
   const sent = (operation: string) => s3.requests.filter((request) => request.operation === operation);
+  /** An unfinished multipart upload, as a killed run or a lost answer leaves one. */
+  const openUpload = async (Key = 'site/video.mp4') =>
+    (await s3.client().send(new CreateMultipartUploadCommand({ Bucket: 'b', Key }))).UploadId as string;
 
   beforeEach(async () => {
     s3 = await startRecordingS3();
@@ -239,12 +242,9 @@ describe('writes on the wire', () => {
   });
 
   it('aborts the unfinished uploads of a key it completes (a killed run, a lost answer), and no other key', async () => {
-    const client = s3.client();
-    const open = async (Key: string) =>
-      (await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key }))).UploadId as string;
-    await open('site/video.mp4'); // a run killed between parts
-    await open('site/video.mp4'); // a CreateMultipartUpload whose answer was lost, then retried
-    const otherKey = await open('site/video.mp4.part'); // the same prefix, another key: not this deploy's
+    await openUpload(); // a run killed between parts
+    await openUpload(); // a CreateMultipartUpload whose answer was lost, then retried
+    const otherKey = await openUpload('site/video.mp4.part'); // the same prefix, another key: not this deploy's
     const file = await plannedFile('video.mp4', pattern(9 * MiB, 21));
     const outcome = await uploadFiles([file], target(), { concurrency: 4, log });
     expect(outcome.failed).toEqual([]);
@@ -255,8 +255,7 @@ describe('writes on the wire', () => {
   });
 
   it('completes the upload where the store will not list unfinished uploads (no s3:ListBucketMultipartUploads)', async () => {
-    const client = s3.client();
-    await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }));
+    await openUpload();
     s3.onRequest = (request, response) => {
       if (request.operation !== 'ListMultipartUploads') return;
       response.writeHead(403).end('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
@@ -291,11 +290,8 @@ describe('writes on the wire', () => {
   });
 
   it('lists the key’s unfinished uploads page by page from its markers', async () => {
-    const client = s3.client();
-    const open = async () =>
-      (await client.send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }))).UploadId as string;
-    const first = await open();
-    await open();
+    const first = await openUpload();
+    await openUpload();
     s3.onRequest = (request, response) => {
       if (request.operation !== 'ListMultipartUploads' || request.query.has('upload-id-marker')) return;
       const page = `<IsTruncated>true</IsTruncated><Upload><Key>site/video.mp4</Key><UploadId>${first}</UploadId></Upload><NextKeyMarker>site/video.mp4</NextKeyMarker><NextUploadIdMarker>${first}</NextUploadIdMarker>`;
@@ -312,13 +308,9 @@ describe('writes on the wire', () => {
   });
 
   it('leaves alone an upload of the key that began after its own (a run that took the lock over)', async () => {
-    const client = s3.client();
-    let later: Promise<string | undefined> | undefined;
+    let later: Promise<string> | undefined;
     s3.onRequest = (request) => {
-      if (request.operation === 'UploadPart' && !later)
-        later = client
-          .send(new CreateMultipartUploadCommand({ Bucket: 'b', Key: 'site/video.mp4' }))
-          .then((created) => created.UploadId);
+      if (request.operation === 'UploadPart' && !later) later = openUpload();
     };
     const file = await plannedFile('video.mp4', pattern(9 * MiB, 25));
     const outcome = await uploadFiles([file], target(), { concurrency: 4, log });

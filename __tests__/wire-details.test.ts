@@ -20,6 +20,7 @@ import {
   startTlsFront,
 } from './support/forward-proxy.js';
 import { startFront } from './support/front.js';
+import { NODE24, requireNode24, withNode24 } from './support/node24.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { getObject, largeFile, siteKeys, writeSite } from './support/site.js';
 
@@ -159,12 +160,6 @@ describe('pre-compressed files', () => {
   });
 });
 
-/**
- * Node 24.5+ (the action's runtime) honours proxy variables; the tests may run on an older Node, so
- * .ci/run fetches Node 24 and names it in NODE24_BIN.
- */
-const NODE24 = process.env.NODE24_BIN || (nodeHasProxySupport(process.version) ? process.execPath : undefined);
-
 describe('a large upload a killed runner left unfinished', () => {
   it('is aborted by the re-run that writes the file, signed over an odd name, and another file’s is left alone', async () => {
     // The runner died after the first part of the trailer: S3 keeps (and bills) that part, with no object.
@@ -212,13 +207,8 @@ describe('a runner behind a proxy', () => {
   const s3Host = () => new URL(local.proxy.url).host;
   const cloudFrontHost = () => new URL(local.cloudFront.url).host;
 
-  if (!NODE24) {
-    it('has a Node.js with proxy support to run the action with', () => {
-      // Locally, without NODE24_BIN, the proxy stories below are skipped; CI must run them.
-      if (process.env.CI) throw new Error('Set NODE24_BIN to a Node.js 24 binary (see .ci/run).');
-    });
-  }
-  const withNode24 = NODE24 ? it : it.skip;
+  // Node 24.5+ (the action's runtime) honours proxy variables.
+  requireNode24('has a Node.js with proxy support to run the action with');
 
   withNode24('tunnels S3, video parts too, and CloudFront through HTTPS_PROXY, with its credentials', async () => {
     const certificate = await loopbackCertificate();
