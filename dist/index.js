@@ -68100,6 +68100,11 @@ function getIDToken(aud) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: external "node:v8"
@@ -68158,6 +68163,351 @@ function optimizeForWrites() {
 /** The young generation's size now, in bytes. */
 function youngGenerationSize() {
     return external_node_v8_default().getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+;// CONCATENATED MODULE: ./src/etag.ts
+/**
+ * Pure ETag arithmetic. S3's ETag is the hex MD5 of the bytes for a single PUT, and
+ * md5(concat(binary md5 of each part)) + '-' + partCount for a multipart upload, so a local file can be
+ * compared with its object without downloading it, as long as both sides use the same part size.
+ */
+
+const MiB = 1024 * 1024;
+/** Files at or above this size go up in parts; 8 MiB is also the AWS CLI's default, so its uploads compare. */
+const MULTIPART_THRESHOLD = 8 * MiB;
+const MAX_PARTS = 10_000;
+/** The part size the action uses for a file: 8 MiB, or larger (whole MiB) where 10,000 parts would not fit. */
+function partSizeFor(size) {
+    return Math.max(MULTIPART_THRESHOLD, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+}
+function usesMultipart(size) {
+    return size >= MULTIPART_THRESHOLD;
+}
+/** The multipart ETag from the binary MD5 digests of the parts, in order. */
+function multipartEtag(partDigests) {
+    const hash = (0,external_node_crypto_.createHash)('md5');
+    for (const digest of partDigests)
+        hash.update(digest);
+    return `${hash.digest('hex')}-${partDigests.length}`;
+}
+/**
+ * 'incomparable' means the ETag is not an MD5 we can reproduce (SSE-KMS/SSE-C, or a multipart upload by a
+ * tool with another part size); the caller uploads once, after which the object carries our own ETag.
+ */
+function compareEtag(remoteEtag, local) {
+    const etag = remoteEtag.replace(/"/g, '').toLowerCase();
+    const multipart = /^([0-9a-f]{32})-(\d+)$/.exec(etag);
+    if (multipart) {
+        if (local.multipartEtag === etag)
+            return 'same';
+        // s3rver and some S3-compatible stores return the whole-object MD5 for multipart uploads.
+        const ownPartCount = local.multipartEtag?.split('-')[1];
+        return ownPartCount === multipart[2] ? 'different' : 'incomparable';
+    }
+    if (/^[0-9a-f]{32}$/.test(etag))
+        return etag === local.md5 ? 'same' : 'different';
+    return 'incomparable';
+}
+/**
+ * Whether the ETag a write was answered with is a hash of the bytes written (their MD5, S3's multipart form
+ * of it, or the whole MD5 some stores give multipart uploads). The store accepted the Content-MD5 sent with
+ * those bytes, so when it is not, the bytes are right and the store's ETags are just not MD5s (SSE-KMS,
+ * SSE-C or another scheme): only a record of what was written can recognise that object later.
+ */
+function etagIsContentHash(written) {
+    return compareEtag(written.etag, written) === 'same';
+}
+
+;// CONCATENATED MODULE: ./src/digest.ts
+/**
+ * Reads and hashes one file: its size, MD5, and for a file that goes up in parts, each part's MD5 and the
+ * multipart ETag. Imports nothing but Node and etag.ts, so the hashing processes (hashers.ts) load it
+ * without the SDK.
+ */
+
+
+
+function sameStamp(a, b) {
+    return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+}
+function stampOf({ dev, ino, ctimeMs }) {
+    return { dev, ino, ctimeMs };
+}
+const READ_CHUNK = 1024 * 1024;
+/**
+ * Reads a file from its start into `buffer` until the end of the file or of the buffer; returns the bytes
+ * read and the file's stamp, taken before or after the read. Synchronous on purpose: for small files the
+ * promise API's thread-pool round trips cost more than the read (100,000 files hashed in 14.4 s with
+ * fs/promises, 3.6 s like this).
+ *
+ * The plan stamps before reading and the upload after: a write racing either read then leaves stamps that
+ * differ, so the upload hashes what it read (and S3 checks the rest against Content-MD5).
+ */
+function readFileInto(absolutePath, buffer, stampTaken) {
+    const fd = external_node_fs_default().openSync(absolutePath, 'r');
+    try {
+        const before = stampTaken === 'before' ? stampOf(external_node_fs_default().fstatSync(fd)) : undefined;
+        let filled = 0;
+        while (filled < buffer.length) {
+            const bytesRead = external_node_fs_default().readSync(fd, buffer, filled, buffer.length - filled, filled);
+            if (bytesRead === 0)
+                break;
+            filled += bytesRead;
+        }
+        return { length: filled, stamp: before ?? stampOf(external_node_fs_default().fstatSync(fd)) };
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+/** One byte more than a small file can hold, so a full buffer means "not small". */
+const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
+/** Read buffers reused across large files: hashing 2 GiB then allocates no garbage beyond the pool. */
+const readBuffers = [];
+/**
+ * One read of the file gives both the whole MD5 and, for large files, the per-part MD5s (kept for the
+ * upload). A large file is read a MiB at a time, with `pause` awaited between reads, so a caller with other
+ * work on its thread (the bucket listing) gets its turn; a small one in one read.
+ */
+async function digest_hashFile(absolutePath, pause) {
+    const { length, stamp } = readFileInto(absolutePath, smallFileBuffer, 'before');
+    if (length <= READ_CHUNK) {
+        return { size: length, md5: (0,external_node_crypto_.createHash)('md5').update(smallFileBuffer.subarray(0, length)).digest('hex'), stamp };
+    }
+    const fd = external_node_fs_default().openSync(absolutePath, 'r');
+    const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
+    try {
+        const stats = external_node_fs_default().fstatSync(fd);
+        const { size } = stats;
+        const partSize = usesMultipart(size) ? partSizeFor(size) : Number.POSITIVE_INFINITY;
+        const whole = (0,external_node_crypto_.createHash)('md5');
+        const partDigests = [];
+        let part = (0,external_node_crypto_.createHash)('md5');
+        let partFilled = 0;
+        for (;;) {
+            // Never read across a part boundary, so each chunk belongs to exactly one part.
+            const want = Math.min(READ_CHUNK, partSize - partFilled);
+            const bytesRead = external_node_fs_default().readSync(fd, buffer, 0, want, null);
+            if (bytesRead === 0)
+                break;
+            const chunk = buffer.subarray(0, bytesRead);
+            whole.update(chunk);
+            if (partSize !== Number.POSITIVE_INFINITY) {
+                part.update(chunk);
+                partFilled += bytesRead;
+                if (partFilled === partSize) {
+                    partDigests.push(part.digest());
+                    part = (0,external_node_crypto_.createHash)('md5');
+                    partFilled = 0;
+                }
+            }
+            if (pause)
+                await pause();
+        }
+        if (partSize === Number.POSITIVE_INFINITY)
+            return { size, md5: whole.digest('hex'), stamp: stampOf(stats) };
+        if (partFilled > 0)
+            partDigests.push(part.digest());
+        return {
+            size,
+            md5: whole.digest('hex'),
+            multipartEtag: multipartEtag(partDigests),
+            partMd5s: Buffer.concat(partDigests),
+            stamp: stampOf(stats),
+        };
+    }
+    finally {
+        readBuffers.push(buffer);
+        external_node_fs_default().closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/hashers.ts
+/**
+ * Hashing the build on every CPU: a large build is hashed by child processes (dist/hasher/index.js, a bundle
+ * of hasher.ts of its own), each taking batches of paths and answering with their hashes, while this
+ * process lists the bucket. A deploy of 20,000 files / 2 GiB planned in 5.1-6.3 s on one thread; hashing is
+ * most of a plan, and every deploy from a fresh checkout hashes the whole build.
+ *
+ * Processes, not worker threads: a worker thread's memory stays with this process after it ends (13-15 MB
+ * for one, 22 for two, measured here: the code pages it touched and V8's pooled pages), and this process
+ * then writes; a child's goes back when it exits, before the first write.
+ */
+
+
+
+/** Names a hashing child on its command line (in `ps`, and to the tests). */
+const HASHER_ARGUMENT = '--s3-cloudfront-deploy-hasher';
+/** Below this many files, starting processes (~50 ms each) costs more than it saves: hashed here. */
+const FILES_FOR_CHILDREN = 1000;
+/** Each child's share, at least: a build of 1,000-1,999 files gets one, 2,000 and more two, and so on. */
+const FILES_PER_CHILD = 1000;
+const MAX_CHILDREN = 4;
+/** Paths per message: small enough that the children finish together, large enough that messages are few. */
+const BATCH = 64;
+/** How long this process's own hashing runs before it lets the bucket listing read its answers. */
+const YIELD_EVERY_MS = 1;
+const CONCURRENCY_HERE = 16;
+let entry;
+/** The hashing children's bundle; unset (tests of the sources), all is hashed here. */
+function hashInChildrenOf(bundle) {
+    entry = bundle;
+}
+/** The hashes of `paths`, in their order; `log` is told how many processes hash them. */
+async function hashPaths(paths, log) {
+    const results = new Array(paths.length);
+    let next = 0;
+    const take = () => {
+        if (next >= paths.length)
+            return undefined;
+        const start = next;
+        next = Math.min(paths.length, next + BATCH);
+        return [start, next];
+    };
+    const hereHash = hasherHere();
+    const hashHere = async ([start, end]) => {
+        for (let index = start; index < end; index++)
+            results[index] = await hereHash(paths[index]);
+    };
+    const bundle = entry;
+    if (bundle === undefined || paths.length < FILES_FOR_CHILDREN) {
+        // Batches in turn, 16 at a time: a large file's reads leave room for the others.
+        await Promise.all(Array.from({ length: CONCURRENCY_HERE }, async () => {
+            for (let batch = take(); batch; batch = take())
+                await hashHere(batch);
+        }));
+        return results;
+    }
+    const count = Math.min(MAX_CHILDREN, (0,external_node_os_.availableParallelism)(), Math.floor(paths.length / FILES_PER_CHILD));
+    log?.(`Hashing ${paths.length} files in ${count} child process(es), ${(0,external_node_os_.availableParallelism)()} CPU(s).`);
+    const children = [];
+    try {
+        await Promise.all(Array.from({ length: count }, async () => {
+            const child = startHasher(bundle);
+            children.push(child);
+            for (let batch = take(); batch; batch = take()) {
+                const [start, end] = batch;
+                // A child that cannot start or dies leaves its batches to this process: slower, never wrong.
+                const answer = child.alive ? await child.hash(paths.slice(start, end)) : undefined;
+                if (answer === undefined) {
+                    await hashHere(batch);
+                    continue;
+                }
+                if ('failed' in answer)
+                    throw fileError(answer.failed);
+                answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
+            }
+        }));
+    }
+    finally {
+        for (const child of children)
+            child.stop();
+    }
+    return results;
+}
+/** This process's own hashing, pausing now and then so that the bucket listing running alongside is read. */
+function hasherHere() {
+    let lastYield = performance.now();
+    const pause = async () => {
+        if (performance.now() - lastYield <= YIELD_EVERY_MS)
+            return;
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+    };
+    return async (path) => {
+        await pause();
+        return digest_hashFile(path, pause);
+    };
+}
+function startHasher(bundle) {
+    let alive = true;
+    let pending;
+    const died = () => {
+        alive = false;
+        pending?.(undefined);
+        pending = undefined;
+    };
+    let child;
+    try {
+        // No flags of this process (a profiler's, a debugger's); its stdout would be the step's log.
+        child = (0,external_node_child_process_.fork)(bundle, [HASHER_ARGUMENT], {
+            execArgv: [],
+            serialization: 'advanced',
+            stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+        });
+    }
+    catch {
+        died();
+        return { alive: false, hash: () => Promise.resolve(undefined), stop: () => undefined };
+    }
+    child.on('error', died);
+    child.on('exit', died);
+    child.on('message', (answer) => {
+        const resolve = pending;
+        pending = undefined;
+        resolve?.(answer);
+    });
+    return {
+        get alive() {
+            return alive;
+        },
+        hash(paths) {
+            if (!alive)
+                return Promise.resolve(undefined);
+            return new Promise((resolve) => {
+                pending = resolve;
+                child.send(paths, (error) => {
+                    if (error)
+                        died();
+                });
+            });
+        },
+        stop() {
+            if (!alive)
+                return;
+            alive = false;
+            child.kill();
+        },
+    };
+}
+/** A child's side: hashes each batch it is sent, in order, and ends when this process goes away. */
+function serveHashing() {
+    process.on('disconnect', () => process.exit(0));
+    process.on('message', (paths) => {
+        void answer(paths).then((reply) => process.send?.(reply));
+    });
+}
+async function answer(paths) {
+    const hashed = [];
+    try {
+        for (const path of paths)
+            hashed.push(await hashFile(path));
+    }
+    catch (error) {
+        const { message, code, errno, syscall, path } = error;
+        return { failed: { message: String(message), code, errno, syscall, path } };
+    }
+    return { hashed };
+}
+/** The clone of a Buffer arrives as a Uint8Array. */
+function fromChild(hashed) {
+    const { partMd5s } = hashed;
+    return partMd5s
+        ? { ...hashed, partMd5s: Buffer.from(partMd5s.buffer, partMd5s.byteOffset, partMd5s.byteLength) }
+        : hashed;
+}
+function fileError(fields) {
+    return Object.assign(new Error(fields.message), fields);
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
@@ -68251,61 +68601,6 @@ function watchCancellation() {
 
 // EXTERNAL MODULE: ./src/format.ts
 var format = __nccwpck_require__(6264);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/etag.ts
-/**
- * Pure ETag arithmetic. S3's ETag is the hex MD5 of the bytes for a single PUT, and
- * md5(concat(binary md5 of each part)) + '-' + partCount for a multipart upload, so a local file can be
- * compared with its object without downloading it, as long as both sides use the same part size.
- */
-
-const MiB = 1024 * 1024;
-/** Files at or above this size go up in parts; 8 MiB is also the AWS CLI's default, so its uploads compare. */
-const MULTIPART_THRESHOLD = 8 * MiB;
-const MAX_PARTS = 10_000;
-/** The part size the action uses for a file: 8 MiB, or larger (whole MiB) where 10,000 parts would not fit. */
-function partSizeFor(size) {
-    return Math.max(MULTIPART_THRESHOLD, Math.ceil(size / MAX_PARTS / MiB) * MiB);
-}
-function usesMultipart(size) {
-    return size >= MULTIPART_THRESHOLD;
-}
-/** The multipart ETag from the binary MD5 digests of the parts, in order. */
-function multipartEtag(partDigests) {
-    const hash = (0,external_node_crypto_.createHash)('md5');
-    for (const digest of partDigests)
-        hash.update(digest);
-    return `${hash.digest('hex')}-${partDigests.length}`;
-}
-/**
- * 'incomparable' means the ETag is not an MD5 we can reproduce (SSE-KMS/SSE-C, or a multipart upload by a
- * tool with another part size); the caller uploads once, after which the object carries our own ETag.
- */
-function compareEtag(remoteEtag, local) {
-    const etag = remoteEtag.replace(/"/g, '').toLowerCase();
-    const multipart = /^([0-9a-f]{32})-(\d+)$/.exec(etag);
-    if (multipart) {
-        if (local.multipartEtag === etag)
-            return 'same';
-        // s3rver and some S3-compatible stores return the whole-object MD5 for multipart uploads.
-        const ownPartCount = local.multipartEtag?.split('-')[1];
-        return ownPartCount === multipart[2] ? 'different' : 'incomparable';
-    }
-    if (/^[0-9a-f]{32}$/.test(etag))
-        return etag === local.md5 ? 'same' : 'different';
-    return 'incomparable';
-}
-/**
- * Whether the ETag a write was answered with is a hash of the bytes written (their MD5, S3's multipart form
- * of it, or the whole MD5 some stores give multipart uploads). The store accepted the Content-MD5 sent with
- * those bytes, so when it is not, the bytes are right and the store's ETags are just not MD5s (SSE-KMS,
- * SSE-C or another scheme): only a record of what was written can recognise that object later.
- */
-function etagIsContentHash(written) {
-    return compareEtag(written.etag, written) === 'same';
-}
-
 ;// CONCATENATED MODULE: ./node_modules/mime/dist/types/other.js
 const types = {
     'application/prs.cww': ['cww'],
@@ -70176,12 +70471,6 @@ function plansWrites(plan) {
 // EXTERNAL MODULE: external "node:fs/promises"
 var external_node_fs_promises_ = __nccwpck_require__(1455);
 var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_promises_);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/report.ts
 /** Everything the action tells the workflow: step outputs and the job summary, set in one place. */
 
@@ -70610,9 +70899,59 @@ function escapeMarkdown(text) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+;// CONCATENATED MODULE: ./src/as-planned.ts
+/**
+ * The one rule for every body read from a file for an upload (a whole file's PutObject, or one part of a
+ * multipart upload): it is written only as the plan hashed it. Hashing it again is skipped while the file's
+ * stamp says it is unchanged; S3's Content-MD5 check, the ETag answered, or the bytes hashed after the
+ * answer then catch a write the stamp could not show.
+ */
+
+
+
+
+/**
+ * Sends `body` with `send`, given its Content-MD5 in base64, and returns the answer and the MD5 sent.
+ *
+ * Unchanged since the plan hashed it (same inode, same ctime), the body goes with the plan's MD5 and is not
+ * hashed, so S3 refuses it (BadDigest) if a write raced this read after all; otherwise it is hashed first and
+ * never sent when it is not what the plan hashed. A BadDigest for bytes that were the planned ones means they
+ * were altered on the way: sent once more (a second BadDigest is explained as that, in errors.ts). An answer
+ * whose ETag is not that MD5 (SSE-KMS, a store with opaque ETags, or one that ignores Content-MD5 and stored
+ * other bytes) gets the unhashed body hashed after it.
+ */
+async function sendAsPlanned({ file, body, planned, stamp }, send) {
+    const unchanged = planned !== undefined && sameStamp(stamp, file.stamp);
+    const md5 = unchanged ? planned : md5Of(body);
+    if (planned !== undefined && !unchanged && !md5.equals(planned))
+        throw fileChanged(file);
+    // Hashed bytes are what the MD5 says; only the stamp's word needs checking.
+    const sentAsPlanned = () => !unchanged || md5Of(body).equals(md5);
+    const contentMd5 = md5.toString('base64');
+    let answer;
+    try {
+        answer = await send(contentMd5);
+    }
+    catch (error) {
+        if (error.name !== 'BadDigest')
+            throw error;
+        if (!sentAsPlanned())
+            throw fileChanged(file);
+        answer = await send(contentMd5);
+    }
+    if (unchanged && compareEtag(answer.ETag ?? '', { md5: md5.toString('hex') }) !== 'same' && !sentAsPlanned()) {
+        throw fileChanged(file);
+    }
+    return { answer, md5 };
+}
+/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
+function fileChanged(file) {
+    return new errors/* ActionError */.lZ(`'${file.key}' changed while the deploy was running; run the deploy again.`);
+}
+function md5Of(body) {
+    return (0,external_node_crypto_.createHash)('md5').update(body).digest();
+}
+
 ;// CONCATENATED MODULE: ./src/pool.ts
 /** Runs fn over items with at most `limit` calls in flight; results keep the items' order. */
 async function mapWithLimit(items, limit, fn) {
@@ -70716,622 +71055,6 @@ function createBufferPool(capacity) {
             }
         });
     };
-}
-
-// EXTERNAL MODULE: ./src/http.ts
-var http = __nccwpck_require__(6803);
-;// CONCATENATED MODULE: ./src/s3.ts
-/** The S3 side every module shares: the client, the deployed target, and what each write must carry. */
-
-
-/** The encryption parameters of PutObject, CreateMultipartUpload and CopyObject. */
-function encryptionParams(encryption) {
-    if (!encryption)
-        return {};
-    return {
-        ServerSideEncryption: encryption.serverSideEncryption,
-        ...(encryption.kmsKeyId && encryption.serverSideEncryption !== 'AES256'
-            ? { SSEKMSKeyId: encryption.kmsKeyId }
-            : {}),
-    };
-}
-/** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
-const S3_MAX_ATTEMPTS = 6;
-function createS3Client(options) {
-    return new dist_cjs/* S3Client */.YxF({
-        // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
-        region: options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-        followRegionRedirects: true,
-        // 503 SlowDown, 500 and dropped connections are retried with jittered backoff. Standard, not adaptive:
-        // measured with 10% errors and 2% drops (150 files), adaptive's client-side rate limiter took 16 s
-        // where standard took 2.7 s for the same content.
-        retryMode: 'standard',
-        maxAttempts: S3_MAX_ATTEMPTS,
-        forcePathStyle: options.forcePathStyle,
-        // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
-        requestHandler: (0,http/* requestHandlerOptions */.eS)(options.maxSockets),
-        // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-}
-
-;// CONCATENATED MODULE: ./src/state.ts
-/**
- * The deploy state: one small object per deployed prefix, kept in the bucket beside the site, holding only
- * what the bucket cannot tell. This module alone reads and writes it.
- *
- * - Which header rule sets the objects may carry (more than one while a rule change is half applied), and
- *   the version of the code that derives headers from rules, so a changed rule or default reaches objects
- *   whose bytes did not change.
- * - Per distribution, the keys whose cached URLs are wrong and not yet covered by a created invalidation:
- *   written before the deploy's first write, cleared only after CreateInvalidation succeeded.
- * - The assets removed from the build and kept for the grace period, with the time their clock started.
- * - For objects whose ETag is not the MD5 of their bytes (SSE-KMS, other stores), the ETag as listed and the
- *   MD5 as written, so an unchanged file is never uploaded again.
- *
- * The distribution serves this object like any other. It names nothing, not even a distribution: keys and
- * distribution ids appear only as digests salted with the bucket and prefix. A deploy finds the names again
- * among the keys it knows (the build and the listing); a pending key it cannot name (a page deleted by a run
- * whose invalidation failed) is covered by a wildcard of the whole prefix.
- */
-
-
-
-
-
-/** The state's key under the prefix (the same name the first version's rules manifest had). */
-const STATE_NAME = '.s3-cloudfront-deploy.json';
-/** The lock's key under the prefix (see lock.ts). */
-const LOCK_NAME = '.s3-cloudfront-deploy.lock';
-/** The action's own objects: never deployed from a build, never deleted as stale. */
-const RESERVED_NAMES = [STATE_NAME, LOCK_NAME];
-/**
- * Bumped whenever the headers an object gets from the same rules change (a new default): objects written
- * under another version have unknown headers, and the next deploy reads them (HEAD) and fixes the wrong ones.
- * 1: the rules manifest (.gz/.br served with Content-Encoding by default). 2: Content-Encoding only by rule.
- */
-const HEADER_VERSION = 2;
-const FORMAT = 2;
-/** Past this many rule sets in transition, the headers are treated as unknown. */
-const MAX_RULE_SETS = 8;
-function emptyState() {
-    return {
-        headersKnown: false,
-        ruleSets: [],
-        opaqueEtags: false,
-        written: new Map(),
-        pending: new Map(),
-        removals: new Map(),
-    };
-}
-/** The state of a prefix whose every object carries `rules` and that has nothing else to remember. */
-function cleanState(rules) {
-    return { ...emptyState(), headersKnown: true, ruleSets: [rules] };
-}
-function hasPending(state) {
-    return [...state.pending.values()].some((keys) => keys.size > 0);
-}
-const stripQuotes = (etag) => etag.replace(/"/g, '');
-/** Reads and writes the state of one prefix. */
-class StateStore {
-    target;
-    onWarning;
-    distributionIds;
-    salt;
-    /** `distributionIds`: the deploy's, to know their entries among the digests. */
-    constructor(target, onWarning, distributionIds = []) {
-        this.target = target;
-        this.onWarning = onWarning;
-        this.distributionIds = distributionIds;
-        this.salt = `${target.bucket}/${target.prefix}`;
-    }
-    get key() {
-        return this.target.prefix + STATE_NAME;
-    }
-    /** A key's name as the state stores it: a digest, salted with the bucket and prefix. */
-    digest(key) {
-        return (0,external_node_crypto_.createHash)('sha256').update(this.salt).update('\0').update(key).digest('base64url').slice(0, 22);
-    }
-    /**
-     * The state as the bucket holds it. The listing shows the state's ETag (the MD5 of its body): when it is the
-     * ETag of the clean state for these rules, that is the state and no request is made.
-     */
-    async read(listedEtag, rules) {
-        if (listedEtag === undefined)
-            return { state: emptyState(), requests: 0 };
-        const clean = cleanState(rules);
-        if (stripQuotes(listedEtag) === md5Hex(this.serialize(clean)))
-            return { state: clean, requests: 0 };
-        const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
-        const text = (await response.Body?.transformToString()) ?? '';
-        return { state: this.parse(text), requests: 1 };
-    }
-    /**
-     * Writes the whole state in one PUT. With `ifMatch` (the ETag this deploy last read or wrote) or, for a
-     * first state, If-None-Match: a deploy never overwrites a state it did not see. Returns the new ETag.
-     */
-    async write(state, expected) {
-        const body = this.serialize(state);
-        const condition = !expected.conditional
-            ? {}
-            : expected.etag === undefined
-                ? { IfNoneMatch: '*' }
-                : { IfMatch: expected.etag };
-        try {
-            const response = await this.target.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
-                Bucket: this.target.bucket,
-                Key: this.key,
-                Body: body,
-                ContentType: 'application/json',
-                ContentMD5: (0,external_node_crypto_.createHash)('md5').update(body).digest('base64'),
-                CacheControl: 'no-store',
-                ...encryptionParams(this.target.encryption),
-                ...condition,
-            }));
-            return response.ETag ?? `"${md5Hex(body)}"`;
-        }
-        catch (error) {
-            if (error.name === 'PreconditionFailed') {
-                // The SDK retries a write whose answer was lost; the retry's condition then fails on our own write.
-                const current = await this.readBody();
-                if (current?.text === body)
-                    return current.etag;
-                throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was changed by another deploy while this one held the lock (the store may not honour conditional writes). Nothing more was changed; run the deploy again.`);
-            }
-            throw error;
-        }
-    }
-    async readBody() {
-        try {
-            const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
-            return { text: (await response.Body?.transformToString()) ?? '', etag: response.ETag ?? '' };
-        }
-        catch (error) {
-            if (error.name === 'NoSuchKey')
-                return undefined;
-            throw error;
-        }
-    }
-    /** A distribution's name in the state. */
-    distributionDigest(distributionId) {
-        return this.digest(`distribution ${distributionId}`);
-    }
-    async remove() {
-        await this.target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.target.bucket, Key: this.key }));
-    }
-    serialize(state) {
-        const sorted = (map) => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        const body = {
-            format: FORMAT,
-            headers: state.headersKnown ? HEADER_VERSION : 0,
-            rules: state.ruleSets,
-            ...(state.opaqueEtags ? { etags: 'opaque' } : {}),
-            written: Object.fromEntries(sorted(state.written).map(([digest, w]) => [digest, [w.etag, w.md5]])),
-            pending: Object.fromEntries([...state.pending]
-                .filter(([, keys]) => keys.size > 0)
-                .map(([id, keys]) => [id.startsWith('#') ? id.slice(1) : this.distributionDigest(id), [...keys].sort()])
-                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-            removed: Object.fromEntries(sorted(state.removals)),
-            ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
-        };
-        return `${JSON.stringify(body)}\n`;
-    }
-    parse(text) {
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            parsed = undefined;
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-            return this.unreadable('is not valid');
-        const fields = parsed;
-        // Version 1 was the rules manifest: its objects carry rules under the first header version.
-        if (fields.version === 1)
-            return emptyState();
-        if (typeof fields.format === 'number' && fields.format > FORMAT) {
-            throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was written by a newer version of this action (format ${fields.format}); this one would lose what it records. Deploy with that version or a newer one.`);
-        }
-        if (fields.format !== FORMAT)
-            return this.unreadable(`has format ${String(fields.format)}`);
-        const rules = Array.isArray(fields.rules) ? fields.rules : [];
-        const state = {
-            headersKnown: fields.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
-            ruleSets: rules,
-            opaqueEtags: fields.etags === 'opaque',
-            written: new Map(),
-            pending: new Map(),
-            removals: new Map(),
-            ...(typeof fields.deploy === 'string' ? { deployId: fields.deploy } : {}),
-        };
-        for (const [digest, value] of entriesOf(fields.written)) {
-            if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
-                state.written.set(digest, { etag: value[0], md5: value[1] });
-        }
-        for (const [digest, started] of entriesOf(fields.removed)) {
-            if (typeof started === 'number')
-                state.removals.set(digest, started);
-        }
-        const ids = new Map(this.distributionIds.map((id) => [this.distributionDigest(id), id]));
-        for (const [digest, keys] of entriesOf(fields.pending)) {
-            const known = Array.isArray(keys) ? keys.filter((key) => typeof key === 'string') : [EVERYTHING];
-            state.pending.set(ids.get(digest) ?? `#${digest}`, new Set(known));
-        }
-        return state;
-    }
-    /**
-     * A state this version cannot read: what it held is lost, so every key under the prefix counts as pending
-     * (the deploy invalidates the whole prefix once) and the objects' headers as unknown (read once by HEAD).
-     */
-    unreadable(why) {
-        this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} ${why}; starting afresh, with the whole prefix invalidated once.`);
-        return { ...emptyState(), pending: new Map(this.distributionIds.map((id) => [id, new Set([EVERYTHING])])) };
-    }
-}
-function entriesOf(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
-}
-/** A pending entry that stands for every key under the prefix. */
-const EVERYTHING = '*';
-function md5Hex(text) {
-    return (0,external_node_crypto_.createHash)('md5').update(text).digest('hex');
-}
-// Pure transitions, in the order a deploy makes them.
-/**
- * Before the first write: what the deploy is about to make wrong at each distribution's edges, and its
- * rules. `deployId` is this deploy's: it replaces the pending keys' deploy when this one writes objects (an
- * invalidation created before those writes must never be returned for them), else only fills a gap.
- */
-function journal(state, change) {
-    const pending = new Map([...state.pending].map(([id, keys]) => [id, new Set(keys)]));
-    for (const id of change.distributionIds) {
-        const keys = pending.get(id) ?? new Set();
-        for (const key of change.keys)
-            keys.add(change.digest(key));
-        pending.set(id, keys);
-    }
-    const same = (a) => JSON.stringify(a) === JSON.stringify(change.rules);
-    const ruleSets = state.ruleSets.some(same) ? state.ruleSets : [...state.ruleSets, change.rules];
-    const deployId = change.writesObjects || !state.deployId ? change.deployId : state.deployId;
-    return {
-        ...state,
-        pending,
-        ruleSets,
-        headersKnown: state.headersKnown && ruleSets.length <= MAX_RULE_SETS,
-        deployId,
-    };
-}
-/** After writes: the catalog follows what was written (and forgets what was deleted). */
-function recordWrites(state, digest, writes) {
-    const written = new Map(state.written);
-    let opaqueEtags = state.opaqueEtags;
-    // A key's digest is a SHA-256: made only where an entry may be there to remove (20,000 of them were a
-    // burst of garbage at the end of a first deploy, when the catalog was empty).
-    const forget = (key) => written.size > 0 && written.delete(digest(key));
-    for (const object of writes.written) {
-        const etag = stripQuotes(object.etag);
-        // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
-        if (compareEtag(etag, object) === 'same')
-            forget(object.key);
-        else {
-            written.set(digest(object.key), { etag, md5: object.md5 });
-            opaqueEtags = true;
-        }
-    }
-    for (const key of writes.deleted)
-        forget(key);
-    return { ...state, written, opaqueEtags };
-}
-/** After CreateInvalidation succeeded on these distributions: their pending keys are covered. */
-function clearPending(state, distributionIds) {
-    const pending = new Map(state.pending);
-    for (const id of distributionIds)
-        pending.delete(id);
-    const { deployId, ...rest } = state;
-    const next = { ...rest, pending };
-    return hasPending(next) && deployId ? { ...next, deployId } : next;
-}
-/**
- * After a deploy whose every write succeeded: the objects carry this deploy's rules, and the grace period of
- * removed assets starts once no invalidation is pending on the deploy's distributions.
- */
-function complete(state, done) {
-    const waiting = done.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0);
-    const removals = new Map([...done.removals].map(([digest, started]) => [digest, started === 0 && !waiting ? done.now : started]));
-    return { ...state, headersKnown: true, ruleSets: [done.rules], removals };
-}
-/** Whether writing `after` would change what the bucket holds as `before` (sealing aside). */
-function stateChanged(before, after) {
-    const canonical = (state) => JSON.stringify([
-        state.headersKnown,
-        state.ruleSets,
-        state.opaqueEtags,
-        [...state.written].sort(),
-        [...state.removals].sort(),
-        [...state.pending]
-            .filter(([, keys]) => keys.size > 0)
-            .map(([id, keys]) => [id, [...keys].sort()])
-            .sort(),
-        // The deploy that wrote the pending keys decides which invalidation a retry gets back.
-        hasPending(state) ? (state.deployId ?? '') : '',
-    ]);
-    return canonical(before) !== canonical(after);
-}
-
-;// CONCATENATED MODULE: ./src/local.ts
-/**
- * Walks and hashes the source folder: every file becomes a key (relative, '/'-separated), its size, MD5,
- * multipart ETag where it will go up in parts, and Content-Type.
- */
-
-
-
-
-
-
-
-
-
-
-function sameStamp(a, b) {
-    return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
-}
-/**
- * Never deployed, at any depth: version-control data (a nested repository's .git/ folder, or the .git file
- * that marks a submodule or worktree) and desktop litter. The walk does not even enter a .git/ folder.
- */
-const SKIPPED_DIRECTORIES = new Set(['.git']);
-const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', ...RESERVED_NAMES];
-const HASH_CONCURRENCY = 16;
-/**
- * Hashing pauses this often so the listing running alongside makes progress: its first request waits on a
- * chain of small I/O steps (config, credentials), each of which waits for a pause. Every 10 ms put that
- * request 410 ms after start with 2,000 files; every 1 ms, 262 ms (one file: 180 ms).
- */
-const YIELD_EVERY_MS = 1;
-/** Walks and hashes in one call: findFiles, then hashFiles. */
-async function scanSource(source, options) {
-    const { found, warnings } = await findFiles(source, options);
-    return { files: await hashFiles(found, options), warnings };
-}
-/**
- * The selected files under source, not yet read (walking is cheap; hashing is the slow half, and the
- * caller overlaps it with the bucket listing). Fails with a user-facing message when the source folder is
- * missing or not a folder.
- */
-async function findFiles(source, options) {
-    const stat = await external_node_fs_promises_default().stat(source).catch(() => undefined);
-    if (!stat)
-        throw new errors/* ActionError */.lZ(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
-    if (!stat.isDirectory())
-        throw new errors/* ActionError */.lZ(`Input 'source': '${source}' is a file, not a folder.`);
-    const warnings = [];
-    const selected = keySelector(options);
-    const found = (await walk(source, warnings)).filter((file) => selected(file.key));
-    return { found, warnings };
-}
-/** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
-async function hashFiles(found, options) {
-    let lastYield = external_node_perf_hooks_.performance.now();
-    const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => {
-        // Small files hash synchronously; without a pause now and then, the bucket listing running alongside
-        // would not get its answers read until every file was hashed.
-        if (external_node_perf_hooks_.performance.now() - lastYield > YIELD_EVERY_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
-            lastYield = external_node_perf_hooks_.performance.now();
-        }
-        return { ...file, ...(await hashFile(file.absolutePath)), headers: headersFor(file.key, options.headerRules) };
-    });
-    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return files;
-}
-/**
- * Lists the files under root. Symbolic links are followed only while they stay inside root (so a link can
- * never publish /etc/passwd), and each real folder is entered once (so link loops end).
- */
-async function walk(root, warnings) {
-    const realRoot = await external_node_fs_promises_default().realpath(root);
-    const visited = new Set([realRoot]);
-    const files = [];
-    const pending = [root];
-    while (pending.length > 0) {
-        const directory = pending.pop();
-        for (const entry of await external_node_fs_promises_default().readdir(directory, { withFileTypes: true })) {
-            const absolutePath = external_node_path_default().join(directory, entry.name);
-            const key = keyFromRelativePath(external_node_path_default().relative(root, absolutePath));
-            if (key === undefined) {
-                warnings.push(`Skipped '${external_node_path_default().relative(root, absolutePath)}': a backslash in a name cannot become an S3 key that works as a URL.`);
-                continue;
-            }
-            let kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
-            if (entry.isSymbolicLink()) {
-                const target = await external_node_fs_promises_default().realpath(absolutePath).catch(() => undefined);
-                if (!target || !isInside(realRoot, target)) {
-                    warnings.push(`Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`);
-                    continue;
-                }
-                const targetStat = await external_node_fs_promises_default().stat(target);
-                kind = targetStat.isFile() ? 'file' : targetStat.isDirectory() ? 'directory' : 'other';
-                if (kind === 'directory') {
-                    if (visited.has(target))
-                        continue;
-                    visited.add(target);
-                }
-            }
-            if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
-                pending.push(absolutePath);
-            }
-            else if (kind === 'file') {
-                files.push({ key, absolutePath });
-            }
-        }
-    }
-    return files;
-}
-/**
- * A file's key from its path relative to the source folder: '/'-separated on every OS (Windows paths too),
- * never with an empty, '.' or '..' segment or a backslash. Undefined when the path cannot be a safe key.
- */
-function keyFromRelativePath(relativePath, separator = (external_node_path_default()).sep) {
-    const segments = relativePath.split(separator);
-    const unsafe = (segment) => segment === '' || segment === '.' || segment === '..' || /[\\/]/.test(segment);
-    return segments.some(unsafe) ? undefined : segments.join('/');
-}
-function isInside(root, candidate) {
-    const relative = external_node_path_default().relative(root, candidate);
-    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
-}
-/** Whether a key is part of the deploy: included (or no include given) and not excluded. */
-function keySelector({ include, exclude }) {
-    const included = include.map((glob) => globMatcher(glob, 'include'));
-    const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
-    return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
-}
-const READ_CHUNK = 1024 * 1024;
-/** Read buffers reused across files: hashing 2 GiB then allocates no garbage beyond the pool. */
-const readBuffers = [];
-/**
- * Reads a file from its start into `buffer` until the end of the file or of the buffer; returns the bytes
- * read and the file's stamp, taken before or after the read. Synchronous on purpose: for small files the
- * promise API's thread-pool round trips cost more than the read (100,000 files hashed in 14.4 s with
- * fs/promises, 3.6 s like this).
- *
- * The plan stamps before reading and the upload after: a write racing either read then leaves stamps that
- * differ, so the upload hashes what it read (and S3 checks the rest against Content-MD5).
- */
-function readFileInto(absolutePath, buffer, stampTaken) {
-    const fd = external_node_fs_default().openSync(absolutePath, 'r');
-    try {
-        const before = stampTaken === 'before' ? stampOf(external_node_fs_default().fstatSync(fd)) : undefined;
-        let filled = 0;
-        while (filled < buffer.length) {
-            const bytesRead = external_node_fs_default().readSync(fd, buffer, filled, buffer.length - filled, filled);
-            if (bytesRead === 0)
-                break;
-            filled += bytesRead;
-        }
-        return { length: filled, stamp: before ?? stampOf(external_node_fs_default().fstatSync(fd)) };
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-}
-function stampOf({ dev, ino, ctimeMs }) {
-    return { dev, ino, ctimeMs };
-}
-/** One byte more than a small file can hold, so a full buffer means "not small". */
-const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
-function hashSmallFile(absolutePath) {
-    const { length: size, stamp } = readFileInto(absolutePath, smallFileBuffer, 'before');
-    if (size > READ_CHUNK)
-        return undefined;
-    return { size, md5: (0,external_node_crypto_.createHash)('md5').update(smallFileBuffer.subarray(0, size)).digest('hex'), stamp };
-}
-/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s (kept for the upload). */
-async function hashFile(absolutePath) {
-    const small = hashSmallFile(absolutePath);
-    if (small)
-        return small;
-    const handle = await external_node_fs_promises_default().open(absolutePath, 'r');
-    const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
-    try {
-        const stats = await handle.stat();
-        const { size } = stats;
-        const stamp = stampOf(stats);
-        const partSize = usesMultipart(size) ? partSizeFor(size) : Number.POSITIVE_INFINITY;
-        const whole = (0,external_node_crypto_.createHash)('md5');
-        const partDigests = [];
-        let part = (0,external_node_crypto_.createHash)('md5');
-        let partFilled = 0;
-        for (;;) {
-            // Never read across a part boundary, so each chunk belongs to exactly one part.
-            const want = Math.min(READ_CHUNK, partSize - partFilled);
-            const { bytesRead } = await handle.read(buffer, 0, want, null);
-            if (bytesRead === 0)
-                break;
-            const chunk = buffer.subarray(0, bytesRead);
-            whole.update(chunk);
-            if (partSize === Number.POSITIVE_INFINITY)
-                continue;
-            part.update(chunk);
-            partFilled += bytesRead;
-            if (partFilled === partSize) {
-                partDigests.push(part.digest());
-                part = (0,external_node_crypto_.createHash)('md5');
-                partFilled = 0;
-            }
-        }
-        if (partSize === Number.POSITIVE_INFINITY)
-            return { size, md5: whole.digest('hex'), stamp };
-        if (partFilled > 0)
-            partDigests.push(part.digest());
-        return {
-            size,
-            md5: whole.digest('hex'),
-            multipartEtag: multipartEtag(partDigests),
-            partMd5s: Buffer.concat(partDigests),
-            stamp,
-        };
-    }
-    finally {
-        readBuffers.push(buffer);
-        await handle.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/as-planned.ts
-/**
- * The one rule for every body read from a file for an upload (a whole file's PutObject, or one part of a
- * multipart upload): it is written only as the plan hashed it. Hashing it again is skipped while the file's
- * stamp says it is unchanged; S3's Content-MD5 check, the ETag answered, or the bytes hashed after the
- * answer then catch a write the stamp could not show.
- */
-
-
-
-
-/**
- * Sends `body` with `send`, given its Content-MD5 in base64, and returns the answer and the MD5 sent.
- *
- * Unchanged since the plan hashed it (same inode, same ctime), the body goes with the plan's MD5 and is not
- * hashed, so S3 refuses it (BadDigest) if a write raced this read after all; otherwise it is hashed first and
- * never sent when it is not what the plan hashed. A BadDigest for bytes that were the planned ones means they
- * were altered on the way: sent once more (a second BadDigest is explained as that, in errors.ts). An answer
- * whose ETag is not that MD5 (SSE-KMS, a store with opaque ETags, or one that ignores Content-MD5 and stored
- * other bytes) gets the unhashed body hashed after it.
- */
-async function sendAsPlanned({ file, body, planned, stamp }, send) {
-    const unchanged = planned !== undefined && sameStamp(stamp, file.stamp);
-    const md5 = unchanged ? planned : md5Of(body);
-    if (planned !== undefined && !unchanged && !md5.equals(planned))
-        throw fileChanged(file);
-    // Hashed bytes are what the MD5 says; only the stamp's word needs checking.
-    const sentAsPlanned = () => !unchanged || md5Of(body).equals(md5);
-    const contentMd5 = md5.toString('base64');
-    let answer;
-    try {
-        answer = await send(contentMd5);
-    }
-    catch (error) {
-        if (error.name !== 'BadDigest')
-            throw error;
-        if (!sentAsPlanned())
-            throw fileChanged(file);
-        answer = await send(contentMd5);
-    }
-    if (unchanged && compareEtag(answer.ETag ?? '', { md5: md5.toString('hex') }) !== 'same' && !sentAsPlanned()) {
-        throw fileChanged(file);
-    }
-    return { answer, md5 };
-}
-/** Said alike for every size: the bytes about to be written are no longer the bytes planned. */
-function fileChanged(file) {
-    return new errors/* ActionError */.lZ(`'${file.key}' changed while the deploy was running; run the deploy again.`);
-}
-function md5Of(body) {
-    return (0,external_node_crypto_.createHash)('md5').update(body).digest();
 }
 
 ;// CONCATENATED MODULE: ./src/multipart.ts
@@ -72059,6 +71782,44 @@ async function readText(stream) {
         if (text.length < 65_536)
             text += chunk.toString();
     return text;
+}
+
+// EXTERNAL MODULE: ./src/http.ts
+var http = __nccwpck_require__(6803);
+;// CONCATENATED MODULE: ./src/s3.ts
+/** The S3 side every module shares: the client, the deployed target, and what each write must carry. */
+
+
+/** The encryption parameters of PutObject, CreateMultipartUpload and CopyObject. */
+function encryptionParams(encryption) {
+    if (!encryption)
+        return {};
+    return {
+        ServerSideEncryption: encryption.serverSideEncryption,
+        ...(encryption.kmsKeyId && encryption.serverSideEncryption !== 'AES256'
+            ? { SSEKMSKeyId: encryption.kmsKeyId }
+            : {}),
+    };
+}
+/** Attempts per S3 request: at a 10% transient failure rate, 1 request in a million fails them all. */
+const S3_MAX_ATTEMPTS = 6;
+function createS3Client(options) {
+    return new dist_cjs/* S3Client */.YxF({
+        // AWS_DEFAULT_REGION is what configure-aws-credentials and the CLI set; the JS SDK reads only AWS_REGION.
+        region: options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        followRegionRedirects: true,
+        // 503 SlowDown, 500 and dropped connections are retried with jittered backoff. Standard, not adaptive:
+        // measured with 10% errors and 2% drops (150 files), adaptive's client-side rate limiter took 16 s
+        // where standard took 2.7 s for the same content.
+        retryMode: 'standard',
+        maxAttempts: S3_MAX_ATTEMPTS,
+        forcePathStyle: options.forcePathStyle,
+        // The SDK's default pool of 50 sockets would cap a higher `concurrency` without saying so.
+        requestHandler: (0,http/* requestHandlerOptions */.eS)(options.maxSockets),
+        // Content-MD5 is sent on every PUT; aws-chunked checksum framing breaks many S3-compatible stores.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/upload.ts
@@ -72931,6 +72692,423 @@ async function crc64nvme(absolutePath) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/state.ts
+/**
+ * The deploy state: one small object per deployed prefix, kept in the bucket beside the site, holding only
+ * what the bucket cannot tell. This module alone reads and writes it.
+ *
+ * - Which header rule sets the objects may carry (more than one while a rule change is half applied), and
+ *   the version of the code that derives headers from rules, so a changed rule or default reaches objects
+ *   whose bytes did not change.
+ * - Per distribution, the keys whose cached URLs are wrong and not yet covered by a created invalidation:
+ *   written before the deploy's first write, cleared only after CreateInvalidation succeeded.
+ * - The assets removed from the build and kept for the grace period, with the time their clock started.
+ * - For objects whose ETag is not the MD5 of their bytes (SSE-KMS, other stores), the ETag as listed and the
+ *   MD5 as written, so an unchanged file is never uploaded again.
+ *
+ * The distribution serves this object like any other. It names nothing, not even a distribution: keys and
+ * distribution ids appear only as digests salted with the bucket and prefix. A deploy finds the names again
+ * among the keys it knows (the build and the listing); a pending key it cannot name (a page deleted by a run
+ * whose invalidation failed) is covered by a wildcard of the whole prefix.
+ */
+
+
+
+
+
+/** The state's key under the prefix (the same name the first version's rules manifest had). */
+const STATE_NAME = '.s3-cloudfront-deploy.json';
+/** The lock's key under the prefix (see lock.ts). */
+const LOCK_NAME = '.s3-cloudfront-deploy.lock';
+/** The action's own objects: never deployed from a build, never deleted as stale. */
+const RESERVED_NAMES = [STATE_NAME, LOCK_NAME];
+/**
+ * Bumped whenever the headers an object gets from the same rules change (a new default): objects written
+ * under another version have unknown headers, and the next deploy reads them (HEAD) and fixes the wrong ones.
+ * 1: the rules manifest (.gz/.br served with Content-Encoding by default). 2: Content-Encoding only by rule.
+ */
+const HEADER_VERSION = 2;
+const FORMAT = 2;
+/** Past this many rule sets in transition, the headers are treated as unknown. */
+const MAX_RULE_SETS = 8;
+function emptyState() {
+    return {
+        headersKnown: false,
+        ruleSets: [],
+        opaqueEtags: false,
+        written: new Map(),
+        pending: new Map(),
+        removals: new Map(),
+    };
+}
+/** The state of a prefix whose every object carries `rules` and that has nothing else to remember. */
+function cleanState(rules) {
+    return { ...emptyState(), headersKnown: true, ruleSets: [rules] };
+}
+function hasPending(state) {
+    return [...state.pending.values()].some((keys) => keys.size > 0);
+}
+const stripQuotes = (etag) => etag.replace(/"/g, '');
+/** Reads and writes the state of one prefix. */
+class StateStore {
+    target;
+    onWarning;
+    distributionIds;
+    salt;
+    /** `distributionIds`: the deploy's, to know their entries among the digests. */
+    constructor(target, onWarning, distributionIds = []) {
+        this.target = target;
+        this.onWarning = onWarning;
+        this.distributionIds = distributionIds;
+        this.salt = `${target.bucket}/${target.prefix}`;
+    }
+    get key() {
+        return this.target.prefix + STATE_NAME;
+    }
+    /** A key's name as the state stores it: a digest, salted with the bucket and prefix. */
+    digest(key) {
+        return (0,external_node_crypto_.createHash)('sha256').update(this.salt).update('\0').update(key).digest('base64url').slice(0, 22);
+    }
+    /**
+     * The state as the bucket holds it. The listing shows the state's ETag (the MD5 of its body): when it is the
+     * ETag of the clean state for these rules, that is the state and no request is made.
+     */
+    async read(listedEtag, rules) {
+        if (listedEtag === undefined)
+            return { state: emptyState(), requests: 0 };
+        const clean = cleanState(rules);
+        if (stripQuotes(listedEtag) === md5Hex(this.serialize(clean)))
+            return { state: clean, requests: 0 };
+        const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
+        const text = (await response.Body?.transformToString()) ?? '';
+        return { state: this.parse(text), requests: 1 };
+    }
+    /**
+     * Writes the whole state in one PUT. With `ifMatch` (the ETag this deploy last read or wrote) or, for a
+     * first state, If-None-Match: a deploy never overwrites a state it did not see. Returns the new ETag.
+     */
+    async write(state, expected) {
+        const body = this.serialize(state);
+        const condition = !expected.conditional
+            ? {}
+            : expected.etag === undefined
+                ? { IfNoneMatch: '*' }
+                : { IfMatch: expected.etag };
+        try {
+            const response = await this.target.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
+                Bucket: this.target.bucket,
+                Key: this.key,
+                Body: body,
+                ContentType: 'application/json',
+                ContentMD5: (0,external_node_crypto_.createHash)('md5').update(body).digest('base64'),
+                CacheControl: 'no-store',
+                ...encryptionParams(this.target.encryption),
+                ...condition,
+            }));
+            return response.ETag ?? `"${md5Hex(body)}"`;
+        }
+        catch (error) {
+            if (error.name === 'PreconditionFailed') {
+                // The SDK retries a write whose answer was lost; the retry's condition then fails on our own write.
+                const current = await this.readBody();
+                if (current?.text === body)
+                    return current.etag;
+                throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was changed by another deploy while this one held the lock (the store may not honour conditional writes). Nothing more was changed; run the deploy again.`);
+            }
+            throw error;
+        }
+    }
+    async readBody() {
+        try {
+            const response = await this.target.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.target.bucket, Key: this.key }));
+            return { text: (await response.Body?.transformToString()) ?? '', etag: response.ETag ?? '' };
+        }
+        catch (error) {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw error;
+        }
+    }
+    /** A distribution's name in the state. */
+    distributionDigest(distributionId) {
+        return this.digest(`distribution ${distributionId}`);
+    }
+    async remove() {
+        await this.target.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.target.bucket, Key: this.key }));
+    }
+    serialize(state) {
+        const sorted = (map) => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        const body = {
+            format: FORMAT,
+            headers: state.headersKnown ? HEADER_VERSION : 0,
+            rules: state.ruleSets,
+            ...(state.opaqueEtags ? { etags: 'opaque' } : {}),
+            written: Object.fromEntries(sorted(state.written).map(([digest, w]) => [digest, [w.etag, w.md5]])),
+            pending: Object.fromEntries([...state.pending]
+                .filter(([, keys]) => keys.size > 0)
+                .map(([id, keys]) => [id.startsWith('#') ? id.slice(1) : this.distributionDigest(id), [...keys].sort()])
+                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+            removed: Object.fromEntries(sorted(state.removals)),
+            ...(state.deployId && hasPending(state) ? { deploy: state.deployId } : {}),
+        };
+        return `${JSON.stringify(body)}\n`;
+    }
+    parse(text) {
+        let parsed;
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch {
+            parsed = undefined;
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            return this.unreadable('is not valid');
+        const fields = parsed;
+        // Version 1 was the rules manifest: its objects carry rules under the first header version.
+        if (fields.version === 1)
+            return emptyState();
+        if (typeof fields.format === 'number' && fields.format > FORMAT) {
+            throw new errors/* ActionError */.lZ(`The deploy state s3://${this.target.bucket}/${this.key} was written by a newer version of this action (format ${fields.format}); this one would lose what it records. Deploy with that version or a newer one.`);
+        }
+        if (fields.format !== FORMAT)
+            return this.unreadable(`has format ${String(fields.format)}`);
+        const rules = Array.isArray(fields.rules) ? fields.rules : [];
+        const state = {
+            headersKnown: fields.headers === HEADER_VERSION && rules.length > 0 && rules.length <= MAX_RULE_SETS,
+            ruleSets: rules,
+            opaqueEtags: fields.etags === 'opaque',
+            written: new Map(),
+            pending: new Map(),
+            removals: new Map(),
+            ...(typeof fields.deploy === 'string' ? { deployId: fields.deploy } : {}),
+        };
+        for (const [digest, value] of entriesOf(fields.written)) {
+            if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string')
+                state.written.set(digest, { etag: value[0], md5: value[1] });
+        }
+        for (const [digest, started] of entriesOf(fields.removed)) {
+            if (typeof started === 'number')
+                state.removals.set(digest, started);
+        }
+        const ids = new Map(this.distributionIds.map((id) => [this.distributionDigest(id), id]));
+        for (const [digest, keys] of entriesOf(fields.pending)) {
+            const known = Array.isArray(keys) ? keys.filter((key) => typeof key === 'string') : [EVERYTHING];
+            state.pending.set(ids.get(digest) ?? `#${digest}`, new Set(known));
+        }
+        return state;
+    }
+    /**
+     * A state this version cannot read: what it held is lost, so every key under the prefix counts as pending
+     * (the deploy invalidates the whole prefix once) and the objects' headers as unknown (read once by HEAD).
+     */
+    unreadable(why) {
+        this.onWarning(`The deploy state s3://${this.target.bucket}/${this.key} ${why}; starting afresh, with the whole prefix invalidated once.`);
+        return { ...emptyState(), pending: new Map(this.distributionIds.map((id) => [id, new Set([EVERYTHING])])) };
+    }
+}
+function entriesOf(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
+}
+/** A pending entry that stands for every key under the prefix. */
+const EVERYTHING = '*';
+function md5Hex(text) {
+    return (0,external_node_crypto_.createHash)('md5').update(text).digest('hex');
+}
+// Pure transitions, in the order a deploy makes them.
+/**
+ * Before the first write: what the deploy is about to make wrong at each distribution's edges, and its
+ * rules. `deployId` is this deploy's: it replaces the pending keys' deploy when this one writes objects (an
+ * invalidation created before those writes must never be returned for them), else only fills a gap.
+ */
+function journal(state, change) {
+    const pending = new Map([...state.pending].map(([id, keys]) => [id, new Set(keys)]));
+    for (const id of change.distributionIds) {
+        const keys = pending.get(id) ?? new Set();
+        for (const key of change.keys)
+            keys.add(change.digest(key));
+        pending.set(id, keys);
+    }
+    const same = (a) => JSON.stringify(a) === JSON.stringify(change.rules);
+    const ruleSets = state.ruleSets.some(same) ? state.ruleSets : [...state.ruleSets, change.rules];
+    const deployId = change.writesObjects || !state.deployId ? change.deployId : state.deployId;
+    return {
+        ...state,
+        pending,
+        ruleSets,
+        headersKnown: state.headersKnown && ruleSets.length <= MAX_RULE_SETS,
+        deployId,
+    };
+}
+/** After writes: the catalog follows what was written (and forgets what was deleted). */
+function recordWrites(state, digest, writes) {
+    const written = new Map(state.written);
+    let opaqueEtags = state.opaqueEtags;
+    // A key's digest is a SHA-256: made only where an entry may be there to remove (20,000 of them were a
+    // burst of garbage at the end of a first deploy, when the catalog was empty).
+    const forget = (key) => written.size > 0 && written.delete(digest(key));
+    for (const object of writes.written) {
+        const etag = stripQuotes(object.etag);
+        // An ETag that is the MD5 (or the multipart ETag) needs no entry: the listing alone compares it.
+        if (compareEtag(etag, object) === 'same')
+            forget(object.key);
+        else {
+            written.set(digest(object.key), { etag, md5: object.md5 });
+            opaqueEtags = true;
+        }
+    }
+    for (const key of writes.deleted)
+        forget(key);
+    return { ...state, written, opaqueEtags };
+}
+/** After CreateInvalidation succeeded on these distributions: their pending keys are covered. */
+function clearPending(state, distributionIds) {
+    const pending = new Map(state.pending);
+    for (const id of distributionIds)
+        pending.delete(id);
+    const { deployId, ...rest } = state;
+    const next = { ...rest, pending };
+    return hasPending(next) && deployId ? { ...next, deployId } : next;
+}
+/**
+ * After a deploy whose every write succeeded: the objects carry this deploy's rules, and the grace period of
+ * removed assets starts once no invalidation is pending on the deploy's distributions.
+ */
+function complete(state, done) {
+    const waiting = done.distributionIds.some((id) => (state.pending.get(id)?.size ?? 0) > 0);
+    const removals = new Map([...done.removals].map(([digest, started]) => [digest, started === 0 && !waiting ? done.now : started]));
+    return { ...state, headersKnown: true, ruleSets: [done.rules], removals };
+}
+/** Whether writing `after` would change what the bucket holds as `before` (sealing aside). */
+function stateChanged(before, after) {
+    const canonical = (state) => JSON.stringify([
+        state.headersKnown,
+        state.ruleSets,
+        state.opaqueEtags,
+        [...state.written].sort(),
+        [...state.removals].sort(),
+        [...state.pending]
+            .filter(([, keys]) => keys.size > 0)
+            .map(([id, keys]) => [id, [...keys].sort()])
+            .sort(),
+        // The deploy that wrote the pending keys decides which invalidation a retry gets back.
+        hasPending(state) ? (state.deployId ?? '') : '',
+    ]);
+    return canonical(before) !== canonical(after);
+}
+
+;// CONCATENATED MODULE: ./src/local.ts
+/**
+ * Walks and hashes the source folder: every file becomes a key (relative, '/'-separated), its size, MD5,
+ * multipart ETag where it will go up in parts, and Content-Type. Each file's read and hash is digest.ts's;
+ * which process runs it, hashers.ts's.
+ */
+
+
+
+
+
+
+/**
+ * Never deployed, at any depth: version-control data (a nested repository's .git/ folder, or the .git file
+ * that marks a submodule or worktree) and desktop litter. The walk does not even enter a .git/ folder.
+ */
+const SKIPPED_DIRECTORIES = new Set(['.git']);
+const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', ...RESERVED_NAMES];
+/** Walks and hashes in one call: findFiles, then hashFiles. */
+async function scanSource(source, options) {
+    const { found, warnings } = await findFiles(source, options);
+    return { files: await hashFiles(found, options), warnings };
+}
+/**
+ * The selected files under source, not yet read (walking is cheap; hashing is the slow half, and the
+ * caller overlaps it with the bucket listing). Fails with a user-facing message when the source folder is
+ * missing or not a folder.
+ */
+async function findFiles(source, options) {
+    const stat = await external_node_fs_promises_default().stat(source).catch(() => undefined);
+    if (!stat)
+        throw new errors/* ActionError */.lZ(`Input 'source': folder '${source}' does not exist. Did the build step run, and write to this folder?`);
+    if (!stat.isDirectory())
+        throw new errors/* ActionError */.lZ(`Input 'source': '${source}' is a file, not a folder.`);
+    const warnings = [];
+    const selected = keySelector(options);
+    const found = (await walk(source, warnings)).filter((file) => selected(file.key));
+    return { found, warnings };
+}
+/** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
+async function hashFiles(found, options) {
+    const hashed = await hashPaths(found.map((file) => file.absolutePath), options.log);
+    const files = found.map((file, index) => ({
+        ...file,
+        ...hashed[index],
+        headers: headersFor(file.key, options.headerRules),
+    }));
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return files;
+}
+/**
+ * Lists the files under root. Symbolic links are followed only while they stay inside root (so a link can
+ * never publish /etc/passwd), and each real folder is entered once (so link loops end).
+ */
+async function walk(root, warnings) {
+    const realRoot = await external_node_fs_promises_default().realpath(root);
+    const visited = new Set([realRoot]);
+    const files = [];
+    const pending = [root];
+    while (pending.length > 0) {
+        const directory = pending.pop();
+        for (const entry of await external_node_fs_promises_default().readdir(directory, { withFileTypes: true })) {
+            const absolutePath = external_node_path_default().join(directory, entry.name);
+            const key = keyFromRelativePath(external_node_path_default().relative(root, absolutePath));
+            if (key === undefined) {
+                warnings.push(`Skipped '${external_node_path_default().relative(root, absolutePath)}': a backslash in a name cannot become an S3 key that works as a URL.`);
+                continue;
+            }
+            let kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other';
+            if (entry.isSymbolicLink()) {
+                const target = await external_node_fs_promises_default().realpath(absolutePath).catch(() => undefined);
+                if (!target || !isInside(realRoot, target)) {
+                    warnings.push(`Skipped '${key}': it is a symbolic link to ${target ?? 'nothing'}, outside the source folder.`);
+                    continue;
+                }
+                const targetStat = await external_node_fs_promises_default().stat(target);
+                kind = targetStat.isFile() ? 'file' : targetStat.isDirectory() ? 'directory' : 'other';
+                if (kind === 'directory') {
+                    if (visited.has(target))
+                        continue;
+                    visited.add(target);
+                }
+            }
+            if (kind === 'directory' && !SKIPPED_DIRECTORIES.has(entry.name)) {
+                pending.push(absolutePath);
+            }
+            else if (kind === 'file') {
+                files.push({ key, absolutePath });
+            }
+        }
+    }
+    return files;
+}
+/**
+ * A file's key from its path relative to the source folder: '/'-separated on every OS (Windows paths too),
+ * never with an empty, '.' or '..' segment or a backslash. Undefined when the path cannot be a safe key.
+ */
+function keyFromRelativePath(relativePath, separator = (external_node_path_default()).sep) {
+    const segments = relativePath.split(separator);
+    const unsafe = (segment) => segment === '' || segment === '.' || segment === '..' || /[\\/]/.test(segment);
+    return segments.some(unsafe) ? undefined : segments.join('/');
+}
+function isInside(root, candidate) {
+    const relative = external_node_path_default().relative(root, candidate);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
+}
+/** Whether a key is part of the deploy: included (or no include given) and not excluded. */
+function keySelector({ include, exclude }) {
+    const included = include.map((glob) => globMatcher(glob, 'include'));
+    const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
+    return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
+}
+
 ;// CONCATENATED MODULE: ./src/lock.ts
 /**
  * One deploy at a time per prefix, whatever workflow started it. The lock is an object under the prefix
@@ -73486,7 +73664,7 @@ async function surveyDeploy(settings, s3, store, previous) {
         // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
         [listing, files, distributions] = await Promise.all([
             list(),
-            hashFiles(found, { headerRules: build.rules }),
+            hashFiles(found, { headerRules: build.rules, log: core.debug }),
             describe(),
         ]);
     }
@@ -73693,6 +73871,11 @@ function maskCredentials() {
 ;// CONCATENATED MODULE: ./src/index.ts
 
 
+
+
+
 startLean();
+// The hashing children's own bundle, beside this one (package.json's build).
+hashInChildrenOf(external_node_path_default().join(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url)), 'hasher', 'index.js'));
 void main_run();
 

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { ActionError } from './errors.js';
 import { compareEtag } from './etag.js';
-import { type FileStamp, type LocalFile, sameStamp } from './local.js';
+import { type FileStamp, sameStamp } from './digest.js';
+import type { LocalFile } from './local.js';
 
 export interface BytesRead {
   file: LocalFile;

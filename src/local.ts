@@ -1,16 +1,14 @@
 /**
  * Walks and hashes the source folder: every file becomes a key (relative, '/'-separated), its size, MD5,
- * multipart ETag where it will go up in parts, and Content-Type.
+ * multipart ETag where it will go up in parts, and Content-Type. Each file's read and hash is digest.ts's;
+ * which process runs it, hashers.ts's.
  */
-import { createHash } from 'node:crypto';
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { type FileStamp, type Hashed } from './digest.js';
 import { ActionError } from './errors.js';
-import { multipartEtag, partSizeFor, usesMultipart } from './etag.js';
+import { hashPaths } from './hashers.js';
 import { type HeaderRules, type ObjectHeaders, globMatcher, headersFor } from './headers.js';
-import { mapWithLimit } from './pool.js';
 import { RESERVED_NAMES } from './state.js';
 
 export interface LocalFile {
@@ -34,23 +32,6 @@ export interface LocalFile {
   headers: ObjectHeaders;
 }
 
-/**
- * What tells a file unchanged since it was hashed, without hashing it again: a write(2) to it moves its
- * ctime (which no program can set back), and a new file renamed over its path has another inode. It is
- * a shortcut, not the proof: a write within the same tick of a coarse clock, or through a shared memory
- * mapping, leaves it as it was; S3's Content-MD5 check (or the ETag, or the bytes hashed after the
- * answer) catches those.
- */
-export interface FileStamp {
-  dev: number;
-  ino: number;
-  ctimeMs: number;
-}
-
-export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
-  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
-}
-
 export interface ScanOptions {
   /** Globs of keys to deploy; empty means all. */
   include: readonly string[];
@@ -71,14 +52,6 @@ export interface ScanResult {
  */
 const SKIPPED_DIRECTORIES = new Set(['.git']);
 export const DEFAULT_EXCLUDES = ['**/.git/**', '.DS_Store', ...RESERVED_NAMES];
-const HASH_CONCURRENCY = 16;
-/**
- * Hashing pauses this often so the listing running alongside makes progress: its first request waits on a
- * chain of small I/O steps (config, credentials), each of which waits for a pause. Every 10 ms put that
- * request 410 ms after start with 2,000 files; every 1 ms, 262 ms (one file: 180 ms).
- */
-const YIELD_EVERY_MS = 1;
-
 /** Walks and hashes in one call: findFiles, then hashFiles. */
 export async function scanSource(source: string, options: ScanOptions): Promise<ScanResult> {
   const { found, warnings } = await findFiles(source, options);
@@ -110,18 +83,17 @@ export async function findFiles(
 /** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
 export async function hashFiles(
   found: readonly FoundFile[],
-  options: Pick<ScanOptions, 'headerRules'>,
+  options: Pick<ScanOptions, 'headerRules'> & { log?: (message: string) => void },
 ): Promise<LocalFile[]> {
-  let lastYield = performance.now();
-  const files = await mapWithLimit(found, HASH_CONCURRENCY, async (file) => {
-    // Small files hash synchronously; without a pause now and then, the bucket listing running alongside
-    // would not get its answers read until every file was hashed.
-    if (performance.now() - lastYield > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      lastYield = performance.now();
-    }
-    return { ...file, ...(await hashFile(file.absolutePath)), headers: headersFor(file.key, options.headerRules) };
-  });
+  const hashed = await hashPaths(
+    found.map((file) => file.absolutePath),
+    options.log,
+  );
+  const files = found.map((file, index) => ({
+    ...file,
+    ...(hashed[index] as Hashed),
+    headers: headersFor(file.key, options.headerRules),
+  }));
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return files;
 }
@@ -198,98 +170,4 @@ export function keySelector({ include, exclude }: Pick<ScanOptions, 'include' | 
   const included = include.map((glob) => globMatcher(glob, 'include'));
   const excluded = [...DEFAULT_EXCLUDES, ...exclude].map((glob) => globMatcher(glob, 'exclude'));
   return (key) => (included.length === 0 || included.some((m) => m(key))) && !excluded.some((m) => m(key));
-}
-
-const READ_CHUNK = 1024 * 1024;
-/** Read buffers reused across files: hashing 2 GiB then allocates no garbage beyond the pool. */
-const readBuffers: Buffer[] = [];
-
-/**
- * Reads a file from its start into `buffer` until the end of the file or of the buffer; returns the bytes
- * read and the file's stamp, taken before or after the read. Synchronous on purpose: for small files the
- * promise API's thread-pool round trips cost more than the read (100,000 files hashed in 14.4 s with
- * fs/promises, 3.6 s like this).
- *
- * The plan stamps before reading and the upload after: a write racing either read then leaves stamps that
- * differ, so the upload hashes what it read (and S3 checks the rest against Content-MD5).
- */
-export function readFileInto(
-  absolutePath: string,
-  buffer: Buffer,
-  stampTaken: 'before' | 'after',
-): { length: number; stamp: FileStamp } {
-  const fd = fsSync.openSync(absolutePath, 'r');
-  try {
-    const before = stampTaken === 'before' ? stampOf(fsSync.fstatSync(fd)) : undefined;
-    let filled = 0;
-    while (filled < buffer.length) {
-      const bytesRead = fsSync.readSync(fd, buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return { length: filled, stamp: before ?? stampOf(fsSync.fstatSync(fd)) };
-  } finally {
-    fsSync.closeSync(fd);
-  }
-}
-
-export function stampOf({ dev, ino, ctimeMs }: fsSync.Stats): FileStamp {
-  return { dev, ino, ctimeMs };
-}
-
-/** One byte more than a small file can hold, so a full buffer means "not small". */
-const smallFileBuffer = Buffer.allocUnsafe(READ_CHUNK + 1);
-
-type Hashed = { size: number; md5: string; multipartEtag?: string; partMd5s?: Buffer; stamp: FileStamp };
-
-function hashSmallFile(absolutePath: string): Hashed | undefined {
-  const { length: size, stamp } = readFileInto(absolutePath, smallFileBuffer, 'before');
-  if (size > READ_CHUNK) return undefined;
-  return { size, md5: createHash('md5').update(smallFileBuffer.subarray(0, size)).digest('hex'), stamp };
-}
-
-/** One read of the file gives both the whole MD5 and, for large files, the per-part MD5s (kept for the upload). */
-async function hashFile(absolutePath: string): Promise<Hashed> {
-  const small = hashSmallFile(absolutePath);
-  if (small) return small;
-  const handle = await fs.open(absolutePath, 'r');
-  const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
-  try {
-    const stats = await handle.stat();
-    const { size } = stats;
-    const stamp = stampOf(stats);
-    const partSize = usesMultipart(size) ? partSizeFor(size) : Number.POSITIVE_INFINITY;
-    const whole = createHash('md5');
-    const partDigests: Buffer[] = [];
-    let part = createHash('md5');
-    let partFilled = 0;
-    for (;;) {
-      // Never read across a part boundary, so each chunk belongs to exactly one part.
-      const want = Math.min(READ_CHUNK, partSize - partFilled);
-      const { bytesRead } = await handle.read(buffer, 0, want, null);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      whole.update(chunk);
-      if (partSize === Number.POSITIVE_INFINITY) continue;
-      part.update(chunk);
-      partFilled += bytesRead;
-      if (partFilled === partSize) {
-        partDigests.push(part.digest());
-        part = createHash('md5');
-        partFilled = 0;
-      }
-    }
-    if (partSize === Number.POSITIVE_INFINITY) return { size, md5: whole.digest('hex'), stamp };
-    if (partFilled > 0) partDigests.push(part.digest());
-    return {
-      size,
-      md5: whole.digest('hex'),
-      multipartEtag: multipartEtag(partDigests),
-      partMd5s: Buffer.concat(partDigests),
-      stamp,
-    };
-  } finally {
-    readBuffers.push(buffer);
-    await handle.close();
-  }
 }

@@ -356,7 +356,7 @@ async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore,
     // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
     [listing, files, distributions] = await Promise.all([
       list(),
-      hashFiles(found, { headerRules: build.rules }),
+      hashFiles(found, { headerRules: build.rules, log: core.debug }),
       describe(),
     ]);
   }

@@ -23,7 +23,8 @@ import {
 import { fileChanged, sendAsPlanned } from './as-planned.js';
 import { errorMessage } from './errors.js';
 import { MULTIPART_THRESHOLD, compareEtag, multipartEtag, partSizeFor } from './etag.js';
-import { type LocalFile, stampOf } from './local.js';
+import { stampOf } from './digest.js';
+import type { LocalFile } from './local.js';
 import type { Logger } from './logger.js';
 import { createLimiter } from './pool.js';
 

@@ -1,0 +1,148 @@
+/**
+ * A large build is hashed by child processes (src/hashers.ts), each running the hashers' own bundle
+ * (dist/hasher/index.js) as a deploy starts it. What they answer must be what this process would have hashed,
+ * byte for byte, for every kind of file; a child that dies leaves its share to this process; a file that
+ * cannot be read fails the same way in both.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Hashed } from '../src/digest.js';
+import { FILES_FOR_CHILDREN, HASHER_ARGUMENT, hashInChildrenOf, hashPaths } from '../src/hashers.js';
+import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { ACTION_OBJECTS, getObject, largeFile, writeSite } from './support/site.js';
+
+const BUNDLE = fileURLToPath(new URL('../dist/hasher/index.js', import.meta.url));
+const DIES_AT_ONCE = fileURLToPath(new URL('./support/hasher-that-dies.mjs', import.meta.url));
+
+/** A build of `count` small files of different sizes (some empty), odd names, and two that go up in parts. */
+async function writeBuild(count: number): Promise<string[]> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hashers-'));
+  const paths: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const name = path.join(root, `dir ${index % 7}`, index % 5 === 0 ? `pâge+${index} (1).html` : `f${index}.js`);
+    await fs.mkdir(path.dirname(name), { recursive: true });
+    await fs.writeFile(name, `${'x'.repeat(index % 3000)}${index}`.slice(0, index % 11 === 0 ? 0 : undefined));
+    paths.push(name);
+  }
+  for (const [name, size] of [
+    ['video.mp4', 9 * 1024 * 1024 + 13], // two parts
+    ['exactly-one-mib-and-one.bin', 1024 * 1024 + 1], // just past what one read holds
+  ] as const) {
+    await fs.writeFile(path.join(root, name), largeFile(size, size % 97));
+    paths.splice(count / 2, 0, path.join(root, name));
+  }
+  return paths;
+}
+
+/** The hashes as this process makes them. */
+async function hashedHere(paths: string[]): Promise<Hashed[]> {
+  hashInChildrenOf(undefined);
+  return hashPaths(paths);
+}
+
+afterEach(() => hashInChildrenOf(undefined));
+
+describe('hashing a build in child processes', () => {
+  it('answers what this process would have, for every file: MD5, size, parts, multipart ETag and stamp', async () => {
+    const paths = await writeBuild(FILES_FOR_CHILDREN + 500);
+    const here = await hashedHere(paths);
+    const logged: string[] = [];
+    hashInChildrenOf(BUNDLE);
+    const inChildren = await hashPaths(paths, (line) => logged.push(line));
+    expect(logged.join('\n')).toMatch(/in [1-4] child process\(es\)/);
+    expect(inChildren).toEqual(here);
+    // And both are right, not just alike.
+    const video = paths.findIndex((name) => name.endsWith('video.mp4'));
+    const bytes = await fs.readFile(paths[video] as string);
+    expect(inChildren[video]?.md5).toBe(createHash('md5').update(bytes).digest('hex'));
+    expect(inChildren[video]?.partMd5s).toBeInstanceOf(Buffer);
+    expect(inChildren[video]?.multipartEtag).toMatch(/-2$/);
+    expect(inChildren[7]?.md5).toBe(
+      createHash('md5')
+        .update(await fs.readFile(paths[7] as string))
+        .digest('hex'),
+    );
+  });
+
+  it('fails on a file that went away as this process would: the same error, its path named', async () => {
+    const paths = await writeBuild(FILES_FOR_CHILDREN);
+    const gone = paths[FILES_FOR_CHILDREN - 3] as string;
+    await fs.rm(gone);
+    const here = await hashedHere(paths).catch((error: unknown) => error);
+    hashInChildrenOf(BUNDLE);
+    const inChildren = await hashPaths(paths).catch((error: unknown) => error);
+    expect(here).toMatchObject({ code: 'ENOENT', path: gone });
+    expect(inChildren).toMatchObject({ code: 'ENOENT', path: gone, syscall: 'open' });
+    expect((inChildren as Error).message).toBe((here as Error).message);
+  });
+
+  it('hashes here what a child that dies at once was to hash, and still answers right', async () => {
+    const paths = await writeBuild(FILES_FOR_CHILDREN + 100);
+    const here = await hashedHere(paths);
+    const logged: string[] = [];
+    hashInChildrenOf(DIES_AT_ONCE);
+    expect(await hashPaths(paths, (line) => logged.push(line))).toEqual(here);
+    expect(logged.join('\n')).toMatch(/child process/); // the children were tried
+  });
+
+  it('starts no child for a build below the threshold', async () => {
+    const paths = await writeBuild(FILES_FOR_CHILDREN - 10);
+    const logged: string[] = [];
+    hashInChildrenOf(DIES_AT_ONCE);
+    await hashPaths(paths, (line) => logged.push(line));
+    expect(logged).toEqual([]);
+  });
+});
+
+describe('a deploy of a large build', () => {
+  let local: LocalAws;
+  beforeAll(async () => {
+    local = await startLocalAws({ buckets: ['large-build'], distributions: [] });
+  });
+  afterAll(() => local?.close());
+
+  /** The hashing children still running, by their command line. */
+  const hashersRunning = () =>
+    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(HASHER_ARGUMENT));
+
+  it('is hashed in child processes, goes up whole, and the re-run after it uploads only the page that changed', async () => {
+    // 1,200 pages and assets with odd names and a trailer in parts: the strict local S3 refuses any body
+    // whose Content-MD5 (the children's MD5, unhashed again while the file is unchanged) is not its own.
+    const files: Record<string, string | Buffer> = {
+      'media/our trailer+cut (v2).mp4': largeFile(9 * 1024 * 1024 + 7, 3),
+    };
+    for (let index = 0; index < 1200; index++) {
+      files[index % 4 === 0 ? `blog/pâge ${index}+draft.html` : `assets/chunk.${index}.js`] =
+        `content ${index} `.repeat(index % 50);
+    }
+    const source = await writeSite(files);
+    const first = await local.deploy({ source, bucket: 'large-build' }, { RUNNER_DEBUG: '1' });
+    expect(first.errors).toEqual([]);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toMatch(/Hashing 1201 files in [1-4] child process\(es\)/);
+    expect(local.s3.requests.filter((request) => request.code === 'BadDigest')).toEqual([]);
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: local.bucket }, { Bucket: 'large-build' }))
+      keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ''));
+    expect(keys.filter((key) => !ACTION_OBJECTS.includes(key)).sort()).toEqual(Object.keys(files).sort());
+    const { body } = await getObject(local.bucket, 'large-build', 'media/our trailer+cut (v2).mp4');
+    expect(body.equals(files['media/our trailer+cut (v2).mp4'] as Buffer)).toBe(true);
+    expect(hashersRunning()).toEqual([]);
+
+    await fs.writeFile(path.join(source, 'blog/pâge 8+draft.html'), 'rewritten');
+    local.proxy.reset();
+    const second = await local.deploy({ source, bucket: 'large-build' });
+    expect(second.exitCode).toBe(0);
+    expect(local.proxy.counts().PutObject).toBe(3); // the page, then the deploy state and the lock
+    expect((await getObject(local.bucket, 'large-build', 'blog/pâge 8+draft.html')).body.toString()).toBe('rewritten');
+    expect(hashersRunning()).toEqual([]);
+  });
+});

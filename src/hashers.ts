@@ -1,0 +1,189 @@
+/**
+ * Hashing the build on every CPU: a large build is hashed by child processes (dist/hasher/index.js, a bundle
+ * of hasher.ts of its own), each taking batches of paths and answering with their hashes, while this
+ * process lists the bucket. A deploy of 20,000 files / 2 GiB planned in 5.1-6.3 s on one thread; hashing is
+ * most of a plan, and every deploy from a fresh checkout hashes the whole build.
+ *
+ * Processes, not worker threads: a worker thread's memory stays with this process after it ends (13-15 MB
+ * for one, 22 for two, measured here: the code pages it touched and V8's pooled pages), and this process
+ * then writes; a child's goes back when it exits, before the first write.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { type Hashed, hashFile } from './digest.js';
+
+/** Names a hashing child on its command line (in `ps`, and to the tests). */
+export const HASHER_ARGUMENT = '--s3-cloudfront-deploy-hasher';
+/** Below this many files, starting processes (~50 ms each) costs more than it saves: hashed here. */
+export const FILES_FOR_CHILDREN = 1000;
+/** Each child's share, at least: a build of 1,000-1,999 files gets one, 2,000 and more two, and so on. */
+const FILES_PER_CHILD = 1000;
+const MAX_CHILDREN = 4;
+/** Paths per message: small enough that the children finish together, large enough that messages are few. */
+const BATCH = 64;
+/** How long this process's own hashing runs before it lets the bucket listing read its answers. */
+const YIELD_EVERY_MS = 1;
+const CONCURRENCY_HERE = 16;
+
+let entry: string | undefined;
+
+/** The hashing children's bundle; unset (tests of the sources), all is hashed here. */
+export function hashInChildrenOf(bundle: string | undefined): void {
+  entry = bundle;
+}
+
+/** The hashes of `paths`, in their order; `log` is told how many processes hash them. */
+export async function hashPaths(paths: readonly string[], log?: (message: string) => void): Promise<Hashed[]> {
+  const results = new Array<Hashed>(paths.length);
+  let next = 0;
+  const take = (): [number, number] | undefined => {
+    if (next >= paths.length) return undefined;
+    const start = next;
+    next = Math.min(paths.length, next + BATCH);
+    return [start, next];
+  };
+  const hereHash = hasherHere();
+  const hashHere = async ([start, end]: [number, number]) => {
+    for (let index = start; index < end; index++) results[index] = await hereHash(paths[index] as string);
+  };
+  const bundle = entry;
+  if (bundle === undefined || paths.length < FILES_FOR_CHILDREN) {
+    // Batches in turn, 16 at a time: a large file's reads leave room for the others.
+    await Promise.all(
+      Array.from({ length: CONCURRENCY_HERE }, async () => {
+        for (let batch = take(); batch; batch = take()) await hashHere(batch);
+      }),
+    );
+    return results;
+  }
+  const count = Math.min(MAX_CHILDREN, availableParallelism(), Math.floor(paths.length / FILES_PER_CHILD));
+  log?.(`Hashing ${paths.length} files in ${count} child process(es), ${availableParallelism()} CPU(s).`);
+  const children: Hasher[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        const child = startHasher(bundle);
+        children.push(child);
+        for (let batch = take(); batch; batch = take()) {
+          const [start, end] = batch;
+          // A child that cannot start or dies leaves its batches to this process: slower, never wrong.
+          const answer = child.alive ? await child.hash(paths.slice(start, end)) : undefined;
+          if (answer === undefined) {
+            await hashHere(batch);
+            continue;
+          }
+          if ('failed' in answer) throw fileError(answer.failed);
+          answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
+        }
+      }),
+    );
+  } finally {
+    for (const child of children) child.stop();
+  }
+  return results;
+}
+
+/** This process's own hashing, pausing now and then so that the bucket listing running alongside is read. */
+function hasherHere(): (path: string) => Promise<Hashed> {
+  let lastYield = performance.now();
+  const pause = async () => {
+    if (performance.now() - lastYield <= YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastYield = performance.now();
+  };
+  return async (path) => {
+    await pause();
+    return hashFile(path, pause);
+  };
+}
+
+/** A child's answer to one batch. */
+type Answer = { hashed: Hashed[] } | { failed: FileErrorFields };
+/** What a file's read error carries, so that it reads here as it would have (fs errors are not cloned whole). */
+type FileErrorFields = { message: string; code?: string; errno?: number; syscall?: string; path?: string };
+
+interface Hasher {
+  readonly alive: boolean;
+  /** The batch's answer; undefined when the child could not give one (it failed to start, or died). */
+  hash(paths: string[]): Promise<Answer | undefined>;
+  stop(): void;
+}
+
+function startHasher(bundle: string): Hasher {
+  let alive = true;
+  let pending: ((answer: Answer | undefined) => void) | undefined;
+  const died = () => {
+    alive = false;
+    pending?.(undefined);
+    pending = undefined;
+  };
+  let child: ChildProcess;
+  try {
+    // No flags of this process (a profiler's, a debugger's); its stdout would be the step's log.
+    child = fork(bundle, [HASHER_ARGUMENT], {
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+  } catch {
+    died();
+    return { alive: false, hash: () => Promise.resolve(undefined), stop: () => undefined };
+  }
+  child.on('error', died);
+  child.on('exit', died);
+  child.on('message', (answer: Answer) => {
+    const resolve = pending;
+    pending = undefined;
+    resolve?.(answer);
+  });
+  return {
+    get alive() {
+      return alive;
+    },
+    hash(paths) {
+      if (!alive) return Promise.resolve(undefined);
+      return new Promise((resolve) => {
+        pending = resolve;
+        child.send(paths, (error) => {
+          if (error) died();
+        });
+      });
+    },
+    stop() {
+      if (!alive) return;
+      alive = false;
+      child.kill();
+    },
+  };
+}
+
+/** A child's side: hashes each batch it is sent, in order, and ends when this process goes away. */
+export function serveHashing(): void {
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (paths: string[]) => {
+    void answer(paths).then((reply) => process.send?.(reply));
+  });
+}
+
+async function answer(paths: string[]): Promise<Answer> {
+  const hashed: Hashed[] = [];
+  try {
+    for (const path of paths) hashed.push(await hashFile(path));
+  } catch (error) {
+    const { message, code, errno, syscall, path } = error as NodeJS.ErrnoException;
+    return { failed: { message: String(message), code, errno, syscall, path } as FileErrorFields };
+  }
+  return { hashed };
+}
+
+/** The clone of a Buffer arrives as a Uint8Array. */
+function fromChild(hashed: Hashed): Hashed {
+  const { partMd5s } = hashed;
+  return partMd5s
+    ? { ...hashed, partMd5s: Buffer.from(partMd5s.buffer, partMd5s.byteOffset, partMd5s.byteLength) }
+    : hashed;
+}
+
+function fileError(fields: FileErrorFields): NodeJS.ErrnoException {
+  return Object.assign(new Error(fields.message), fields);
+}
