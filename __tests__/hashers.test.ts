@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Hashed } from '../src/digest.js';
-import { FILES_FOR_CHILDREN, HASHER_ARGUMENT, hashInChildrenOf, hashPaths } from '../src/hashers.js';
+import { FILES_FOR_CHILDREN, HASHER_ARGUMENT, hashInChildrenOf, hashInLanes, hashPaths } from '../src/hashers.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { ACTION_OBJECTS, getObject, largeFile, writeSite } from './support/site.js';
@@ -49,13 +49,16 @@ async function hashedHere(paths: string[]): Promise<Hashed[]> {
 afterEach(() => hashInChildrenOf(undefined));
 
 describe('hashing a build in child processes', () => {
+  /** Every batch to `count` children running `bundle`, none to this process unless a child fails. */
+  const inChildrenOnly = (paths: string[], bundle: string, log?: (line: string) => void) =>
+    hashInLanes(paths, { children: { bundle, count: 2 }, hereLanes: 0 }, log);
+
   it('answers what this process would have, for every file: MD5, size, parts, multipart ETag and stamp', async () => {
     const paths = await writeBuild(FILES_FOR_CHILDREN + 500);
     const here = await hashedHere(paths);
     const logged: string[] = [];
-    hashInChildrenOf(BUNDLE);
-    const inChildren = await hashPaths(paths, (line) => logged.push(line));
-    expect(logged.join('\n')).toMatch(/in [1-4] child process\(es\)/);
+    const inChildren = await inChildrenOnly(paths, BUNDLE, (line) => logged.push(line));
+    expect(logged).toEqual([]); // no child ended early: they answered every batch
     expect(inChildren).toEqual(here);
     // And both are right, not just alike.
     const video = paths.findIndex((name) => name.endsWith('video.mp4'));
@@ -75,8 +78,7 @@ describe('hashing a build in child processes', () => {
     const gone = paths[FILES_FOR_CHILDREN - 3] as string;
     await fs.rm(gone);
     const here = await hashedHere(paths).catch((error: unknown) => error);
-    hashInChildrenOf(BUNDLE);
-    const inChildren = await hashPaths(paths).catch((error: unknown) => error);
+    const inChildren = await inChildrenOnly(paths, BUNDLE).catch((error: unknown) => error);
     expect(here).toMatchObject({ code: 'ENOENT', path: gone });
     expect(inChildren).toMatchObject({ code: 'ENOENT', path: gone, syscall: 'open' });
     expect((inChildren as Error).message).toBe((here as Error).message);
@@ -86,9 +88,20 @@ describe('hashing a build in child processes', () => {
     const paths = await writeBuild(FILES_FOR_CHILDREN + 100);
     const here = await hashedHere(paths);
     const logged: string[] = [];
-    hashInChildrenOf(DIES_AT_ONCE);
+    expect(await inChildrenOnly(paths, DIES_AT_ONCE, (line) => logged.push(line))).toEqual(here);
+    expect(logged).toEqual([
+      'A hashing child process ended early (exit code 3); this process hashes its share.',
+      'A hashing child process ended early (exit code 3); this process hashes its share.',
+    ]);
+  });
+
+  it('from 1,000 files, starts children beside its own hashing, and answers the same', async () => {
+    const paths = await writeBuild(FILES_FOR_CHILDREN + 1000);
+    const here = await hashedHere(paths);
+    const logged: string[] = [];
+    hashInChildrenOf(BUNDLE);
     expect(await hashPaths(paths, (line) => logged.push(line))).toEqual(here);
-    expect(logged.join('\n')).toMatch(/child process/); // the children were tried
+    expect(logged.join('\n')).toMatch(/^Hashing 2002 files in [12] child process\(es\) and this one/);
   });
 
   it('starts no child for a build below the threshold', async () => {
@@ -127,7 +140,7 @@ describe('a deploy of a large build', () => {
     const first = await local.deploy({ source, bucket: 'large-build' }, { RUNNER_DEBUG: '1' });
     expect(first.errors).toEqual([]);
     expect(first.exitCode).toBe(0);
-    expect(first.stdout).toMatch(/Hashing 1201 files in [1-4] child process\(es\)/);
+    expect(first.stdout).toMatch(/Hashing 1201 files in 1 child process\(es\) and this one/);
     expect(local.s3.requests.filter((request) => request.code === 'BadDigest')).toEqual([]);
     const keys: string[] = [];
     for await (const page of paginateListObjectsV2({ client: local.bucket }, { Bucket: 'large-build' }))

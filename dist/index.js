@@ -68363,54 +68363,72 @@ let entry;
 function hashInChildrenOf(bundle) {
     entry = bundle;
 }
-/** The hashes of `paths`, in their order; `log` is told how many processes hash them. */
+/** The hashes of `paths`, in their order; `log` is told which processes hash them. */
 async function hashPaths(paths, log) {
+    const bundle = entry;
+    const children = bundle === undefined || paths.length < FILES_FOR_CHILDREN
+        ? 0
+        : Math.min(MAX_CHILDREN, (0,external_node_os_.availableParallelism)(), Math.floor(paths.length / FILES_PER_CHILD));
+    if (bundle === undefined || children === 0)
+        return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE });
+    log?.(`Hashing ${paths.length} files in ${children} child process(es) and this one, ${(0,external_node_os_.availableParallelism)()} CPU(s).`);
+    // This process hashes too, from the start: the children take their share once they are up, and a build
+    // hashed before they are does not wait for them.
+    return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1 }, log);
+}
+/**
+ * The hashes of `paths`, in their order, by lanes that each take the next batch: one per child, and
+ * `hereLanes` in this process (16 alone, so that a large file's reads leave room for the others).
+ */
+async function hashInLanes(paths, lanes, log) {
     const results = new Array(paths.length);
     let next = 0;
+    let failed = false;
     const take = () => {
-        if (next >= paths.length)
+        if (failed || next >= paths.length)
             return undefined;
         const start = next;
         next = Math.min(paths.length, next + BATCH);
         return [start, next];
     };
-    const hereHash = hasherHere();
+    const here = hasherHere();
     const hashHere = async ([start, end]) => {
         for (let index = start; index < end; index++)
-            results[index] = await hereHash(paths[index]);
+            results[index] = await here(paths[index]);
     };
-    const bundle = entry;
-    if (bundle === undefined || paths.length < FILES_FOR_CHILDREN) {
-        // Batches in turn, 16 at a time: a large file's reads leave room for the others.
-        await Promise.all(Array.from({ length: CONCURRENCY_HERE }, async () => {
-            for (let batch = take(); batch; batch = take())
+    const hereLane = async () => {
+        for (let batch = take(); batch; batch = take())
+            await hashHere(batch);
+    };
+    const started = [];
+    const childLane = async (bundle) => {
+        const child = startHasher(bundle, log);
+        started.push(child);
+        for (let batch = take(); batch; batch = take()) {
+            const [start, end] = batch;
+            // A child that cannot start or died leaves its batches to this process: slower, never wrong.
+            const answer = await child.hash(paths.slice(start, end));
+            if (answer === undefined)
                 await hashHere(batch);
-        }));
-        return results;
-    }
-    const count = Math.min(MAX_CHILDREN, (0,external_node_os_.availableParallelism)(), Math.floor(paths.length / FILES_PER_CHILD));
-    log?.(`Hashing ${paths.length} files in ${count} child process(es), ${(0,external_node_os_.availableParallelism)()} CPU(s).`);
-    const children = [];
-    try {
-        await Promise.all(Array.from({ length: count }, async () => {
-            const child = startHasher(bundle);
-            children.push(child);
-            for (let batch = take(); batch; batch = take()) {
-                const [start, end] = batch;
-                // A child that cannot start or dies leaves its batches to this process: slower, never wrong.
-                const answer = child.alive ? await child.hash(paths.slice(start, end)) : undefined;
-                if (answer === undefined) {
-                    await hashHere(batch);
-                    continue;
-                }
-                if ('failed' in answer)
-                    throw fileError(answer.failed);
+            else if ('failed' in answer)
+                throw fileError(answer.failed);
+            else
                 answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
-            }
-        }));
+        }
+    };
+    const { children, hereLanes } = lanes;
+    try {
+        await Promise.all([
+            ...(children ? Array.from({ length: children.count }, () => childLane(children.bundle)) : []),
+            ...Array.from({ length: hereLanes }, hereLane),
+        ]);
+    }
+    catch (error) {
+        failed = true; // the other lanes stop after the batch they are on
+        throw error;
     }
     finally {
-        for (const child of children)
+        for (const child of started)
             child.stop();
     }
     return results;
@@ -68429,10 +68447,12 @@ function hasherHere() {
         return digest_hashFile(path, pause);
     };
 }
-function startHasher(bundle) {
+function startHasher(bundle, log) {
     let alive = true;
     let pending;
-    const died = () => {
+    const died = (why) => {
+        if (alive)
+            log?.(`A hashing child process ended early (${String(why)}); this process hashes its share.`);
         alive = false;
         pending?.(undefined);
         pending = undefined;
@@ -68446,21 +68466,18 @@ function startHasher(bundle) {
             stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
         });
     }
-    catch {
-        died();
-        return { alive: false, hash: () => Promise.resolve(undefined), stop: () => undefined };
+    catch (error) {
+        died(error);
+        return { hash: () => Promise.resolve(undefined), stop: () => undefined };
     }
     child.on('error', died);
-    child.on('exit', died);
+    child.on('exit', (code, signal) => died(signal ?? `exit code ${code}`));
     child.on('message', (answer) => {
         const resolve = pending;
         pending = undefined;
         resolve?.(answer);
     });
     return {
-        get alive() {
-            return alive;
-        },
         hash(paths) {
             if (!alive)
                 return Promise.resolve(undefined);
@@ -68468,7 +68485,7 @@ function startHasher(bundle) {
                 pending = resolve;
                 child.send(paths, (error) => {
                     if (error)
-                        died();
+                        died(error);
                 });
             });
         },
