@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Hashed } from '../src/digest.js';
-import { FILES_FOR_CHILDREN, HASHER_ARGUMENT, hashInChildrenOf, hashInLanes, hashPaths } from '../src/hashers.js';
+import {
+  FILES_FOR_CHILDREN,
+  HASHER_ARGUMENT,
+  childrenFor,
+  hashInChildrenOf,
+  hashInLanes,
+  hashPaths,
+} from '../src/hashers.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { ACTION_OBJECTS, getObject, largeFile, writeSite } from './support/site.js';
@@ -47,6 +54,15 @@ async function hashedHere(paths: string[]): Promise<Hashed[]> {
 }
 
 afterEach(() => hashInChildrenOf(undefined));
+
+describe('how many children hash a build', () => {
+  it('is one per 1,000 files, at most 4 and at most the CPUs, and none on one CPU or below 1,000 files', () => {
+    expect([999, 1000, 1999, 2000, 3500, 100_000].map((files) => childrenFor(files, 2))).toEqual([0, 1, 1, 2, 2, 2]);
+    expect([999, 1000, 2000, 3999, 4000, 100_000].map((files) => childrenFor(files, 4))).toEqual([0, 1, 2, 3, 4, 4]);
+    expect(childrenFor(100_000, 64)).toBe(4);
+    expect(childrenFor(100_000, 1)).toBe(0);
+  });
+});
 
 describe('hashing a build in child processes', () => {
   /** Every batch to `count` children running `bundle`, none to this process unless a child fails. */

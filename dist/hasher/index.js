@@ -235,15 +235,19 @@ function hashInChildrenOf(bundle) {
 /** The hashes of `paths`, in their order; `log` is told which processes hash them. */
 async function hashPaths(paths, log) {
     const bundle = entry;
-    const children = bundle === undefined || paths.length < FILES_FOR_CHILDREN
-        ? 0
-        : Math.min(MAX_CHILDREN, availableParallelism(), Math.floor(paths.length / FILES_PER_CHILD));
+    const children = bundle === undefined ? 0 : childrenFor(paths.length, availableParallelism());
     if (bundle === undefined || children === 0)
         return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE });
     log?.(`Hashing ${paths.length} files in ${children} child process(es) and this one, ${availableParallelism()} CPU(s).`);
     // This process hashes too, from the start: the children take their share once they are up, and a build
     // hashed before they are does not wait for them.
     return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1 }, log);
+}
+/** How many children hash `files` files on `cpus` CPUs: on one CPU a child would only take turns with this process. */
+function childrenFor(files, cpus) {
+    if (files < FILES_FOR_CHILDREN || cpus < 2)
+        return 0;
+    return Math.min(MAX_CHILDREN, cpus, Math.floor(files / FILES_PER_CHILD));
 }
 /**
  * The hashes of `paths`, in their order, by lanes that each take the next batch: one per child, and
