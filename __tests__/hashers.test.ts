@@ -9,13 +9,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Hashed } from '../src/digest.js';
 import { FILES_FOR_CHILDREN, HASHER_ARGUMENT, hashInChildrenOf, hashInLanes, hashPaths } from '../src/hashers.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { ACTION_OBJECTS, getObject, largeFile, writeSite } from './support/site.js';
+import { NODE24 } from './support/node24.js';
 
 const BUNDLE = fileURLToPath(new URL('../dist/hasher/index.js', import.meta.url));
 const DIES_AT_ONCE = fileURLToPath(new URL('./support/hasher-that-dies.mjs', import.meta.url));
@@ -125,6 +127,59 @@ describe('a deploy of a large build', () => {
     execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
       .split('\n')
       .filter((line) => line.includes(HASHER_ARGUMENT));
+
+  /**
+   * The hashing children of deploys run with `marker` in their environment (children inherit it), so that
+   * other deploys on the machine (other test files, other checkouts) do not count. Linux: /proc.
+   */
+  const hashersOf = (marker: string) =>
+    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(HASHER_ARGUMENT))
+      .map((line) => Number.parseInt(line, 10))
+      .filter((pid) => procFile(pid, 'environ').includes(marker));
+  const procFile = (pid: number, name: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${name}`, 'utf8');
+    } catch {
+      return ''; // ended meanwhile
+    }
+  };
+  const bytesRead = (pid: number) => Number(/rchar: (\d+)/.exec(procFile(pid, 'io'))?.[1] ?? 0);
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  // 1,000 names of one sparse 1 GiB file: a child's first batch (64 of them) is minutes of hashing.
+  it.each(['SIGKILL', 'SIGINT'] as const)(
+    'leaves no hashing child behind when the deploy ends mid-batch (%s)',
+    async (signal) => {
+      const source = await fs.mkdtemp(path.join(os.tmpdir(), 'mid-batch-'));
+      const sparse = path.join(source, 'sparse');
+      await fs.writeFile(sparse, '');
+      await fs.truncate(sparse, 1024 * 1024 * 1024);
+      for (let index = 0; index < 1000; index++) await fs.link(sparse, path.join(source, `${index}.bin`));
+      await fs.rm(sparse);
+      const marker = `HASHERS_OF=${path.basename(source)}`;
+      const stopMidBatch = (action: ChildProcess) => {
+        void until(() => hashersOf(marker).some((pid) => bytesRead(pid) > 64 * 1024 * 1024)).then(() =>
+          action.kill(signal),
+        );
+      };
+      const run = await local.deploy(
+        { source, bucket: 'large-build' },
+        { HASHERS_OF: path.basename(source) },
+        { ...(NODE24 ? { node: NODE24 } : {}), onStart: stopMidBatch },
+      );
+      expect(run.exitCode).toBe(1);
+      if (signal === 'SIGINT')
+        expect(run.errors).toEqual(['::error::Cancelled (SIGINT) during Plan: nothing was changed.']);
+      // Without the check, a child went on through its batch for minutes after the deploy had ended.
+      await until(() => hashersOf(marker).length === 0);
+      await fs.rm(source, { recursive: true });
+    },
+    30_000,
+  );
 
   it('is hashed in child processes, goes up whole, and the re-run after it uploads only the page that changed', async () => {
     // 1,200 pages and assets with odd names and a trailer in parts: the strict local S3 refuses any body

@@ -175,15 +175,23 @@ function startHasher(bundle: string, log?: (message: string) => void): Hasher {
 /** A child's side: hashes each batch it is sent, in order, and ends when this process goes away. */
 export function serveHashing(): void {
   process.on('disconnect', () => process.exit(0));
+  // A batch is hashed without a turn of the event loop, so 'disconnect' is only read between batches, and a
+  // batch of large files takes seconds to minutes: a deploy killed or cancelled mid-batch (it exits at once)
+  // would leave this process reading on. Its parent changes when that one is gone (POSIX; not on Windows).
+  const parent = process.ppid;
+  const stopIfOrphaned = () => (process.ppid === parent ? Promise.resolve() : process.exit(0));
   process.on('message', (paths: string[]) => {
-    void answer(paths).then((reply) => process.send?.(reply));
+    void answer(paths, stopIfOrphaned).then((reply) => process.send?.(reply));
   });
 }
 
-async function answer(paths: string[]): Promise<Answer> {
+async function answer(paths: string[], pause: () => Promise<void>): Promise<Answer> {
   const hashed: Hashed[] = [];
   try {
-    for (const path of paths) hashed.push(await hashFile(path));
+    for (const path of paths) {
+      await pause();
+      hashed.push(await hashFile(path, pause));
+    }
   } catch (error) {
     const { message, code, errno, syscall, path } = error as NodeJS.ErrnoException;
     return { failed: { message: String(message), code, errno, syscall, path } as FileErrorFields };
