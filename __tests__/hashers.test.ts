@@ -122,12 +122,6 @@ describe('a deploy of a large build', () => {
   });
   afterAll(() => local?.close());
 
-  /** The hashing children still running, by their command line. */
-  const hashersRunning = () =>
-    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(HASHER_ARGUMENT));
-
   /**
    * The hashing children of deploys run with `marker` in their environment (children inherit it), so that
    * other deploys on the machine (other test files, other checkouts) do not count. Linux: /proc.
@@ -192,7 +186,8 @@ describe('a deploy of a large build', () => {
         `content ${index} `.repeat(index % 50);
     }
     const source = await writeSite(files);
-    const first = await local.deploy({ source, bucket: 'large-build' }, { RUNNER_DEBUG: '1' });
+    const marked = { HASHERS_OF: path.basename(source) };
+    const first = await local.deploy({ source, bucket: 'large-build' }, { RUNNER_DEBUG: '1', ...marked });
     expect(first.errors).toEqual([]);
     expect(first.exitCode).toBe(0);
     expect(first.stdout).toMatch(/Hashing 1201 files in 1 child process\(es\) and this one/);
@@ -203,14 +198,14 @@ describe('a deploy of a large build', () => {
     expect(keys.filter((key) => !ACTION_OBJECTS.includes(key)).sort()).toEqual(Object.keys(files).sort());
     const { body } = await getObject(local.bucket, 'large-build', 'media/our trailer+cut (v2).mp4');
     expect(body.equals(files['media/our trailer+cut (v2).mp4'] as Buffer)).toBe(true);
-    expect(hashersRunning()).toEqual([]);
+    expect(hashersOf(`HASHERS_OF=${marked.HASHERS_OF}`)).toEqual([]);
 
     await fs.writeFile(path.join(source, 'blog/pâge 8+draft.html'), 'rewritten');
     local.proxy.reset();
-    const second = await local.deploy({ source, bucket: 'large-build' });
+    const second = await local.deploy({ source, bucket: 'large-build' }, marked);
     expect(second.exitCode).toBe(0);
     expect(local.proxy.counts().PutObject).toBe(3); // the page, then the deploy state and the lock
     expect((await getObject(local.bucket, 'large-build', 'blog/pâge 8+draft.html')).body.toString()).toBe('rewritten');
-    expect(hashersRunning()).toEqual([]);
+    expect(hashersOf(`HASHERS_OF=${marked.HASHERS_OF}`)).toEqual([]);
   });
 });
