@@ -193,6 +193,39 @@ describe('a deploy of a large build', () => {
     30_000,
   );
 
+  // A name that is not UTF-8 reads back as another (U+FFFD), which no one can open: a file error every time.
+  const unreadable = (folder: string) =>
+    fs.writeFile(Buffer.concat([Buffer.from(`${folder}/page-`), Buffer.from([0xff]), Buffer.from('.html')]), 'x');
+
+  // The walk takes a folder's files before its subfolders': the first batch (a child's) is the source's
+  // files, the second (this process's) what follows. The other lane holds 64 names of a sparse 1 GiB file,
+  // minutes of hashing; the failed deploy went on hashing them before it could exit.
+  it.each(['this process', 'a child'])(
+    'ends once a file fails to be read in %s, not after the other lanes have hashed their batch',
+    async (where) => {
+      const source = await fs.mkdtemp(path.join(os.tmpdir(), 'unreadable-'));
+      const sparse = path.join(os.tmpdir(), `${path.basename(source)}.sparse`);
+      await fs.writeFile(sparse, '');
+      await fs.truncate(sparse, 1024 * 1024 * 1024);
+      await fs.mkdir(path.join(source, 'sub/more'), { recursive: true });
+      if (where === 'this process') {
+        for (let index = 0; index < 64; index++) await fs.link(sparse, path.join(source, `${index}.bin`));
+        await unreadable(path.join(source, 'sub'));
+        for (let index = 0; index < 935; index++)
+          await fs.writeFile(path.join(source, 'sub/more', `${index}.html`), `${index}`);
+      } else {
+        await unreadable(source);
+        for (let index = 0; index < 999; index++) await fs.link(sparse, path.join(source, 'sub', `${index}.bin`));
+      }
+      const run = await local.deploy({ source, bucket: 'large-build' }, {}, NODE24 ? { node: NODE24 } : {});
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([expect.stringMatching(/^::error::ENOENT: no such file or directory, open .*page-/)]);
+      await fs.rm(source, { recursive: true });
+      await fs.rm(sparse);
+    },
+    30_000,
+  );
+
   it('is hashed in child processes, goes up whole, and the re-run after it uploads only the page that changed', async () => {
     // 1,200 pages and assets with odd names and a trailer in parts: the strict local S3 refuses any body
     // whose Content-MD5 (the children's MD5, unhashed again while the file is unchanged) is not its own.

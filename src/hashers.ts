@@ -66,7 +66,7 @@ export async function hashInLanes(
     next = Math.min(paths.length, next + BATCH);
     return [start, next];
   };
-  const here = hasherHere();
+  const here = hasherHere(() => failed);
   const hashHere = async ([start, end]: [number, number]) => {
     for (let index = start; index < end; index++) results[index] = await here(paths[index] as string);
   };
@@ -93,7 +93,7 @@ export async function hashInLanes(
       ...Array.from({ length: hereLanes }, hereLane),
     ]);
   } catch (error) {
-    failed = true; // the other lanes stop after the batch they are on
+    failed = true; // the other lanes stop at their next file or MiB read (the run has failed and would wait)
     throw error;
   } finally {
     for (const child of started) child.stop();
@@ -101,10 +101,15 @@ export async function hashInLanes(
   return results;
 }
 
-/** This process's own hashing, pausing now and then so that the bucket listing running alongside is read. */
-function hasherHere(): (path: string) => Promise<Hashed> {
+/**
+ * This process's own hashing, pausing now and then so that the bucket listing running alongside is read; it
+ * stops (throws) once `stopped`: a batch of large files (or a dead child's, taken over) is minutes of reading,
+ * which the failed run would wait for before it exits.
+ */
+function hasherHere(stopped: () => boolean): (path: string) => Promise<Hashed> {
   let lastYield = performance.now();
   const pause = async () => {
+    if (stopped()) throw new Error('Hashing stopped after another file failed.');
     if (performance.now() - lastYield <= YIELD_EVERY_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
     lastYield = performance.now();
