@@ -226,6 +226,29 @@ describe('a deploy of a large build', () => {
     30_000,
   );
 
+  // Older than the hashing children: hashing went on when the listing beside it failed (a wrong bucket, access
+  // denied), and the run waited for it to exit. Here 1,000 names of a sparse 1 GiB file: minutes of it.
+  let stillRunning: ChildProcess | undefined;
+  const leftovers: string[] = [];
+  afterEach(async () => {
+    stillRunning?.kill('SIGKILL');
+    await Promise.all(leftovers.splice(0).map((name) => fs.rm(name, { recursive: true, force: true })));
+  });
+  it('ends once the bucket is found missing, not after hashing the build', async () => {
+    const source = await fs.mkdtemp(path.join(os.tmpdir(), 'no-bucket-'));
+    const sparse = path.join(os.tmpdir(), `${path.basename(source)}.sparse`);
+    leftovers.push(source, sparse);
+    await fs.writeFile(sparse, '');
+    await fs.truncate(sparse, 1024 * 1024 * 1024);
+    for (let index = 0; index < 1000; index++) await fs.link(sparse, path.join(source, `${index}.bin`));
+    const run = await local.deploy(
+      { source, bucket: 'no-such-bucket' },
+      {},
+      { ...(NODE24 ? { node: NODE24 } : {}), onStart: (action) => (stillRunning = action) },
+    );
+    expect(run.errors).toEqual([expect.stringMatching(/^::error::Bucket 'no-such-bucket' does not exist/)]);
+  }, 15_000);
+
   it('is hashed in child processes, goes up whole, and the re-run after it uploads only the page that changed', async () => {
     // 1,200 pages and assets with odd names and a trailer in parts: the strict local S3 refuses any body
     // whose Content-MD5 (the children's MD5, unhashed again while the file is unchanged) is not its own.

@@ -32,20 +32,27 @@ export function hashInChildrenOf(bundle: string | undefined): void {
   entry = bundle;
 }
 
-/** The hashes of `paths`, in their order; `log` is told which processes hash them. */
-export async function hashPaths(paths: readonly string[], log?: (message: string) => void): Promise<Hashed[]> {
+/**
+ * The hashes of `paths`, in their order; `log` is told which processes hash them. Once `signal` aborts (the
+ * work beside it failed), hashing stops at the next file or MiB read, children included, and this rejects.
+ */
+export async function hashPaths(
+  paths: readonly string[],
+  log?: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<Hashed[]> {
   const bundle = entry;
   const children =
     bundle === undefined || paths.length < FILES_FOR_CHILDREN
       ? 0
       : Math.min(MAX_CHILDREN, availableParallelism(), Math.floor(paths.length / FILES_PER_CHILD));
-  if (bundle === undefined || children === 0) return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE });
+  if (bundle === undefined || children === 0) return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE, signal });
   log?.(
     `Hashing ${paths.length} files in ${children} child process(es) and this one, ${availableParallelism()} CPU(s).`,
   );
   // This process hashes too, from the start: the children take their share once they are up, and a build
   // hashed before they are does not wait for them.
-  return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1 }, log);
+  return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1, signal }, log);
 }
 
 /**
@@ -54,7 +61,7 @@ export async function hashPaths(paths: readonly string[], log?: (message: string
  */
 export async function hashInLanes(
   paths: readonly string[],
-  lanes: { children?: { bundle: string; count: number }; hereLanes: number },
+  lanes: { children?: { bundle: string; count: number }; hereLanes: number; signal?: AbortSignal | undefined },
   log?: (message: string) => void,
 ): Promise<Hashed[]> {
   const results = new Array<Hashed>(paths.length);
@@ -86,8 +93,14 @@ export async function hashInLanes(
       else answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
     }
   };
-  const { children, hereLanes } = lanes;
+  const { children, hereLanes, signal } = lanes;
+  const abort = () => {
+    failed = true;
+    for (const child of started) child.stop(); // their lanes then take the batch here, and stop at once
+  };
+  signal?.addEventListener('abort', abort, { once: true });
   try {
+    signal?.throwIfAborted();
     await Promise.all([
       ...(children ? Array.from({ length: children.count }, () => childLane(children.bundle)) : []),
       ...Array.from({ length: hereLanes }, hereLane),
@@ -96,6 +109,7 @@ export async function hashInLanes(
     failed = true; // the other lanes stop at their next file or MiB read (the run has failed and would wait)
     throw error;
   } finally {
+    signal?.removeEventListener('abort', abort);
     for (const child of started) child.stop();
   }
   return results;
@@ -109,7 +123,7 @@ export async function hashInLanes(
 function hasherHere(stopped: () => boolean): (path: string) => Promise<Hashed> {
   let lastYield = performance.now();
   const pause = async () => {
-    if (stopped()) throw new Error('Hashing stopped after another file failed.');
+    if (stopped()) throw new Error('Hashing stopped: the work beside it failed.');
     if (performance.now() - lastYield <= YIELD_EVERY_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
     lastYield = performance.now();
