@@ -32,17 +32,24 @@ export function hashInChildrenOf(bundle: string | undefined): void {
   entry = bundle;
 }
 
-/** The hashes of `paths`, in their order; `log` is told which processes hash them. */
-export async function hashPaths(paths: readonly string[], log?: (message: string) => void): Promise<Hashed[]> {
+/**
+ * The hashes of `paths`, in their order; `log` is told which processes hash them. Once `signal` aborts (the
+ * work beside it failed), hashing stops at the next file or MiB read, children included, and this rejects.
+ */
+export async function hashPaths(
+  paths: readonly string[],
+  log?: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<Hashed[]> {
   const bundle = entry;
   const children = bundle === undefined ? 0 : childrenFor(paths.length, availableParallelism());
-  if (bundle === undefined || children === 0) return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE });
+  if (bundle === undefined || children === 0) return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE, signal });
   log?.(
     `Hashing ${paths.length} files in ${children} child process(es) and this one, ${availableParallelism()} CPU(s).`,
   );
   // This process hashes too, from the start: the children take their share once they are up, and a build
   // hashed before they are does not wait for them.
-  return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1 }, log);
+  return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1, signal }, log);
 }
 
 /** How many children hash `files` files on `cpus` CPUs: on one CPU a child would only take turns with this process. */
@@ -57,7 +64,7 @@ export function childrenFor(files: number, cpus: number): number {
  */
 export async function hashInLanes(
   paths: readonly string[],
-  lanes: { children?: { bundle: string; count: number }; hereLanes: number },
+  lanes: { children?: { bundle: string; count: number }; hereLanes: number; signal?: AbortSignal | undefined },
   log?: (message: string) => void,
 ): Promise<Hashed[]> {
   const results = new Array<Hashed>(paths.length);
@@ -69,7 +76,7 @@ export async function hashInLanes(
     next = Math.min(paths.length, next + BATCH);
     return [start, next];
   };
-  const here = hasherHere();
+  const here = hasherHere(() => failed);
   const hashHere = async ([start, end]: [number, number]) => {
     for (let index = start; index < end; index++) results[index] = await here(paths[index] as string);
   };
@@ -89,25 +96,37 @@ export async function hashInLanes(
       else answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
     }
   };
-  const { children, hereLanes } = lanes;
+  const { children, hereLanes, signal } = lanes;
+  const abort = () => {
+    failed = true;
+    for (const child of started) child.stop(); // their lanes then take the batch here, and stop at once
+  };
+  signal?.addEventListener('abort', abort, { once: true });
   try {
+    signal?.throwIfAborted();
     await Promise.all([
       ...(children ? Array.from({ length: children.count }, () => childLane(children.bundle)) : []),
       ...Array.from({ length: hereLanes }, hereLane),
     ]);
   } catch (error) {
-    failed = true; // the other lanes stop after the batch they are on
+    failed = true; // the other lanes stop at their next file or MiB read (the run has failed and would wait)
     throw error;
   } finally {
+    signal?.removeEventListener('abort', abort);
     for (const child of started) child.stop();
   }
   return results;
 }
 
-/** This process's own hashing, pausing now and then so that the bucket listing running alongside is read. */
-function hasherHere(): (path: string) => Promise<Hashed> {
+/**
+ * This process's own hashing, pausing now and then so that the bucket listing running alongside is read; it
+ * stops (throws) once `stopped`: a batch of large files (or a dead child's, taken over) is minutes of reading,
+ * which the failed run would wait for before it exits.
+ */
+function hasherHere(stopped: () => boolean): (path: string) => Promise<Hashed> {
   let lastYield = performance.now();
   const pause = async () => {
+    if (stopped()) throw new Error('Hashing stopped: the work beside it failed.');
     if (performance.now() - lastYield <= YIELD_EVERY_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
     lastYield = performance.now();
@@ -178,15 +197,23 @@ function startHasher(bundle: string, log?: (message: string) => void): Hasher {
 /** A child's side: hashes each batch it is sent, in order, and ends when this process goes away. */
 export function serveHashing(): void {
   process.on('disconnect', () => process.exit(0));
+  // A batch is hashed without a turn of the event loop, so 'disconnect' is only read between batches, and a
+  // batch of large files takes seconds to minutes: a deploy killed or cancelled mid-batch (it exits at once)
+  // would leave this process reading on. Its parent changes when that one is gone (POSIX; not on Windows).
+  const parent = process.ppid;
+  const stopIfOrphaned = () => (process.ppid === parent ? Promise.resolve() : process.exit(0));
   process.on('message', (paths: string[]) => {
-    void answer(paths).then((reply) => process.send?.(reply));
+    void answer(paths, stopIfOrphaned).then((reply) => process.send?.(reply));
   });
 }
 
-async function answer(paths: string[]): Promise<Answer> {
+async function answer(paths: string[], pause: () => Promise<void>): Promise<Answer> {
   const hashed: Hashed[] = [];
   try {
-    for (const path of paths) hashed.push(await hashFile(path));
+    for (const path of paths) {
+      await pause();
+      hashed.push(await hashFile(path, pause));
+    }
   } catch (error) {
     const { message, code, errno, syscall, path } = error as NodeJS.ErrnoException;
     return { failed: { message: String(message), code, errno, syscall, path } as FileErrorFields };

@@ -83,11 +83,12 @@ export async function findFiles(
 /** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
 export async function hashFiles(
   found: readonly FoundFile[],
-  options: Pick<ScanOptions, 'headerRules'> & { log?: (message: string) => void },
+  options: Pick<ScanOptions, 'headerRules'> & { log?: (message: string) => void; signal?: AbortSignal },
 ): Promise<LocalFile[]> {
   const hashed = await hashPaths(
     found.map((file) => file.absolutePath),
     options.log,
+    options.signal,
   );
   const files = found.map((file, index) => ({
     ...file,

@@ -353,11 +353,18 @@ async function surveyDeploy(settings: Settings, s3: S3Target, store: StateStore,
       settings.headerRules,
       found.map((file) => file.key),
     );
-    // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
+    // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum. A failed
+    // listing stops the hashing, which the run would otherwise wait for before it exits.
+    const hashing = new AbortController();
+    const orStopHashing = <T>(work: Promise<T>) =>
+      work.catch((error: unknown) => {
+        hashing.abort();
+        throw error;
+      });
     [listing, files, distributions] = await Promise.all([
-      list(),
-      hashFiles(found, { headerRules: build.rules, log: core.debug }),
-      describe(),
+      orStopHashing(list()),
+      hashFiles(found, { headerRules: build.rules, log: core.debug, signal: hashing.signal }),
+      orStopHashing(describe()),
     ]);
   }
   if (settings.teardown && listing.stateEtag === undefined) {
