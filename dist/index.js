@@ -68363,16 +68363,19 @@ let entry;
 function hashInChildrenOf(bundle) {
     entry = bundle;
 }
-/** The hashes of `paths`, in their order; `log` is told which processes hash them. */
-async function hashPaths(paths, log) {
+/**
+ * The hashes of `paths`, in their order; `log` is told which processes hash them. Once `signal` aborts (the
+ * work beside it failed), hashing stops at the next file or MiB read, children included, and this rejects.
+ */
+async function hashPaths(paths, log, signal) {
     const bundle = entry;
     const children = bundle === undefined ? 0 : childrenFor(paths.length, (0,external_node_os_.availableParallelism)());
     if (bundle === undefined || children === 0)
-        return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE });
+        return hashInLanes(paths, { hereLanes: CONCURRENCY_HERE, signal });
     log?.(`Hashing ${paths.length} files in ${children} child process(es) and this one, ${(0,external_node_os_.availableParallelism)()} CPU(s).`);
     // This process hashes too, from the start: the children take their share once they are up, and a build
     // hashed before they are does not wait for them.
-    return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1 }, log);
+    return hashInLanes(paths, { children: { bundle, count: children }, hereLanes: 1, signal }, log);
 }
 /** How many children hash `files` files on `cpus` CPUs: on one CPU a child would only take turns with this process. */
 function childrenFor(files, cpus) {
@@ -68395,14 +68398,23 @@ async function hashInLanes(paths, lanes, log) {
         next = Math.min(paths.length, next + BATCH);
         return [start, next];
     };
-    const here = hasherHere();
+    const here = hasherHere(() => failed);
     const hashHere = async ([start, end]) => {
         for (let index = start; index < end; index++)
             results[index] = await here(paths[index]);
     };
+    /** Batches a child has taken and not yet answered, oldest first, each with the way to tell it taken over. */
+    const unanswered = new Map();
     const hereLane = async () => {
         for (let batch = take(); batch; batch = take())
             await hashHere(batch);
+        // Nothing left to take, while a child is still on its batch (a large file, or a child that will never
+        // answer: one stopped, or waiting for a debugger): this process hashes it too, and the first to end answers.
+        for (let [start, waiting] = [...unanswered][0] ?? []; waiting; [start, waiting] = [...unanswered][0] ?? []) {
+            unanswered.delete(start);
+            await hashHere(waiting.batch);
+            waiting.takeOver();
+        }
     };
     const started = [];
     const childLane = async (bundle) => {
@@ -68410,8 +68422,14 @@ async function hashInLanes(paths, lanes, log) {
         started.push(child);
         for (let batch = take(); batch; batch = take()) {
             const [start, end] = batch;
+            const takenOver = new Promise((resolve) => unanswered.set(start, { batch, takeOver: () => resolve('taken over') }));
+            const answer = await Promise.race([child.hash(paths.slice(start, end)), takenOver]);
+            unanswered.delete(start);
+            if (answer === 'taken over') {
+                log?.('A hashing child process had not answered when this process had hashed the rest; it is stopped.');
+                return; // stopped with the others when all is hashed
+            }
             // A child that cannot start or died leaves its batches to this process: slower, never wrong.
-            const answer = await child.hash(paths.slice(start, end));
             if (answer === undefined)
                 await hashHere(batch);
             else if ('failed' in answer)
@@ -68420,27 +68438,41 @@ async function hashInLanes(paths, lanes, log) {
                 answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
         }
     };
-    const { children, hereLanes } = lanes;
+    const { children, hereLanes, signal } = lanes;
+    const abort = () => {
+        failed = true;
+        for (const child of started)
+            child.stop(); // their lanes then take the batch here, and stop at once
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     try {
+        signal?.throwIfAborted();
         await Promise.all([
             ...(children ? Array.from({ length: children.count }, () => childLane(children.bundle)) : []),
             ...Array.from({ length: hereLanes }, hereLane),
         ]);
     }
     catch (error) {
-        failed = true; // the other lanes stop after the batch they are on
+        failed = true; // the other lanes stop at their next file or MiB read (the run has failed and would wait)
         throw error;
     }
     finally {
+        signal?.removeEventListener('abort', abort);
         for (const child of started)
             child.stop();
     }
     return results;
 }
-/** This process's own hashing, pausing now and then so that the bucket listing running alongside is read. */
-function hasherHere() {
+/**
+ * This process's own hashing, pausing now and then so that the bucket listing running alongside is read; it
+ * stops (throws) once `stopped`: a batch of large files (or a dead child's, taken over) is minutes of reading,
+ * which the failed run would wait for before it exits.
+ */
+function hasherHere(stopped) {
     let lastYield = performance.now();
     const pause = async () => {
+        if (stopped())
+            throw new Error('Hashing stopped: the work beside it failed.');
         if (performance.now() - lastYield <= YIELD_EVERY_MS)
             return;
         await new Promise((resolve) => setImmediate(resolve));
@@ -68464,7 +68496,12 @@ function startHasher(bundle, log) {
     let child;
     try {
         // No flags of this process (a profiler's, a debugger's); its stdout would be the step's log.
+        // Neither this process's flags (a profiler's) nor the step's NODE_OPTIONS (a debugger's --inspect-brk would
+        // hold the child until one attaches): the child needs none.
+        const env = { ...process.env };
+        delete env.NODE_OPTIONS;
         child = (0,external_node_child_process_.fork)(bundle, [HASHER_ARGUMENT], {
+            env,
             execArgv: [],
             serialization: 'advanced',
             stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
@@ -68504,15 +68541,22 @@ function startHasher(bundle, log) {
 /** A child's side: hashes each batch it is sent, in order, and ends when this process goes away. */
 function serveHashing() {
     process.on('disconnect', () => process.exit(0));
+    // A batch is hashed without a turn of the event loop, so 'disconnect' is only read between batches, and a
+    // batch of large files takes seconds to minutes: a deploy killed or cancelled mid-batch (it exits at once)
+    // would leave this process reading on. Its parent changes when that one is gone (POSIX; not on Windows).
+    const parent = process.ppid;
+    const stopIfOrphaned = () => (process.ppid === parent ? Promise.resolve() : process.exit(0));
     process.on('message', (paths) => {
-        void answer(paths).then((reply) => process.send?.(reply));
+        void answer(paths, stopIfOrphaned).then((reply) => process.send?.(reply));
     });
 }
-async function answer(paths) {
+async function answer(paths, pause) {
     const hashed = [];
     try {
-        for (const path of paths)
-            hashed.push(await hashFile(path));
+        for (const path of paths) {
+            await pause();
+            hashed.push(await hashFile(path, pause));
+        }
     }
     catch (error) {
         const { message, code, errno, syscall, path } = error;
@@ -73058,7 +73102,7 @@ async function findFiles(source, options) {
 }
 /** Size, MD5 (and multipart ETag) and headers of each file, sorted by key. */
 async function hashFiles(found, options) {
-    const hashed = await hashPaths(found.map((file) => file.absolutePath), options.log);
+    const hashed = await hashPaths(found.map((file) => file.absolutePath), options.log, options.signal);
     const files = found.map((file, index) => ({
         ...file,
         ...hashed[index],
@@ -73682,11 +73726,17 @@ async function surveyDeploy(settings, s3, store, previous) {
             core.warning(empty);
         checkKeyLengths(found.map((file) => file.key), settings.prefix);
         build = rulesForBuild(settings.headerRules, found.map((file) => file.key));
-        // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum.
+        // Hashing and listing overlap: a no-change deploy costs the slower of the two, not their sum. A failed
+        // listing stops the hashing, which the run would otherwise wait for before it exits.
+        const hashing = new AbortController();
+        const orStopHashing = (work) => work.catch((error) => {
+            hashing.abort();
+            throw error;
+        });
         [listing, files, distributions] = await Promise.all([
-            list(),
-            hashFiles(found, { headerRules: build.rules, log: core.debug }),
-            describe(),
+            orStopHashing(list()),
+            hashFiles(found, { headerRules: build.rules, log: core.debug, signal: hashing.signal }),
+            orStopHashing(describe()),
         ]);
     }
     if (settings.teardown && listing.stateEtag === undefined) {

@@ -80,8 +80,17 @@ export async function hashInLanes(
   const hashHere = async ([start, end]: [number, number]) => {
     for (let index = start; index < end; index++) results[index] = await here(paths[index] as string);
   };
+  /** Batches a child has taken and not yet answered, oldest first, each with the way to tell it taken over. */
+  const unanswered = new Map<number, { batch: [number, number]; takeOver: () => void }>();
   const hereLane = async () => {
     for (let batch = take(); batch; batch = take()) await hashHere(batch);
+    // Nothing left to take, while a child is still on its batch (a large file, or a child that will never
+    // answer: one stopped, or waiting for a debugger): this process hashes it too, and the first to end answers.
+    for (let [start, waiting] = [...unanswered][0] ?? []; waiting; [start, waiting] = [...unanswered][0] ?? []) {
+      unanswered.delete(start as number);
+      await hashHere(waiting.batch);
+      waiting.takeOver();
+    }
   };
   const started: Hasher[] = [];
   const childLane = async (bundle: string) => {
@@ -89,8 +98,16 @@ export async function hashInLanes(
     started.push(child);
     for (let batch = take(); batch; batch = take()) {
       const [start, end] = batch;
+      const takenOver = new Promise<'taken over'>((resolve) =>
+        unanswered.set(start, { batch, takeOver: () => resolve('taken over') }),
+      );
+      const answer = await Promise.race([child.hash(paths.slice(start, end)), takenOver]);
+      unanswered.delete(start);
+      if (answer === 'taken over') {
+        log?.('A hashing child process had not answered when this process had hashed the rest; it is stopped.');
+        return; // stopped with the others when all is hashed
+      }
       // A child that cannot start or died leaves its batches to this process: slower, never wrong.
-      const answer = await child.hash(paths.slice(start, end));
       if (answer === undefined) await hashHere(batch);
       else if ('failed' in answer) throw fileError(answer.failed);
       else answer.hashed.forEach((hashed, offset) => (results[start + offset] = fromChild(hashed)));
@@ -160,7 +177,12 @@ function startHasher(bundle: string, log?: (message: string) => void): Hasher {
   let child: ChildProcess;
   try {
     // No flags of this process (a profiler's, a debugger's); its stdout would be the step's log.
+    // Neither this process's flags (a profiler's) nor the step's NODE_OPTIONS (a debugger's --inspect-brk would
+    // hold the child until one attaches): the child needs none.
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
     child = fork(bundle, [HASHER_ARGUMENT], {
+      env,
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
