@@ -1,7 +1,8 @@
 // The memory of the deploy's process tree, not only its own: the hashing children (src/hashers.ts) run beside
 // it during the plan, and GNU time's %M (the README's peak figures) is the largest one process's peak, not the
-// sum. Samples VmRSS of the action and its children every 10 ms (Linux /proc) over a first deploy and a
-// deploy with no change, against the strict local S3.
+// sum. Samples every 10 ms (Linux /proc) over a first deploy and a deploy with no change, against the strict
+// local S3: the action's own RSS, and the tree's PSS (each shared page counted once over the processes that
+// map it, so the Node binary the children share with the deploy is not counted twice) beside the action's own.
 // Run (after npm run build): node bench/tree-memory.mjs [--files 4000] [--node <node24>]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,32 +18,36 @@ const files = Number(flag('--files', 4000));
 const node = flag('--node', process.execPath);
 
 const rssKib = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const pssKib = (pid) => Number(/Pss:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
 const childrenOf = (pid) =>
   fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 const sampled = (pid) => {
-  let own = 0;
-  let tree = 0;
-  let most = 0;
+  const peak = { rss: 0, pss: 0, treePss: 0, children: 0 };
   const timer = setInterval(() => {
     try {
       const children = childrenOf(pid);
-      const self = rssKib(pid);
-      let sum = self;
+      const pss = pssKib(pid);
+      let treePss = pss;
       for (const child of children) {
         try {
-          sum += rssKib(child);
+          treePss += pssKib(child);
         } catch {
           // ended meanwhile
         }
       }
-      own = Math.max(own, self);
-      tree = Math.max(tree, sum);
-      most = Math.max(most, children.length);
+      peak.rss = Math.max(peak.rss, rssKib(pid));
+      peak.pss = Math.max(peak.pss, pss);
+      peak.treePss = Math.max(peak.treePss, treePss);
+      peak.children = Math.max(peak.children, children.length);
     } catch {
       // the action ended
     }
   }, 10);
-  return () => (clearInterval(timer), { ownMiB: Math.round(own / 1024), treeMiB: Math.round(tree / 1024), children: most });
+  const mib = (kib) => Math.round(kib / 1024);
+  return () => (
+    clearInterval(timer),
+    { ownRssMiB: mib(peak.rss), ownPssMiB: mib(peak.pss), treePssMiB: mib(peak.treePss), children: peak.children }
+  );
 };
 
 const source = fs.mkdtempSync(path.join(os.tmpdir(), 'tree-memory-'));
