@@ -21,7 +21,11 @@ const FILES_PER_CHILD = 1000;
 const MAX_CHILDREN = 4;
 /** Paths per message: small enough that the children finish together, large enough that messages are few. */
 const BATCH = 64;
-/** How long this process's own hashing runs before it lets the bucket listing read its answers. */
+/**
+ * How long this process's own hashing runs before it lets the bucket listing read its answers: the listing's
+ * first request waits on a chain of small I/O steps (config, credentials), each of which waits for a pause.
+ * Every 10 ms put that request 410 ms after start with 2,000 files; every 1 ms, 262 ms (one file: 180 ms).
+ */
 const YIELD_EVERY_MS = 1;
 const CONCURRENCY_HERE = 16;
 
@@ -176,9 +180,8 @@ function startHasher(bundle: string, log?: (message: string) => void): Hasher {
   };
   let child: ChildProcess;
   try {
-    // No flags of this process (a profiler's, a debugger's); its stdout would be the step's log.
     // Neither this process's flags (a profiler's) nor the step's NODE_OPTIONS (a debugger's --inspect-brk would
-    // hold the child until one attaches): the child needs none.
+    // hold the child until one attaches): the child needs none. Its stdout would be the step's log.
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     child = fork(bundle, [HASHER_ARGUMENT], {
@@ -243,7 +246,7 @@ async function answer(paths: string[], pause: () => Promise<void>): Promise<Answ
   return { hashed };
 }
 
-/** The clone of a Buffer arrives as a Uint8Array. */
+/** A Buffer may arrive as a plain Uint8Array after the structured clone (Node 24 keeps it a Buffer). */
 function fromChild(hashed: Hashed): Hashed {
   const { partMd5s } = hashed;
   return partMd5s
