@@ -1,19 +1,25 @@
 // Client CPU per PutObject, by way of sending it: the SDK's S3Client.send (as s3.ts configures it, and with
 // the SDK's cacheMiddleware), the action's PutObject (src/put-object.ts, compiled with tsc into
-// bench-results/ts/), and plain node:http with no signing (the floor a PUT costs in Node). N PUTs of a
+// bench-results/ts/), plain node:http with no signing (the floor a PUT costs in Node), and a PUT written
+// straight on a keep-alive socket with no HTTP library (socket-floor: what Node's http costs). N PUTs of a
 // small body at a fixed concurrency to the local S3 (fast mode) in a child process; the CPU measured is
 // this process's alone, after a warm-up.
 //   node bench/request-cost.mjs [--puts 4000] [--size 4096] [--concurrency 64] [--tls]
-//        [--paths sdk,sdk-cached,action,http-floor] [--rounds 3]
+//        [--paths sdk,sdk-cached,action,http-floor,socket-floor] [--rounds 3] [--latency MS]
+// --latency puts the benchmark's front (local/s3-proxy.mjs, as bench/rig.mjs does) before the server: each
+// answer then comes on its own, as on a network, not in bursts as from a server on loopback.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import tlsModule from 'node:tls';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startS3Proxy } from '../local/s3-proxy.mjs';
 import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 
 const argument = (name, fallback) => {
@@ -24,16 +30,25 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BUCKET = 'cost-bucket';
 
 if (process.argv.includes('--serve')) {
-  const s3 = await startS3Server({ buckets: [BUCKET], mode: 'fast', tls: process.argv.includes('--tls') });
-  console.log(JSON.stringify({ url: s3.url, certFile: s3.certFile }));
-  createInterface({ input: process.stdin }).on('close', () => s3.close().then(() => process.exit(0)));
+  const latencyMs = Number(argument('latency', '0'));
+  const tls = process.argv.includes('--tls');
+  const s3 = await startS3Server({ buckets: [BUCKET], mode: 'fast', tls: tls && latencyMs === 0 });
+  // With a latency, the benchmark's front (as bench/rig.mjs uses it) adds it and serves TLS.
+  const front = latencyMs > 0 ? await startS3Proxy({ handler: s3.handle, latencyMs, tls }) : undefined;
+  console.log(JSON.stringify({ url: front?.url ?? s3.url, certFile: front?.certFile ?? s3.certFile }));
+  createInterface({ input: process.stdin }).on('close', async () => {
+    await front?.close();
+    await s3.close();
+    process.exit(0);
+  });
 } else {
   const puts = Number(argument('puts', '4000'));
   const size = Number(argument('size', '4096'));
   const concurrency = Number(argument('concurrency', '64'));
   const rounds = Number(argument('rounds', '3'));
   const tls = process.argv.includes('--tls');
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', ...(tls ? ['--tls'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const latency = argument('latency', '0');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--latency', latency, ...(tls ? ['--tls'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const { url, certFile } = JSON.parse((await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value);
   const ca = certFile ? fs.readFileSync(certFile, 'utf8') : undefined;
   const agentOptions = { keepAlive: true, maxSockets: concurrency + 8, ...(ca ? { ca } : {}) };
@@ -76,6 +91,44 @@ if (process.argv.includes('--serve')) {
       const put = createPutObject(client(), BUCKET);
       return (index, body) => put(input(index, body));
     },
+    // What a PUT costs with no HTTP library at all: one request head and body per write on a pool of
+    // keep-alive TLS (or TCP) sockets, the answer's status line and Content-Length read by hand. Not a
+    // client anyone should ship (no proxy, no chunked answers, no errors); the floor under Node's http.
+    'socket-floor': async () => {
+      const target = new URL(url);
+      const free = [];
+      const connect = () =>
+        new Promise((resolve, reject) => {
+          const socket = tls
+            ? tlsModule.connect({ host: target.hostname, port: Number(target.port), ca, servername: 'localhost' }, () => resolve(socket))
+            : net.connect({ host: target.hostname, port: Number(target.port) }, () => resolve(socket));
+          socket.once('error', reject);
+        });
+      return async (index, body) => {
+        const socket = free.pop() ?? (await connect());
+        const { Key, ContentMD5 } = input(index, body);
+        const head = `PUT /${BUCKET}/${Key} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nContent-MD5: ${ContentMD5}\r\n\r\n`;
+        await new Promise((resolve, reject) => {
+          let text = '';
+          const onData = (chunk) => {
+            text += chunk.toString('latin1');
+            const end = text.indexOf('\r\n\r\n');
+            if (end === -1) return;
+            const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
+            if (text.length < end + 4 + length) return;
+            socket.off('data', onData);
+            if (!text.startsWith('HTTP/1.1 200')) reject(new Error(text.slice(0, 200)));
+            else resolve();
+          };
+          socket.on('data', onData);
+          socket.cork();
+          socket.write(head, 'latin1');
+          socket.write(body);
+          socket.uncork();
+        });
+        free.push(socket);
+      };
+    },
     'http-floor': () => {
       const target = new URL(url);
       const agent = new (tls ? https : http).Agent(agentOptions);
@@ -98,9 +151,13 @@ if (process.argv.includes('--serve')) {
     return bytes;
   };
   const results = {};
-  for (const name of argument('paths', 'sdk,sdk-cached,action,http-floor').split(',')) {
+  for (const name of argument('paths', 'sdk,sdk-cached,action,http-floor,socket-floor').split(',')) {
     const put = await PATHS[name]();
-    for (let index = 0; index < concurrency * 2; index++) await put(-1 - (index % concurrency), body(index)); // warm-up
+    // Warm-up: two waves of `concurrency` PUTs at once, so every socket is open (a TLS connection costs
+    // the client ~2 ms of CPU, seven requests' worth) and the rounds measure requests alone.
+    for (let wave = 0; wave < 2; wave++) {
+      await Promise.all(Array.from({ length: concurrency }, (_, index) => put(-1 - index, body(index))));
+    }
     results[name] = [];
     for (let round = 0; round < rounds; round++) {
       const before = process.cpuUsage();
@@ -117,7 +174,7 @@ if (process.argv.includes('--serve')) {
     const sorted = [...results[name]].sort((a, b) => a - b);
     console.log(`${name.padEnd(11)} ${sorted[Math.floor(sorted.length / 2)].toFixed(3)} ms of client CPU per PutObject (rounds: ${results[name].map((ms) => ms.toFixed(3)).join(' ')})`);
   }
-  console.log(`${puts} PUTs of ${size} B per round at concurrency ${concurrency}, ${tls ? 'HTTPS' : 'HTTP'}, Node ${process.version}`);
+  console.log(`${puts} PUTs of ${size} B per round at concurrency ${concurrency}, ${tls ? 'HTTPS' : 'HTTP'}, ${latency} ms per request, Node ${process.version}`);
   child.stdin.end();
   await new Promise((resolve) => child.once('exit', resolve));
 }
