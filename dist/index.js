@@ -71567,10 +71567,10 @@ function signingKey({ credentials, region, service }, day) {
  * the request itself needs a fifth of that. Here the SDK decides once per bucket, with its own endpoint
  * resolver and auth scheme (so AWS_ENDPOINT_URL_S3, FIPS, dual-stack, access points and path style are its
  * decisions), and each request reuses what it decided: the SDK's user agent, the client's credentials
- * (refreshed as the SDK refreshes them) and clock offset, the SDK's retry middleware and strategy (backoff
- * on 5xx, throttling and dropped connections, within the client's retry budget) and the client's own HTTP
- * handler's agents, sockets and proxy (send-request.ts). SigV4 is computed by sigv4.ts, equal to the SDK's
- * signer.
+ * (refreshed as the SDK refreshes them) and clock offset, the client's retry strategy, driven as the SDK's
+ * retry middleware drives it (backoff on 5xx, throttling, S3's RequestTimeout and dropped connections,
+ * within the client's retry budget) and the client's own HTTP handler's agents, sockets and proxy
+ * (send-request.ts). SigV4 is computed by sigv4.ts, equal to the SDK's signer.
  *
  * Anything unusual is handed to `S3Client.send` with the same input, so the SDK's full behaviour applies
  * where it matters: any answer other than success or a retryable error (a redirect to the bucket's region,
@@ -71636,8 +71636,8 @@ class HandToSdk extends Error {
         this.code = code;
     }
 }
-/** Refusals that say nothing about this path: the SDK corrects the clock, or the socket was slow. */
-const PASSING_REFUSALS = new Set(['RequestTimeTooSkewed', 'RequestTimeout']);
+/** Refusals that say nothing about this path: the SDK corrects the clock. */
+const PASSING_REFUSALS = new Set(['RequestTimeTooSkewed']);
 const putters = new WeakMap();
 /** The PutObject for this client and bucket, decided once and kept. */
 function putObjectFor(client, bucket) {
@@ -71876,9 +71876,10 @@ function buildRequest(route, input) {
     });
 }
 /**
- * The result of a 2xx answer. A 5xx or 429 becomes an S3 error the SDK's retry strategy judges (and
- * retries with backoff), as does BadDigest (never retried); any other answer is handed to the SDK, which
- * knows redirects, clock skew and every error's own shape.
+ * The result of a 2xx answer. A 5xx, or a 4xx the SDK's retry strategy retries (429, S3's 400
+ * RequestTimeout), becomes an S3 error the strategy judges (and retries with backoff, within the client's
+ * budget), as does BadDigest (never retried); any other answer is handed to the SDK, which knows
+ * redirects, clock skew and every error's own shape.
  */
 async function readAnswer(response, signingRegion) {
     const { statusCode, headers } = response;
@@ -71894,17 +71895,11 @@ async function readAnswer(response, signingRegion) {
     }
     const body = await readText(response.body);
     const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
-    // BadDigest is about these bytes, not this path: the SDK would send the same body and be refused alike.
-    if (statusCode < 500 && statusCode !== 429 && code !== 'BadDigest') {
-        const bucketRegion = headers['x-amz-bucket-region'];
-        const redirected = statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
-        throw new HandToSdk(redirected, code);
-    }
     const name = code ?? (statusCode === 503 ? 'ServiceUnavailable' : 'InternalError');
     const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? `HTTP ${statusCode}`;
     const requestId = headers['x-amz-request-id'];
     const extendedRequestId = headers['x-amz-id-2'];
-    const error = new dist_cjs/* S3ServiceException */.Hcp({
+    const error = Object.assign(new dist_cjs/* S3ServiceException */.Hcp({
         name,
         $fault: statusCode < 500 ? 'client' : 'server',
         message,
@@ -71913,8 +71908,17 @@ async function readAnswer(response, signingRegion) {
             ...(requestId ? { requestId } : {}),
             ...(extendedRequestId ? { extendedRequestId } : {}),
         },
-    });
-    return Promise.reject(Object.assign(error, { Code: name, $response: response }));
+    }), { Code: name, $response: response });
+    // A refusal the SDK's strategy retries as it stands (429, S3's 400 RequestTimeout) is retried here as the
+    // SDK retries it: handed over, it would be sent again at once, outside the budget, its attempts counted
+    // anew. BadDigest is about these bytes, not this path: the SDK would send the same body and be refused alike.
+    const retryable = (0,retry.isThrottlingError)(error) || (0,retry.isTransientError)(error);
+    if (statusCode < 500 && !retryable && code !== 'BadDigest') {
+        const bucketRegion = headers['x-amz-bucket-region'];
+        const redirected = statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
+        throw new HandToSdk(redirected, code);
+    }
+    return Promise.reject(error);
 }
 /** An error answer's body (S3's are a few hundred bytes; at most 64 KiB is kept). */
 async function readText(stream) {
