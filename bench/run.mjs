@@ -19,8 +19,8 @@
 // generated sites), scenarios.mjs (the workloads and what each run measures), peers.mjs (the tools and
 // their settings), report.mjs (the tables), profile.mjs (the CPU profile and its summary), plan.mjs and
 // sweep.mjs (the planning and concurrency studies). Beside them: request-cost.mjs (client CPU per PutObject
-// by way of sending it: S3Client.send, the action's PutObject, plain node:http, a bare socket) and scale.mjs
-// (20,000 files / 2 GiB).
+// by way of sending it: S3Client.send, the action's PutObject, plain node:http, a bare socket),
+// connection-cost.mjs (client CPU of a new HTTPS connection) and scale.mjs (20,000 files / 2 GiB).
 import fs from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { planMode } from './plan.mjs';
