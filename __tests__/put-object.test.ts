@@ -8,8 +8,8 @@ import { verifySignature } from '../local/s3-auth.mjs';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
-import { type Front, requestKey, startFront } from './support/front.js';
-import { REGION, clientFor, putInput, watchHandle } from './support/put-input.js';
+import { type Reply, type ScriptFront, s3ErrorReply } from './support/front.js';
+import { REGION, clientFor, putInput, watchHandle, scriptedS3 } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -17,57 +17,25 @@ import { REGION, clientFor, putInput, watchHandle } from './support/put-input.js
 
 type Scripted = 'slow-down' | 'internal' | 'drop' | 'redirect';
 
-interface ScriptedFront extends Front {
-  /** Answers for the next requests to a key, in order; a key with none left goes through to the local S3. */
-  script: Map<string, Scripted[]>;
-  /** Every request, as it arrived. */
-  seen: Array<{ key: string; headers: http.IncomingHttpHeaders }>;
-}
-
-async function startScriptedFront(target: string): Promise<ScriptedFront> {
-  const script = new Map<string, Scripted[]>();
-  const seen: ScriptedFront['seen'] = [];
-  const error = (status: number, code: string, headers: Record<string, string> = {}) => ({
-    status,
-    headers: { 'Content-Type': 'application/xml', ...headers },
-    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`,
-  });
-  const front = await startFront(target, (request) => {
-    const key = requestKey(request);
-    seen.push({ key, headers: request.headers });
-    const next = script.get(key)?.shift();
-    if (next === 'slow-down') return error(503, 'SlowDown');
-    if (next === 'internal') return error(500, 'InternalError');
-    if (next === 'redirect') return error(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' });
-    if (next === 'drop') return 'drop';
-    return undefined;
-  });
-  return { ...front, script, seen };
-}
+/** The answer each scripted fault gets. */
+const FAULT_REPLIES: Record<Scripted, Reply | 'drop'> = {
+  'slow-down': s3ErrorReply(503, 'SlowDown'),
+  internal: s3ErrorReply(500, 'InternalError'),
+  redirect: s3ErrorReply(301, 'PermanentRedirect', { 'x-amz-bucket-region': 'ap-southeast-2' }),
+  drop: 'drop',
+};
+type ScriptedFront = ScriptFront<Scripted>;
 
 const attemptsOf = (front: ScriptedFront, key: string) =>
   front.seen.filter((request) => request.key === key).map((request) => request.headers['amz-sdk-request']);
 const regionOf = (headers: http.IncomingHttpHeaders | Record<string, unknown>) =>
   /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(headers.authorization))?.[1];
 
-let s3: LocalS3Server;
-let front: ScriptedFront;
-beforeAll(async () => {
-  s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
-  front = await startScriptedFront(s3.url);
-});
-afterAll(async () => {
-  await front.close();
-  await s3.close();
-});
-beforeEach(() => {
-  front.seen.length = 0;
-  front.script.clear();
-});
+const rig = scriptedS3<Scripted>((fault) => FAULT_REPLIES[fault]);
 
 describe('createPutObject', () => {
   it('writes what the SDK writes: signature and Content-MD5 verified, bytes and headers stored, the same headers sent', async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const put = createPutObject(client, 'fast-bucket');
     const key = 'docs/a b/été+(1)!.html';
     const result = await put(
@@ -77,7 +45,7 @@ describe('createPutObject', () => {
         ServerSideEncryption: 'AES256',
       }),
     );
-    const stored = s3.object('fast-bucket', key);
+    const stored = rig.s3.object('fast-bucket', key);
     expect(stored?.body.toString()).toBe('<h1>fast</h1>');
     expect(stored?.headers).toMatchObject({
       'content-type': 'text/html',
@@ -95,7 +63,7 @@ describe('createPutObject', () => {
         }),
       ),
     );
-    const [fast, sdk] = front.seen.map((request) => request.headers);
+    const [fast, sdk] = rig.front.seen.map((request) => request.headers);
     const names = (headers: http.IncomingHttpHeaders | undefined) => Object.keys(headers ?? {}).sort();
     expect(names(fast)).toEqual(names(sdk));
     for (const name of ['user-agent', 'x-amz-user-agent', 'host', 'amz-sdk-request'] as const) {
@@ -106,35 +74,35 @@ describe('createPutObject', () => {
   });
 
   it("retries 503 SlowDown and a dropped connection with the SDK's strategy, signing each attempt anew", async () => {
-    const client = clientFor(front.url);
-    front.script.set('retried.html', ['slow-down', 'drop']);
+    const client = clientFor(rig.front.url);
+    rig.front.script.set('retried.html', ['slow-down', 'drop']);
     await createPutObject(client, 'fast-bucket')(putInput('retried.html', 'third time'));
-    expect(s3.object('fast-bucket', 'retried.html')?.body.toString()).toBe('third time');
-    expect(attemptsOf(front, 'retried.html')).toEqual(['attempt=1; max=6', 'attempt=2; max=6', 'attempt=3; max=6']);
-    const sent = front.seen.map((request) => request.headers);
+    expect(rig.s3.object('fast-bucket', 'retried.html')?.body.toString()).toBe('third time');
+    expect(attemptsOf(rig.front, 'retried.html')).toEqual(['attempt=1; max=6', 'attempt=2; max=6', 'attempt=3; max=6']);
+    const sent = rig.front.seen.map((request) => request.headers);
     expect(new Set(sent.map((headers) => headers['amz-sdk-invocation-id'])).size).toBe(1);
     expect(new Set(sent.map((headers) => headers.authorization)).size).toBe(3);
     client.destroy();
   });
 
   it("gives up after the client's attempts with the error S3 gave, as the user reads it", async () => {
-    const client = clientFor(front.url, { maxAttempts: 2 });
-    front.script.set('busy.html', ['slow-down', 'slow-down', 'slow-down']);
+    const client = clientFor(rig.front.url, { maxAttempts: 2 });
+    rig.front.script.set('busy.html', ['slow-down', 'slow-down', 'slow-down']);
     const error = await createPutObject(client, 'fast-bucket')(putInput('busy.html', 'x')).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503, attempts: 2 } });
     expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toBe(
       "AWS kept throttling requests to bucket 'fast-bucket' after retries. Lower 'concurrency' or try again later.",
     );
-    expect(attemptsOf(front, 'busy.html')).toHaveLength(2);
+    expect(attemptsOf(rig.front, 'busy.html')).toHaveLength(2);
     client.destroy();
   });
 
   it.each<Scripted>(['slow-down', 'internal', 'drop'])(
     'fails as S3Client.send fails when every attempt meets %s: the same error, the same message for the user',
     async (fault) => {
-      const client = clientFor(front.url, { maxAttempts: 2 });
-      front.script.set('fast.html', [fault, fault]);
-      front.script.set('sdk.html', [fault, fault]);
+      const client = clientFor(rig.front.url, { maxAttempts: 2 });
+      rig.front.script.set('fast.html', [fault, fault]);
+      rig.front.script.set('sdk.html', [fault, fault]);
       const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
       const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
       const seen = (error: unknown) => {
@@ -152,24 +120,26 @@ describe('createPutObject', () => {
         };
       };
       expect(seen(fast)).toEqual(seen(sdk));
-      expect(attemptsOf(front, 'fast.html')).toHaveLength(2);
+      expect(attemptsOf(rig.front, 'fast.html')).toHaveLength(2);
       client.destroy();
     },
   );
 
   it("hands a refusal to the SDK, so the user reads the SDK's own error", async () => {
-    const client = clientFor(front.url, { credentials: { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: 'x' } });
+    const client = clientFor(rig.front.url, {
+      credentials: { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: 'x' },
+    });
     const error = await createPutObject(client, 'fast-bucket')(putInput('refused.html', 'x')).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
     expect(describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' })).toMatch(
       /^AWS does not recognise the access key used for bucket 'fast-bucket'\./,
     );
     // One fast attempt, then the SDK's own.
-    expect(attemptsOf(front, 'refused.html')).toHaveLength(2);
-    expect(s3.object('fast-bucket', 'refused.html')).toBeUndefined();
+    expect(attemptsOf(rig.front, 'refused.html')).toHaveLength(2);
+    expect(rig.s3.object('fast-bucket', 'refused.html')).toBeUndefined();
     client.destroy();
 
-    const missing = createPutObject(clientFor(front.url), 'no-such-bucket');
+    const missing = createPutObject(clientFor(rig.front.url), 'no-such-bucket');
     const noBucket = await missing({ ...putInput('x.html', 'x'), Bucket: 'no-such-bucket' }).catch((e: unknown) => e);
     expect(describeAwsError(noBucket, { service: 'S3', bucket: 'no-such-bucket' })).toBe(
       "Bucket 'no-such-bucket' does not exist (or not in this account/endpoint). Check the 'bucket' input.",
@@ -177,7 +147,7 @@ describe('createPutObject', () => {
   });
 
   it('answers BadDigest as S3 said it, once, and keeps the fast path for the files after it', async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const sdkSends = jest.spyOn(client, 'send');
     const put = createPutObject(client, 'fast-bucket');
     // Bytes that are not the ones the Content-MD5 names: a file rewritten while it was being read.
@@ -185,11 +155,11 @@ describe('createPutObject', () => {
     const error = await put(raced).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'BadDigest', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     // Not sent again by the SDK (it would be refused alike), and nothing stored.
-    expect(attemptsOf(front, 'raced.html')).toHaveLength(1);
-    expect(s3.object('fast-bucket', 'raced.html')).toBeUndefined();
+    expect(attemptsOf(rig.front, 'raced.html')).toHaveLength(1);
+    expect(rig.s3.object('fast-bucket', 'raced.html')).toBeUndefined();
 
     await put(putInput('after.html', 'fine'));
-    expect(s3.object('fast-bucket', 'after.html')?.body.toString()).toBe('fine');
+    expect(rig.s3.object('fast-bucket', 'after.html')?.body.toString()).toBe('fine');
     // The SDK sent only the probe that prepared the route: the next file went the fast way.
     expect(sdkSends).toHaveBeenCalledTimes(1);
     client.destroy();
@@ -227,7 +197,7 @@ describe('createPutObject', () => {
       { accessKeyId: 'ASIAFIRST00000000001', secretAccessKey: 'first-secret' },
       { accessKeyId: 'ASIASECOND0000000002', secretAccessKey: 'second-secret' },
     ];
-    for (const pair of keys) s3.addCredentials(pair);
+    for (const pair of keys) rig.s3.addCredentials(pair);
     let current = 0;
     // Expiring within the SDK's five-minute window, so the client asks the provider again before each request.
     const credentials = () =>
@@ -236,36 +206,38 @@ describe('createPutObject', () => {
         sessionToken: `token-${current}`,
         expiration: new Date(Date.now() + 60_000),
       });
-    const client = clientFor(front.url, { credentials });
+    const client = clientFor(rig.front.url, { credentials });
     const put = createPutObject(client, 'fast-bucket');
     await put(putInput('one.html', '1'));
     current = 1;
     await put(putInput('two.html', '2'));
-    const used = front.seen.map((request) => /Credential=([^/]+)\//.exec(String(request.headers.authorization))?.[1]);
+    const used = rig.front.seen.map(
+      (request) => /Credential=([^/]+)\//.exec(String(request.headers.authorization))?.[1],
+    );
     expect(used).toEqual(['ASIAFIRST00000000001', 'ASIASECOND0000000002']);
-    expect(front.seen.map((request) => request.headers['x-amz-security-token'])).toEqual(['token-0', 'token-1']);
-    expect(s3.object('fast-bucket', 'two.html')?.body.toString()).toBe('2');
+    expect(rig.front.seen.map((request) => request.headers['x-amz-security-token'])).toEqual(['token-0', 'token-1']);
+    expect(rig.s3.object('fast-bucket', 'two.html')?.body.toString()).toBe('2');
     client.destroy();
   });
 
   it('leaves a body the SDK sends with Expect: 100-continue to the SDK', async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const text = 'x'.repeat(2 * 1024 * 1024);
     await createPutObject(client, 'fast-bucket')(putInput('large.bin', text));
-    expect(front.seen.map((request) => request.headers.expect)).toEqual(['100-continue']);
-    expect(s3.object('fast-bucket', 'large.bin')?.size).toBe(text.length);
+    expect(rig.front.seen.map((request) => request.headers.expect)).toEqual(['100-continue']);
+    expect(rig.s3.object('fast-bucket', 'large.bin')?.size).toBe(text.length);
     client.destroy();
   });
 
   it("fails like the SDK where the SDK's endpoint rules refuse the bucket", async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const arn = 'arn:aws:s3:eu-west-1:123456789012:accesspoint/site';
     const error = await createPutObject(
       client,
       arn,
     )({ ...putInput('x.html', 'x'), Bucket: arn }).catch((e: unknown) => e);
     expect(String((error as Error).message)).toMatch(/Path-style addressing cannot be used with ARN buckets/);
-    expect(front.seen).toEqual([]);
+    expect(rig.front.seen).toEqual([]);
     client.destroy();
   });
 });
@@ -339,7 +311,7 @@ describe("the client's own sockets", () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     // addRequest is how every request takes a socket from an agent (not in @types/node).
     const throughAgent = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
-    const client = clientFor(front.url, { requestHandler: { httpAgent: agent } });
+    const client = clientFor(rig.front.url, { requestHandler: { httpAgent: agent } });
     const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3, 4]) await put(putInput(`agent/${index}.html`, `page ${index}`));
@@ -347,13 +319,13 @@ describe("the client's own sockets", () => {
     expect(throughAgent).toHaveBeenCalledTimes(4);
     // The handler made its agent on the first request; the others went onto that agent directly.
     expect(handle).toHaveBeenCalledTimes(1);
-    expect(s3.object('fast-bucket', 'agent/4.html')?.body.toString()).toBe('page 4');
+    expect(rig.s3.object('fast-bucket', 'agent/4.html')?.body.toString()).toBe('page 4');
     client.destroy();
     agent.destroy();
   });
 
   it("leaves every request to the SDK's handler when the client has a timeout, so its timers apply", async () => {
-    const client = clientFor(front.url, { requestHandler: { requestTimeout: 30_000, socketTimeout: 30_000 } });
+    const client = clientFor(rig.front.url, { requestHandler: { requestTimeout: 30_000, socketTimeout: 30_000 } });
     const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3]) await put(putInput(`timed/${index}.html`, `page ${index}`));
@@ -381,13 +353,13 @@ describe('what the SDK would do, kept on the fast path', () => {
       'dot/./seg/../ments.html',
       ' leading-and-trailing ',
     ];
-    const client = clientFor(s3.url);
+    const client = clientFor(rig.s3.url);
     const put = createPutObject(client, 'fast-bucket');
-    s3.requests.length = 0;
+    rig.s3.requests.length = 0;
     for (const key of keys) await put(putInput(key, `body of ${key}`));
     for (const key of keys) {
-      expect([key, answersFor(s3, key)]).toEqual([key, ['200']]);
-      expect(s3.object('fast-bucket', key)?.body.toString()).toBe(`body of ${key}`);
+      expect([key, answersFor(rig.s3, key)]).toEqual([key, ['200']]);
+      expect(rig.s3.object('fast-bucket', key)?.body.toString()).toBe(`body of ${key}`);
     }
     client.destroy();
   });
@@ -416,7 +388,7 @@ describe('what the SDK would do, kept on the fast path', () => {
 
   it('reaches the endpoint named in AWS_ENDPOINT_URL_S3', async () => {
     const saved = process.env.AWS_ENDPOINT_URL_S3;
-    process.env.AWS_ENDPOINT_URL_S3 = s3.url;
+    process.env.AWS_ENDPOINT_URL_S3 = rig.s3.url;
     try {
       const client = new S3Client({
         region: REGION,
@@ -424,10 +396,10 @@ describe('what the SDK would do, kept on the fast path', () => {
         credentials: S3_CREDENTIALS,
         requestChecksumCalculation: 'WHEN_REQUIRED',
       });
-      s3.requests.length = 0;
+      rig.s3.requests.length = 0;
       await createPutObject(client, 'fast-bucket')(putInput('from-env.html', 'env'));
-      expect(answersFor(s3, 'from-env.html')).toEqual(['200']);
-      expect(s3.object('fast-bucket', 'from-env.html')?.body.toString()).toBe('env');
+      expect(answersFor(rig.s3, 'from-env.html')).toEqual(['200']);
+      expect(rig.s3.object('fast-bucket', 'from-env.html')?.body.toString()).toBe('env');
       client.destroy();
     } finally {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
@@ -436,8 +408,8 @@ describe('what the SDK would do, kept on the fast path', () => {
   });
 
   it('leaves to the SDK a client whose PutObject carries more than this path writes (a flexible checksum, a middleware)', async () => {
-    const checksummed = clientFor(s3.url, { requestChecksumCalculation: 'WHEN_SUPPORTED' });
-    const tagged = clientFor(s3.url);
+    const checksummed = clientFor(rig.s3.url, { requestChecksumCalculation: 'WHEN_SUPPORTED' });
+    const tagged = clientFor(rig.s3.url);
     tagged.middlewareStack.add(
       (next) => (args) => {
         (args.request as { headers: Record<string, string> }).headers['x-team'] = 'docs';
@@ -445,15 +417,15 @@ describe('what the SDK would do, kept on the fast path', () => {
       },
       { step: 'build', name: 'teamHeader' },
     );
-    s3.requests.length = 0;
+    rig.s3.requests.length = 0;
     await createPutObject(checksummed, 'fast-bucket')(putInput('checksummed.html', 'crc'));
     await createPutObject(tagged, 'fast-bucket')(putInput('tagged.html', 'tag'));
-    const received = (key: string) => s3.requests.filter((request) => request.key === key);
+    const received = (key: string) => rig.s3.requests.filter((request) => request.key === key);
     expect(received('checksummed.html').map((request) => request.headers['x-amz-checksum-crc32'])).toEqual([
       expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
     ]);
     expect(received('tagged.html').map((request) => request.headers['x-team'])).toEqual(['docs']);
-    expect(answersFor(s3, 'tagged.html')).toEqual(['200']);
+    expect(answersFor(rig.s3, 'tagged.html')).toEqual(['200']);
     checksummed.destroy();
     tagged.destroy();
   });

@@ -1,74 +1,33 @@
-import type http from 'node:http';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { DeprecatedStandardRetryStrategy } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2 } from '@smithy/types';
-import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
+import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
-import { type Front, type Reply, requestKey, startFront } from './support/front.js';
-import { REGION, clientFor, putInput } from './support/put-input.js';
+import { type Reply, s3ErrorReply } from './support/front.js';
+import { REGION, clientFor, putInput, scriptedS3 } from './support/put-input.js';
 
 // The fast PutObject's retries held beside S3Client.send(PutObjectCommand) with the same client, for each
 // kind of failure a request can meet: the same requests sent, the same judgement by the client's retry
 // strategy, the same budget, the same error for the user. A front answers scripted faults for a key; any
 // key with no fault left goes through to the strict local S3.
 
-const xmlError = (status: number, code: string, headers: Record<string, string> = {}): Reply => ({
-  status,
-  headers: { 'Content-Type': 'application/xml', ...headers },
-  body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`,
-});
-
 const FAULTS = {
-  'a 500 InternalError': xmlError(500, 'InternalError'),
-  'a 503 SlowDown': xmlError(503, 'SlowDown'),
-  'a 429 with S3 error XML': xmlError(429, 'TooManyRequests'),
-  'a 503 with x-amz-retry-after': xmlError(503, 'ServiceUnavailable', { 'x-amz-retry-after': '30' }),
-  'a 500 with Retry-After': xmlError(500, 'InternalError', { 'Retry-After': '0.03' }),
-  "S3's 400 RequestTimeout (a body sent too slowly)": xmlError(400, 'RequestTimeout'),
+  'a 500 InternalError': s3ErrorReply(500, 'InternalError'),
+  'a 503 SlowDown': s3ErrorReply(503, 'SlowDown'),
+  'a 429 with S3 error XML': s3ErrorReply(429, 'TooManyRequests'),
+  'a 503 with x-amz-retry-after': s3ErrorReply(503, 'ServiceUnavailable', { 'x-amz-retry-after': '30' }),
+  'a 500 with Retry-After': s3ErrorReply(500, 'InternalError', { 'Retry-After': '0.03' }),
+  "S3's 400 RequestTimeout (a body sent too slowly)": s3ErrorReply(400, 'RequestTimeout'),
   'a dropped connection': 'drop',
 } satisfies Record<string, Reply | 'drop'>;
 type Fault = Reply | 'drop';
 
-interface ScriptFront extends Front {
-  script: Map<string, Fault[]>;
-  seen: Array<{ key: string; headers: http.IncomingHttpHeaders }>;
-  /** Called with each request's key before it is answered. */
-  onRequest?: (key: string) => void;
-}
-
-async function startScriptFront(target: string): Promise<ScriptFront> {
-  const script = new Map<string, Fault[]>();
-  const seen: ScriptFront['seen'] = [];
-  const state: ScriptFront = { url: '', close: () => Promise.resolve(), script, seen };
-  const front = await startFront(target, (request) => {
-    const key = requestKey(request);
-    seen.push({ key, headers: request.headers });
-    state.onRequest?.(key);
-    return script.get(key)?.shift();
-  });
-  return Object.assign(state, front);
-}
-
-let s3: LocalS3Server;
-let front: ScriptFront;
-beforeAll(async () => {
-  s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
-  front = await startScriptFront(s3.url);
-});
-afterAll(async () => {
-  await front.close();
-  await s3.close();
-});
-beforeEach(() => {
-  front.seen.length = 0;
-  front.script.clear();
-  delete front.onRequest;
-});
+const rig = scriptedS3<Fault>((fault) => fault);
 afterEach(() => jest.restoreAllMocks());
 
-const sentFor = (key: string) => front.seen.filter((request) => request.key === key);
+const sentFor = (key: string) => rig.front.seen.filter((request) => request.key === key);
 
 /** What the user and the retry strategy see of a failure. */
 function seen(error: unknown) {
@@ -104,17 +63,17 @@ describe('each failure a PutObject meets, on the fast path and through S3Client.
   it.each(Object.entries(FAULTS))(
     '%s, once: judged alike by the strategy, retried alike, by the fast path itself',
     async (_name, fault) => {
-      const client = clientFor(front.url);
+      const client = clientFor(rig.front.url);
       const put = createPutObject(client, 'fast-bucket');
       await put(putInput('warm.html', 'route resolved'));
       const judged = await watchJudgements(client);
       const sdkSends = jest.spyOn(client, 'send');
 
-      front.script.set('fast.html', [fault]);
+      rig.front.script.set('fast.html', [fault]);
       await put(putInput('fast.html', 'fast'));
       const fast = judged();
       const sentBySdk = sdkSends.mock.calls.length;
-      front.script.set('sdk.html', [fault]);
+      rig.front.script.set('sdk.html', [fault]);
       await client.send(new PutObjectCommand(putInput('sdk.html', 'sdk')));
       const sdk = judged();
 
@@ -124,17 +83,17 @@ describe('each failure a PutObject meets, on the fast path and through S3Client.
       );
       // The retry was the fast path's own, not a second PutObject through the SDK.
       expect(sentBySdk).toBe(0);
-      expect(s3.object('fast-bucket', 'fast.html')?.body.toString()).toBe('fast');
+      expect(rig.s3.object('fast-bucket', 'fast.html')?.body.toString()).toBe('fast');
       client.destroy();
     },
   );
 
-  it.each(Object.entries({ ...FAULTS, 'a 400 BadDigest': xmlError(400, 'BadDigest') }))(
+  it.each(Object.entries({ ...FAULTS, 'a 400 BadDigest': s3ErrorReply(400, 'BadDigest') }))(
     '%s, every attempt: as many requests as S3Client.send, and the same error for the user',
     async (_name, fault) => {
-      const client = clientFor(front.url, { maxAttempts: 2 });
-      front.script.set('fast.html', [fault, fault, fault]);
-      front.script.set('sdk.html', [fault, fault, fault]);
+      const client = clientFor(rig.front.url, { maxAttempts: 2 });
+      rig.front.script.set('fast.html', [fault, fault, fault]);
+      rig.front.script.set('sdk.html', [fault, fault, fault]);
       const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
       const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
       expect(seen(fast)).toEqual(seen(sdk));
@@ -153,9 +112,9 @@ describe('each failure a PutObject meets, on the fast path and through S3Client.
     ],
     ['an empty 503', { status: 503, headers: {}, body: '' }, 'HTTP 503'],
   ])('%s, every attempt: retried as S3Client.send retries it, and named by its status', async (_name, fault, words) => {
-    const client = clientFor(front.url, { maxAttempts: 2 });
-    front.script.set('fast.html', [fault, fault]);
-    front.script.set('sdk.html', [fault, fault]);
+    const client = clientFor(rig.front.url, { maxAttempts: 2 });
+    rig.front.script.set('fast.html', [fault, fault]);
+    rig.front.script.set('sdk.html', [fault, fault]);
     const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
     const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
     expect(seen(fast).attempts).toBe(seen(sdk).attempts);
@@ -194,21 +153,21 @@ describe("the client's retry budget, shared with its other requests", () => {
   /** Enough PutObjects failing with a 500 on both of two attempts to spend the budget (14 a retry, of 500). */
   const spend = async (put: (key: string) => Promise<unknown>) => {
     const keys = Array.from({ length: 40 }, (_, index) => `spend/${index}.html`);
-    for (const key of keys) front.script.set(key, [FAULTS['a 500 InternalError'], FAULTS['a 500 InternalError']]);
+    for (const key of keys) rig.front.script.set(key, [FAULTS['a 500 InternalError'], FAULTS['a 500 InternalError']]);
     await Promise.all(keys.map((key) => put(key).catch(() => undefined)));
   };
 
   it('spent by the fast path, leaves S3Client.send no retry; spent by S3Client.send, leaves the fast path none', async () => {
     for (const spender of ['fast', 'sdk'] as const) {
-      front.script.clear();
-      front.seen.length = 0;
-      const client = clientFor(front.url, { maxAttempts: 2 });
+      rig.front.script.clear();
+      rig.front.seen.length = 0;
+      const client = clientFor(rig.front.url, { maxAttempts: 2 });
       const put = createPutObject(client, 'fast-bucket');
       await put(putInput('warm.html', 'route resolved'));
       await spend((key) =>
         spender === 'fast' ? put(putInput(key, 'x')) : client.send(new PutObjectCommand(putInput(key, 'x'))),
       );
-      front.script.set('after.html', [FAULTS['a 500 InternalError']]);
+      rig.front.script.set('after.html', [FAULTS['a 500 InternalError']]);
       const after = await (
         spender === 'fast'
           ? client.send(new PutObjectCommand(putInput('after.html', 'x')))
@@ -230,16 +189,16 @@ describe('a failure between attempts', () => {
             Object.assign(new Error('the metadata service did not answer'), { name: 'CredentialsProviderError' }),
           )
         : Promise.resolve({ ...S3_CREDENTIALS, expiration: new Date(Date.now() + 60_000) });
-    const client = clientFor(front.url, { credentials });
+    const client = clientFor(rig.front.url, { credentials });
     const put = createPutObject(client, 'fast-bucket');
     await put(putInput('warm.html', 'route resolved'));
     // The first attempt meets a 500, and the provider fails from then on.
-    front.onRequest = () => {
+    rig.front.onRequest = () => {
       broken = true;
     };
     const outcome = async (key: string, send: () => Promise<unknown>) => {
       broken = false;
-      front.script.set(key, [FAULTS['a 500 InternalError']]);
+      rig.front.script.set(key, [FAULTS['a 500 InternalError']]);
       const result = await send().then(
         () => 'stored',
         (error: unknown) => seen(error),
@@ -257,12 +216,12 @@ describe('a failure between attempts', () => {
 
 describe('clients configured otherwise', () => {
   it('a legacy retry strategy (not V2): the same attempts and error as S3Client.send', async () => {
-    const client = clientFor(front.url, {
+    const client = clientFor(rig.front.url, {
       retryStrategy: new DeprecatedStandardRetryStrategy(() => Promise.resolve(2)),
     });
     const fault = FAULTS['a 500 InternalError'];
-    front.script.set('fast.html', [fault, fault, fault]);
-    front.script.set('sdk.html', [fault, fault, fault]);
+    rig.front.script.set('fast.html', [fault, fault, fault]);
+    rig.front.script.set('sdk.html', [fault, fault, fault]);
     const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
     const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
     expect(seen(fast)).toEqual(seen(sdk));
@@ -274,7 +233,7 @@ describe('clients configured otherwise', () => {
   });
 
   it('adaptive retry mode: the rate limiter asked and told as S3Client.send asks and tells it', async () => {
-    const client = clientFor(front.url, { retryMode: 'adaptive' });
+    const client = clientFor(rig.front.url, { retryMode: 'adaptive' });
     const put = createPutObject(client, 'fast-bucket');
     await put(putInput('warm.html', 'route resolved'));
     const { rateLimiter } = (await client.config.retryStrategy()) as unknown as {
@@ -291,10 +250,10 @@ describe('clients configured otherwise', () => {
       told.mockClear();
       return calls;
     };
-    front.script.set('fast.html', [FAULTS['a 500 InternalError'], 'drop']);
+    rig.front.script.set('fast.html', [FAULTS['a 500 InternalError'], 'drop']);
     await put(putInput('fast.html', 'fast'));
     const fast = record();
-    front.script.set('sdk.html', [FAULTS['a 500 InternalError'], 'drop']);
+    rig.front.script.set('sdk.html', [FAULTS['a 500 InternalError'], 'drop']);
     await client.send(new PutObjectCommand(putInput('sdk.html', 'sdk')));
     expect(fast).toEqual(record());
     expect(fast).toEqual({ asked: 3, told: ['TRANSIENT', 'TRANSIENT', undefined] });
@@ -306,7 +265,7 @@ describe('clients configured otherwise', () => {
     process.env.AWS_MAX_ATTEMPTS = '2';
     try {
       const client = new S3Client({
-        endpoint: front.url,
+        endpoint: rig.front.url,
         region: REGION,
         forcePathStyle: true,
         credentials: S3_CREDENTIALS,
@@ -314,8 +273,8 @@ describe('clients configured otherwise', () => {
         requestChecksumCalculation: 'WHEN_REQUIRED',
       });
       const fault = FAULTS['a dropped connection'];
-      front.script.set('fast.html', [fault, fault, fault]);
-      front.script.set('sdk.html', [fault, fault, fault]);
+      rig.front.script.set('fast.html', [fault, fault, fault]);
+      rig.front.script.set('sdk.html', [fault, fault, fault]);
       const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
       const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
       expect(seen(fast)).toEqual(seen(sdk));
@@ -330,7 +289,7 @@ describe('clients configured otherwise', () => {
   });
 
   it('a request handler that throws something not an Error: retried or not as S3Client.send does', async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const handler = client.config.requestHandler as { handle: (...args: unknown[]) => Promise<unknown> };
     const handle = handler.handle.bind(handler);
     const throws = new Map<string, unknown[]>();
@@ -366,10 +325,10 @@ describe('clients configured otherwise', () => {
 
 describe('two uploads at once', () => {
   it('each with its own token and invocation id, retried alike', async () => {
-    const client = clientFor(front.url);
+    const client = clientFor(rig.front.url);
     const put = createPutObject(client, 'fast-bucket');
-    front.script.set('one.html', [FAULTS['a 500 InternalError']]);
-    front.script.set('two.html', ['drop']);
+    rig.front.script.set('one.html', [FAULTS['a 500 InternalError']]);
+    rig.front.script.set('two.html', ['drop']);
     await Promise.all([put(putInput('one.html', '1')), put(putInput('two.html', '2'))]);
     for (const key of ['one.html', 'two.html']) {
       expect(sentFor(key).map((request) => request.headers['amz-sdk-request'])).toEqual([
@@ -381,7 +340,7 @@ describe('two uploads at once', () => {
     expect(sentFor('one.html')[0]?.headers['amz-sdk-invocation-id']).not.toBe(
       sentFor('two.html')[0]?.headers['amz-sdk-invocation-id'],
     );
-    expect(s3.object('fast-bucket', 'two.html')?.body.toString()).toBe('2');
+    expect(rig.s3.object('fast-bucket', 'two.html')?.body.toString()).toBe('2');
     client.destroy();
   });
 });

@@ -93,3 +93,39 @@ export async function startFront(
     },
   };
 }
+
+/** S3's error answer: the status, and the XML body with `code`. */
+export function s3ErrorReply(status: number, code: string, headers: Record<string, string> = {}): Reply {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/xml', ...headers },
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`,
+  };
+}
+
+export interface ScriptFront<Fault> extends Front {
+  /** Answers for the next requests to a key, in order; a key with none left goes through. */
+  script: Map<string, Fault[]>;
+  /** Every request, as it arrived. */
+  seen: Array<{ key: string; headers: http.IncomingHttpHeaders }>;
+  /** Called with each request's key before it is answered. */
+  onRequest?: (key: string) => void;
+}
+
+/** A front that answers each key's requests from its script (each fault made a reply by `reply`). */
+export async function startScriptFront<Fault>(
+  target: string,
+  reply: (fault: Fault) => Reply | 'drop',
+): Promise<ScriptFront<Fault>> {
+  const script = new Map<string, Fault[]>();
+  const seen: ScriptFront<Fault>['seen'] = [];
+  const state: ScriptFront<Fault> = { url: '', close: () => Promise.resolve(), script, seen };
+  const front = await startFront(target, (request) => {
+    const key = requestKey(request);
+    seen.push({ key, headers: request.headers });
+    state.onRequest?.(key);
+    const next = script.get(key)?.shift();
+    return next === undefined ? undefined : reply(next);
+  });
+  return Object.assign(state, front);
+}

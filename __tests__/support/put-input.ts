@@ -1,10 +1,11 @@
 /** A whole-file PutObject as upload.ts asks for one, and the client it goes through. */
 import { createHash } from 'node:crypto';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { jest } from '@jest/globals';
-import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
+import { afterAll, beforeAll, beforeEach, jest } from '@jest/globals';
+import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../../local/s3-server.mjs';
 import { requestHandlerOptions } from '../../src/http.js';
 import type { PutObjectInput } from '../../src/put-object.js';
+import { type Reply, type ScriptFront, startScriptFront } from './front.js';
 
 export const REGION = 'eu-west-1';
 
@@ -46,4 +47,29 @@ export function putInput(key: string, text: string, extra: Partial<PutObjectInpu
 export function watchHandle(client: S3Client) {
   const prototype = Object.getPrototypeOf(client.config.requestHandler) as { handle: () => unknown };
   return jest.spyOn(prototype, 'handle');
+}
+
+/**
+ * The strict local S3 (bucket fast-bucket, in REGION) behind a script front, started before the file's tests
+ * and closed after them; each test starts with an empty script and no requests seen.
+ */
+export function scriptedS3<Fault>(reply: (fault: Fault) => Reply | 'drop'): {
+  readonly s3: LocalS3Server;
+  readonly front: ScriptFront<Fault>;
+} {
+  const rig = {} as { s3: LocalS3Server; front: ScriptFront<Fault> };
+  beforeAll(async () => {
+    rig.s3 = await startS3Server({ buckets: ['fast-bucket'], region: REGION });
+    rig.front = await startScriptFront(rig.s3.url, reply);
+  });
+  afterAll(async () => {
+    await rig.front.close();
+    await rig.s3.close();
+  });
+  beforeEach(() => {
+    rig.front.seen.length = 0;
+    rig.front.script.clear();
+    delete rig.front.onRequest;
+  });
+  return rig;
 }
