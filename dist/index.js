@@ -71804,16 +71804,17 @@ function asSdkError(error) {
 }
 /** How the SDK's retry middleware sorts an error for its strategy (its getRetryErrorInfo, not exported). */
 function retryErrorInfo(error) {
-    const sdkError = error;
-    const errorType = (0,retry.isThrottlingError)(sdkError)
-        ? 'THROTTLING'
-        : (0,retry.isTransientError)(sdkError)
-            ? 'TRANSIENT'
-            : (0,retry.isServerError)(sdkError)
-                ? 'SERVER_ERROR'
-                : 'CLIENT_ERROR';
     const retryAfterHint = (0,retry.getRetryAfterHint)(error.$response);
-    return { error: sdkError, errorType, ...(retryAfterHint ? { retryAfterHint } : {}) };
+    return { error: error, errorType: errorTypeOf(error), ...(retryAfterHint ? { retryAfterHint } : {}) };
+}
+/** The kind of failure the SDK's retry strategy judges; every kind but CLIENT_ERROR is retried. */
+function errorTypeOf(error) {
+    const sdkError = error;
+    if ((0,retry.isThrottlingError)(sdkError))
+        return 'THROTTLING';
+    if ((0,retry.isTransientError)(sdkError))
+        return 'TRANSIENT';
+    return (0,retry.isServerError)(sdkError) ? 'SERVER_ERROR' : 'CLIENT_ERROR';
 }
 /** The body length from which the SDK's middleware adds `Expect: 100-continue` (2 MiB by default). */
 function expectContinueFrom(setting) {
@@ -71912,8 +71913,7 @@ async function readAnswer(response, signingRegion) {
     // A refusal the SDK's strategy retries as it stands (429, S3's 400 RequestTimeout) is retried here as the
     // SDK retries it: handed over, it would be sent again at once, outside the budget, its attempts counted
     // anew. BadDigest is about these bytes, not this path: the SDK would send the same body and be refused alike.
-    const retryable = (0,retry.isThrottlingError)(error) || (0,retry.isTransientError)(error);
-    if (statusCode < 500 && !retryable && code !== 'BadDigest') {
+    if (statusCode < 500 && errorTypeOf(error) === 'CLIENT_ERROR' && code !== 'BadDigest') {
         const bucketRegion = headers['x-amz-bucket-region'];
         const redirected = statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
         throw new HandToSdk(redirected, code);

@@ -324,16 +324,16 @@ function asSdkError(error: unknown): Error {
 
 /** How the SDK's retry middleware sorts an error for its strategy (its getRetryErrorInfo, not exported). */
 function retryErrorInfo(error: unknown): RetryErrorInfo {
-  const sdkError = error as SdkError;
-  const errorType = isThrottlingError(sdkError)
-    ? 'THROTTLING'
-    : isTransientError(sdkError)
-      ? 'TRANSIENT'
-      : isServerError(sdkError)
-        ? 'SERVER_ERROR'
-        : 'CLIENT_ERROR';
   const retryAfterHint = getRetryAfterHint((error as { $response?: unknown }).$response);
-  return { error: sdkError, errorType, ...(retryAfterHint ? { retryAfterHint } : {}) };
+  return { error: error as SdkError, errorType: errorTypeOf(error), ...(retryAfterHint ? { retryAfterHint } : {}) };
+}
+
+/** The kind of failure the SDK's retry strategy judges; every kind but CLIENT_ERROR is retried. */
+function errorTypeOf(error: unknown): RetryErrorInfo['errorType'] {
+  const sdkError = error as SdkError;
+  if (isThrottlingError(sdkError)) return 'THROTTLING';
+  if (isTransientError(sdkError)) return 'TRANSIENT';
+  return isServerError(sdkError) ? 'SERVER_ERROR' : 'CLIENT_ERROR';
 }
 
 /** The body length from which the SDK's middleware adds `Expect: 100-continue` (2 MiB by default). */
@@ -447,8 +447,7 @@ async function readAnswer(response: HttpResponse, signingRegion: string): Promis
   // A refusal the SDK's strategy retries as it stands (429, S3's 400 RequestTimeout) is retried here as the
   // SDK retries it: handed over, it would be sent again at once, outside the budget, its attempts counted
   // anew. BadDigest is about these bytes, not this path: the SDK would send the same body and be refused alike.
-  const retryable = isThrottlingError(error as SdkError) || isTransientError(error as SdkError);
-  if (statusCode < 500 && !retryable && code !== 'BadDigest') {
+  if (statusCode < 500 && errorTypeOf(error) === 'CLIENT_ERROR' && code !== 'BadDigest') {
     const bucketRegion = headers['x-amz-bucket-region'];
     const redirected =
       statusCode === 301 || statusCode === 307 || (bucketRegion !== undefined && bucketRegion !== signingRegion);
