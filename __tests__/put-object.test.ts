@@ -9,7 +9,7 @@ import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../local/s3-s
 import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
 import { type Reply, type ScriptFront, s3ErrorReply } from './support/front.js';
-import { REGION, clientFor, putInput, watchHandle, scriptedS3 } from './support/put-input.js';
+import { REGION, clientFor, putInput, watchHandle, scriptedS3, bothMeet, failureSeen } from './support/put-input.js';
 
 // The fast PutObject against the strict local S3, which verifies every signature and Content-MD5 as S3
 // does, through a front that can answer a request itself: S3's 503 SlowDown, a dropped connection, a
@@ -101,25 +101,8 @@ describe('createPutObject', () => {
     'fails as S3Client.send fails when every attempt meets %s: the same error, the same message for the user',
     async (fault) => {
       const client = clientFor(rig.front.url, { maxAttempts: 2 });
-      rig.front.script.set('fast.html', [fault, fault]);
-      rig.front.script.set('sdk.html', [fault, fault]);
-      const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
-      const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
-      const seen = (error: unknown) => {
-        const { name, message, $fault, $metadata, code } = error as Record<string, unknown> & {
-          $metadata?: Record<string, unknown>;
-        };
-        return {
-          name,
-          message,
-          $fault,
-          code,
-          status: $metadata?.httpStatusCode,
-          attempts: $metadata?.attempts,
-          user: describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' }),
-        };
-      };
-      expect(seen(fast)).toEqual(seen(sdk));
+      const { fast, sdk } = await bothMeet(rig.front, client, [fault, fault]);
+      expect(failureSeen(fast)).toEqual(failureSeen(sdk));
       expect(attemptsOf(rig.front, 'fast.html')).toHaveLength(2);
       client.destroy();
     },

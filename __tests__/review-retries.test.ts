@@ -3,10 +3,9 @@ import { jest } from '@jest/globals';
 import { DeprecatedStandardRetryStrategy } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2 } from '@smithy/types';
 import { S3_CREDENTIALS, startS3Server } from '../local/s3-server.mjs';
-import { describeAwsError } from '../src/errors.js';
 import { createPutObject } from '../src/put-object.js';
 import { type Reply, s3ErrorReply } from './support/front.js';
-import { REGION, clientFor, putInput, scriptedS3 } from './support/put-input.js';
+import { REGION, clientFor, putInput, scriptedS3, bothMeet, failureSeen } from './support/put-input.js';
 
 // The fast PutObject's retries held beside S3Client.send(PutObjectCommand) with the same client, for each
 // kind of failure a request can meet: the same requests sent, the same judgement by the client's retry
@@ -28,22 +27,6 @@ const rig = scriptedS3<Fault>((fault) => fault);
 afterEach(() => jest.restoreAllMocks());
 
 const sentFor = (key: string) => rig.front.seen.filter((request) => request.key === key);
-
-/** What the user and the retry strategy see of a failure. */
-function seen(error: unknown) {
-  const { name, message, $fault, $metadata } = error as Record<string, unknown> & {
-    $metadata?: Record<string, unknown>;
-  };
-  return {
-    name,
-    message,
-    $fault,
-    status: $metadata?.httpStatusCode,
-    attempts: $metadata?.attempts,
-    totalRetryDelay: typeof $metadata?.totalRetryDelay,
-    user: describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' }),
-  };
-}
 
 /** How the client's strategy was asked to judge each failure: its kind, and whether a Retry-After hint came. */
 async function watchJudgements(client: S3Client) {
@@ -92,11 +75,8 @@ describe('each failure a PutObject meets, on the fast path and through S3Client.
     '%s, every attempt: as many requests as S3Client.send, and the same error for the user',
     async (_name, fault) => {
       const client = clientFor(rig.front.url, { maxAttempts: 2 });
-      rig.front.script.set('fast.html', [fault, fault, fault]);
-      rig.front.script.set('sdk.html', [fault, fault, fault]);
-      const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
-      const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
-      expect(seen(fast)).toEqual(seen(sdk));
+      const { fast, sdk } = await bothMeet(rig.front, client, [fault, fault, fault]);
+      expect(failureSeen(fast)).toEqual(failureSeen(sdk));
       expect(sentFor('fast.html')).toHaveLength(sentFor('sdk.html').length);
       client.destroy();
     },
@@ -113,14 +93,11 @@ describe('each failure a PutObject meets, on the fast path and through S3Client.
     ['an empty 503', { status: 503, headers: {}, body: '' }, 'HTTP 503'],
   ])('%s, every attempt: retried as S3Client.send retries it, and named by its status', async (_name, fault, words) => {
     const client = clientFor(rig.front.url, { maxAttempts: 2 });
-    rig.front.script.set('fast.html', [fault, fault]);
-    rig.front.script.set('sdk.html', [fault, fault]);
-    const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
-    const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
-    expect(seen(fast).attempts).toBe(seen(sdk).attempts);
+    const { fast, sdk } = await bothMeet(rig.front, client, [fault, fault]);
+    expect(failureSeen(fast).attempts).toBe(failureSeen(sdk).attempts);
     expect(sentFor('fast.html')).toHaveLength(2);
-    expect(seen(fast).user).toContain(words);
-    expect(seen(sdk).user).toContain('UnknownError');
+    expect(failureSeen(fast).user).toContain(words);
+    expect(failureSeen(sdk).user).toContain('UnknownError');
     client.destroy();
   });
 });
@@ -173,7 +150,7 @@ describe("the client's retry budget, shared with its other requests", () => {
           ? client.send(new PutObjectCommand(putInput('after.html', 'x')))
           : put(putInput('after.html', 'x'))
       ).catch((e: unknown) => e);
-      expect([spender, seen(after).attempts, sentFor('after.html')]).toEqual([spender, 1, [expect.anything()]]);
+      expect([spender, failureSeen(after).attempts, sentFor('after.html')]).toEqual([spender, 1, [expect.anything()]]);
       client.destroy();
     }
   });
@@ -201,7 +178,7 @@ describe('a failure between attempts', () => {
       rig.front.script.set(key, [FAULTS['a 500 InternalError']]);
       const result = await send().then(
         () => 'stored',
-        (error: unknown) => seen(error),
+        (error: unknown) => failureSeen(error),
       );
       return { result, sent: sentFor(key).length };
     };
@@ -220,11 +197,8 @@ describe('clients configured otherwise', () => {
       retryStrategy: new DeprecatedStandardRetryStrategy(() => Promise.resolve(2)),
     });
     const fault = FAULTS['a 500 InternalError'];
-    rig.front.script.set('fast.html', [fault, fault, fault]);
-    rig.front.script.set('sdk.html', [fault, fault, fault]);
-    const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
-    const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
-    expect(seen(fast)).toEqual(seen(sdk));
+    const { fast, sdk } = await bothMeet(rig.front, client, [fault, fault, fault]);
+    expect(failureSeen(fast)).toEqual(failureSeen(sdk));
     expect(sentFor('fast.html').map((request) => request.headers['amz-sdk-request'])).toEqual([
       'attempt=1; max=2',
       'attempt=2; max=2',
@@ -273,11 +247,8 @@ describe('clients configured otherwise', () => {
         requestChecksumCalculation: 'WHEN_REQUIRED',
       });
       const fault = FAULTS['a dropped connection'];
-      rig.front.script.set('fast.html', [fault, fault, fault]);
-      rig.front.script.set('sdk.html', [fault, fault, fault]);
-      const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
-      const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
-      expect(seen(fast)).toEqual(seen(sdk));
+      const { fast, sdk } = await bothMeet(rig.front, client, [fault, fault, fault]);
+      expect(failureSeen(fast)).toEqual(failureSeen(sdk));
       const attempts = (key: string) => sentFor(key).map((request) => request.headers['amz-sdk-request']);
       expect(attempts('fast.html')).toEqual(['attempt=1; max=2', 'attempt=2; max=2']);
       expect(attempts('fast.html')).toEqual(attempts('sdk.html'));
@@ -310,7 +281,7 @@ describe('clients configured otherwise', () => {
     const outcome = (promise: Promise<unknown>) =>
       promise.then(
         () => 'stored',
-        (error: unknown) => seen(error),
+        (error: unknown) => failureSeen(error),
       );
     for (const thrown of [{ code: 'ECONNRESET', message: 'reset' }, 'a string']) {
       throws.set('fast.html', [thrown]);

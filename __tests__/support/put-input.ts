@@ -1,10 +1,11 @@
 /** A whole-file PutObject as upload.ts asks for one, and the client it goes through. */
 import { createHash } from 'node:crypto';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, jest } from '@jest/globals';
 import { type LocalS3Server, S3_CREDENTIALS, startS3Server } from '../../local/s3-server.mjs';
 import { requestHandlerOptions } from '../../src/http.js';
-import type { PutObjectInput } from '../../src/put-object.js';
+import { describeAwsError } from '../../src/errors.js';
+import { type PutObjectInput, createPutObject } from '../../src/put-object.js';
 import { type Reply, type ScriptFront, startScriptFront } from './front.js';
 
 export const REGION = 'eu-west-1';
@@ -72,4 +73,37 @@ export function scriptedS3<Fault>(reply: (fault: Fault) => Reply | 'drop'): {
     delete rig.front.onRequest;
   });
   return rig;
+}
+
+/** What the user and the retry strategy see of a failure. */
+export function failureSeen(error: unknown) {
+  const { name, message, $fault, $metadata, code } = error as Record<string, unknown> & {
+    $metadata?: Record<string, unknown>;
+  };
+  return {
+    name,
+    message,
+    $fault,
+    code,
+    status: $metadata?.httpStatusCode,
+    attempts: $metadata?.attempts,
+    totalRetryDelay: typeof $metadata?.totalRetryDelay,
+    user: describeAwsError(error, { service: 'S3', bucket: 'fast-bucket' }),
+  };
+}
+
+/**
+ * The same faults met on one client by the fast PutObject (key fast.html) and by S3Client.send (sdk.html):
+ * what each threw, or its answer.
+ */
+export async function bothMeet<Fault>(
+  front: ScriptFront<Fault>,
+  client: S3Client,
+  faults: Fault[],
+): Promise<{ fast: unknown; sdk: unknown }> {
+  front.script.set('fast.html', [...faults]);
+  front.script.set('sdk.html', [...faults]);
+  const fast = await createPutObject(client, 'fast-bucket')(putInput('fast.html', 'x')).catch((e: unknown) => e);
+  const sdk = await client.send(new PutObjectCommand(putInput('sdk.html', 'x'))).catch((e: unknown) => e);
+  return { fast, sdk };
 }
