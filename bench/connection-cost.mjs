@@ -11,72 +11,61 @@ import fs from 'node:fs';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startS3Proxy } from '../local/s3-proxy.mjs';
-import { startS3Server } from '../local/s3-server.mjs';
 
 const argument = (name, fallback) => {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? fallback : process.argv[index + 1];
 };
-const BUCKET = 'connection-bucket';
+// The server is request-cost.mjs's: the local S3 behind the front, in a child process.
+const SERVER = fileURLToPath(new URL('./request-cost.mjs', import.meta.url));
+const BUCKET = 'cost-bucket';
 
-if (process.argv.includes('--serve')) {
-  const s3 = await startS3Server({ buckets: [BUCKET], mode: 'fast' });
-  const front = await startS3Proxy({ handler: s3.handle, latencyMs: Number(argument('latency', '20')), tls: true });
-  console.log(JSON.stringify({ url: front.url, certFile: front.certFile }));
-  createInterface({ input: process.stdin }).on('close', async () => {
-    await front.close();
-    await s3.close();
-    process.exit(0);
+const connections = Number(argument('connections', '64'));
+const rounds = Number(argument('rounds', '3'));
+const latency = argument('latency', '20');
+const child = spawn(process.execPath, [SERVER, '--serve', '--tls', '--latency', latency], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const { url, certFile } = JSON.parse((await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value);
+const target = new URL(url);
+const agent = new https.Agent({ keepAlive: true, maxSockets: connections, ca: fs.readFileSync(certFile, 'utf8') });
+const resumed = { yes: 0, no: 0 };
+agent.on('free', (socket) => {
+  if (socket.counted) return;
+  socket.counted = true;
+  resumed[socket.isSessionReused() ? 'yes' : 'no']++;
+});
+const list = () =>
+  new Promise((resolve, reject) => {
+    const request = https.request(
+      { agent, host: target.hostname, port: target.port, method: 'GET', path: `/${BUCKET}?list-type=2` },
+      (answer) => answer.resume().on('end', resolve),
+    );
+    request.on('error', reject);
+    request.end();
   });
-} else {
-  const connections = Number(argument('connections', '64'));
-  const rounds = Number(argument('rounds', '3'));
-  const latency = argument('latency', '20');
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--latency', latency], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const { url, certFile } = JSON.parse((await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value);
-  const target = new URL(url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: connections, ca: fs.readFileSync(certFile, 'utf8') });
-  const resumed = { yes: 0, no: 0 };
-  agent.on('free', (socket) => {
-    if (socket.counted) return;
-    socket.counted = true;
-    resumed[socket.isSessionReused() ? 'yes' : 'no']++;
-  });
-  const list = () =>
-    new Promise((resolve, reject) => {
-      const request = https.request(
-        { agent, host: target.hostname, port: target.port, method: 'GET', path: `/${BUCKET}?list-type=2` },
-        (answer) => answer.resume().on('end', resolve),
-      );
-      request.on('error', reject);
-      request.end();
-    });
-  const cpuOf = async (work) => {
-    const before = process.cpuUsage();
-    await work();
-    const { user, system } = process.cpuUsage(before);
-    return (user + system) / 1000;
-  };
-  const wave = () => Promise.all(Array.from({ length: connections }, list));
-  await list();
-  await wave(); // warm-up: the code paths of both kinds of round
-  const fresh = [];
-  const open = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    fresh.push(await cpuOf(wave));
-    open.push(await cpuOf(wave));
-  }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const perConnection = (median(fresh) - median(open)) / connections;
-  console.log(`${connections} requests on new connections: ${fresh.map((ms) => ms.toFixed(1)).join(' ')} ms of client CPU`);
-  console.log(`${connections} requests on open connections: ${open.map((ms) => ms.toFixed(1)).join(' ')} ms of client CPU`);
-  console.log(`A new connection: ${perConnection.toFixed(2)} ms of client CPU (medians); TLS sessions resumed ${resumed.yes}, full handshakes ${resumed.no}; ${latency} ms per request, Node ${process.version}`);
-  agent.destroy();
-  child.stdin.end();
-  await new Promise((resolve) => child.once('exit', resolve));
+const cpuOf = async (work) => {
+  const before = process.cpuUsage();
+  await work();
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+};
+const wave = () => Promise.all(Array.from({ length: connections }, list));
+await list();
+await wave(); // warm-up: the code paths of both kinds of round
+const fresh = [];
+const open = [];
+for (let round = 0; round < rounds; round++) {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  fresh.push(await cpuOf(wave));
+  open.push(await cpuOf(wave));
 }
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const perConnection = (median(fresh) - median(open)) / connections;
+console.log(`${connections} requests on new connections: ${fresh.map((ms) => ms.toFixed(1)).join(' ')} ms of client CPU`);
+console.log(`${connections} requests on open connections: ${open.map((ms) => ms.toFixed(1)).join(' ')} ms of client CPU`);
+console.log(`A new connection: ${perConnection.toFixed(2)} ms of client CPU (medians); TLS sessions resumed ${resumed.yes}, full handshakes ${resumed.no}; ${latency} ms per request, Node ${process.version}`);
+agent.destroy();
+child.stdin.end();
+await new Promise((resolve) => child.once('exit', resolve));
