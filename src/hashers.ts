@@ -90,8 +90,9 @@ export async function hashInLanes(
     for (let batch = take(); batch; batch = take()) await hashHere(batch);
     // Nothing left to take, while a child is still on its batch (a large file, or a child that will never
     // answer: one stopped, or waiting for a debugger): this process hashes it too, and the first to end answers.
-    for (let [start, waiting] = [...unanswered][0] ?? []; waiting; [start, waiting] = [...unanswered][0] ?? []) {
-      unanswered.delete(start as number);
+    // Oldest first; a batch answered meanwhile leaves the map and is not visited.
+    for (const [start, waiting] of unanswered) {
+      unanswered.delete(start);
       await hashHere(waiting.batch);
       waiting.takeOver();
     }
