@@ -3,9 +3,11 @@
 // bench-results/ts/), plain node:http with no signing (the floor a PUT costs in Node), and a PUT written
 // straight on a keep-alive socket with no HTTP library (socket-floor: what Node's http costs). N PUTs of a
 // small body at a fixed concurrency to the local S3 (fast mode) in a child process; the CPU measured is
-// this process's alone, after a warm-up.
-//   node bench/request-cost.mjs [--puts 4000] [--size 4096] [--concurrency 64] [--tls]
-//        [--paths sdk,sdk-cached,action,http-floor,socket-floor] [--rounds 3] [--latency MS]
+// this process's alone, after a warm-up (with --cold, none: the first round then pays for opening every
+// connection and for the code's first runs, as a deploy's first thousands of requests do).
+//   node bench/request-cost.mjs [--puts 4000] [--size 4096] [--concurrency 64] [--tls] [--cold]
+//        [--paths sdk,sdk-cached,action,http-floor,socket-floor,undici] [--rounds 3] [--latency MS]
+// The undici path (its lowest API, Pool.dispatch) needs undici installed: npm i --no-save undici.
 // --latency puts the benchmark's front (local/s3-proxy.mjs, as bench/rig.mjs does) before the server: each
 // answer then comes on its own, as on a network, not in bursts as from a server on loopback.
 import { execFile, spawn } from 'node:child_process';
@@ -129,6 +131,27 @@ if (process.argv.includes('--serve')) {
         free.push(socket);
       };
     },
+    // undici, the HTTP/1.1 client behind Node's fetch, by its lowest API (no streams, no promises of its own).
+    undici: async () => {
+      const { Pool } = await import('undici');
+      const pool = new Pool(url, { connections: concurrency + 8, connect: ca ? { ca, servername: 'localhost' } : {} });
+      return (index, body) =>
+        new Promise((resolve, reject) => {
+          const { Key, ContentMD5 } = input(index, body);
+          let status = 0;
+          const headers = ['content-type', 'text/html', 'content-length', String(body.length), 'content-md5', ContentMD5];
+          pool.dispatch(
+            { path: `/${BUCKET}/${Key}`, method: 'PUT', headers, body },
+            {
+              onConnect() {},
+              onHeaders: (code) => ((status = code), true),
+              onData: () => true,
+              onComplete: () => (status === 200 ? resolve() : reject(new Error(`HTTP ${status}`))),
+              onError: reject,
+            },
+          );
+        });
+    },
     'http-floor': () => {
       const target = new URL(url);
       const agent = new (tls ? https : http).Agent(agentOptions);
@@ -155,7 +178,7 @@ if (process.argv.includes('--serve')) {
     const put = await PATHS[name]();
     // Warm-up: two waves of `concurrency` PUTs at once, so every socket is open (a TLS connection costs
     // the client ~2 ms of CPU, seven requests' worth) and the rounds measure requests alone.
-    for (let wave = 0; wave < 2; wave++) {
+    for (let wave = 0; wave < (process.argv.includes('--cold') ? 0 : 2); wave++) {
       await Promise.all(Array.from({ length: concurrency }, (_, index) => put(-1 - index, body(index))));
     }
     results[name] = [];
