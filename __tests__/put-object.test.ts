@@ -290,19 +290,37 @@ describe('over HTTPS, a store that wants the payload signed', () => {
 describe("the client's own sockets", () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('sends through the agent the client was given (its keep-alive sockets, its proxy), not past it', async () => {
+  it('sends on connections the agent the client was given opens (its TLS settings), kept alive, not past it', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    // addRequest is how every request takes a socket from an agent (not in @types/node).
-    const throughAgent = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
+    const opened = jest.spyOn(http.Agent.prototype, 'createConnection');
+    const byThisAgent = () => opened.mock.contexts.filter((context) => context === agent).length;
     const client = clientFor(rig.front.url, { requestHandler: { httpAgent: agent } });
     const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3, 4]) await put(putInput(`agent/${index}.html`, `page ${index}`));
 
-    expect(throughAgent).toHaveBeenCalledTimes(4);
-    // The handler made its agent on the first request; the others went onto that agent directly.
+    // The handler made its agent on the first request (one connection); the others went out on one
+    // connection the same agent opened, kept alive.
     expect(handle).toHaveBeenCalledTimes(1);
+    expect(byThisAgent()).toBe(2);
     expect(rig.s3.object('fast-bucket', 'agent/4.html')?.body.toString()).toBe('page 4');
+    client.destroy();
+    agent.destroy();
+  });
+
+  it('sends through the agent itself when it has a proxy: its tunnels and absolute-form requests are kept', async () => {
+    // Node 24 uses proxyEnv (the action sets it from HTTPS_PROXY and the like, http.ts); NO_PROXY lets this
+    // test's requests reach the local S3 directly on any Node.
+    const agent = new http.Agent({
+      keepAlive: true,
+      proxyEnv: { HTTP_PROXY: 'http://proxy.invalid:3128', NO_PROXY: '127.0.0.1' },
+    });
+    // addRequest is how every request takes a socket from an agent (not in @types/node).
+    const throughAgent = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
+    const client = clientFor(rig.front.url, { requestHandler: { httpAgent: agent } });
+    const put = createPutObject(client, 'fast-bucket');
+    for (const index of [1, 2, 3]) await put(putInput(`proxied/${index}.html`, `page ${index}`));
+    expect(throughAgent).toHaveBeenCalledTimes(3);
     client.destroy();
     agent.destroy();
   });

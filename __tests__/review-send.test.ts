@@ -126,13 +126,15 @@ describe('endpoints and handlers', () => {
     }
   });
 
-  it('goes direct with a NodeHttpHandler instance the user built, on its agent', async () => {
+  it('goes direct with a NodeHttpHandler instance the user built, on connections its agent opens', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const addRequest = jest.spyOn(agent as unknown as { addRequest: () => void }, 'addRequest');
+    const opened = jest.spyOn(http.Agent.prototype, 'createConnection');
     const client = clientFor(front.url, { requestHandler: new NodeHttpHandler({ httpAgent: agent }) });
+    const handle = watchHandle(client);
     const put = createPutObject(client, 'fast-bucket');
     for (const index of [1, 2, 3]) await put(putInput(`instance/${index}.html`, `page ${index}`));
-    expect(addRequest).toHaveBeenCalledTimes(3);
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(opened.mock.contexts.filter((context) => context === agent)).toHaveLength(2);
     expect(s3.object('fast-bucket', 'instance/3.html')?.body.toString()).toBe('page 3');
     client.destroy();
     agent.destroy();

@@ -71362,6 +71362,361 @@ var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:https"
 var external_node_https_ = __nccwpck_require__(4708);
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/http1.ts
+
+/** node:http's limit on an answer's header section (--max-http-header-size's default). */
+const MAX_HEAD = 16 * 1024;
+/** Kept of an answer's body (S3's error documents are a few hundred bytes); the rest is read and dropped. */
+const MAX_BODY = 1024 * 1024;
+const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+/** node:http's checks on what it writes (validateHeaderName, checkInvalidHeaderChar, INVALID_PATH_REGEX). */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const BAD_TARGET = /[^\u0021-\u00ff]/;
+/** True when node:http would write this request as it stands (it throws on the rest: let it). */
+function writable(exchange) {
+    if (BAD_TARGET.test(exchange.target) || !TOKEN.test(exchange.method))
+        return false;
+    for (const name in exchange.headers) {
+        if (!TOKEN.test(name) || BAD_VALUE.test(exchange.headers[name]))
+            return false;
+    }
+    return true;
+}
+/** The request's bytes before its body, as node:http writes them (latin1). */
+function requestHead(exchange) {
+    let head = `${exchange.method} ${exchange.target} HTTP/1.1\r\n`;
+    for (const name in exchange.headers)
+        head += `${name}: ${exchange.headers[name]}\r\n`;
+    return `${head}\r\n`;
+}
+function failure(message, code) {
+    return Object.assign(new Error(message), { code });
+}
+const hangUp = () => failure('socket hang up', 'ECONNRESET');
+/**
+ * Reads one answer from the bytes of a connection, fed as they come. Pure: no socket, so every framing is
+ * tested byte by byte (http1.test).
+ */
+class AnswerReader {
+    method;
+    pending = Buffer.alloc(0);
+    head;
+    /** Bytes of body still to come (Content-Length), 'chunked', or 'close' (up to the connection's end). */
+    framing = 0;
+    /** Within chunked: the current chunk's data bytes still to come (0: its CRLF), or -1 when a size line is next. */
+    chunkLeft = -1;
+    trailers = false;
+    body = [];
+    kept = 0;
+    /** Once read: whether the connection may carry another request (and no byte came after the answer). */
+    keepAlive = false;
+    constructor(method) {
+        this.method = method;
+    }
+    /** The answer once its last byte is in, else undefined. Throws an HPE_* error on bytes that are not HTTP. */
+    feed(chunk) {
+        this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+        for (;;) {
+            if (this.head === undefined) {
+                const end = this.pending.indexOf(HEAD_END);
+                if (end === -1) {
+                    if (this.pending.length > MAX_HEAD)
+                        throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+                    return undefined;
+                }
+                if (end > MAX_HEAD)
+                    throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+                const head = this.pending.toString('latin1', 0, end);
+                this.pending = this.pending.subarray(end + 4);
+                const parsed = parseHead(head);
+                // 1xx answers (100 Continue, 103 Early Hints) come before the answer; 101 would switch protocols.
+                if (parsed.statusCode === 101)
+                    throw failure('Unexpected protocol upgrade', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+                if (parsed.statusCode < 200)
+                    continue;
+                this.head = parsed;
+                this.framing = framingOf(parsed, this.method);
+            }
+            if (this.framing === 'close') {
+                this.take(this.pending);
+                this.pending = Buffer.alloc(0);
+                return undefined;
+            }
+            if (this.framing === 'chunked') {
+                if (!this.readChunks())
+                    return undefined;
+            }
+            else {
+                const part = this.pending.subarray(0, this.framing);
+                this.take(part);
+                this.framing -= part.length;
+                this.pending = this.pending.subarray(part.length);
+                if (this.framing > 0)
+                    return undefined;
+            }
+            return this.done(this.pending.length === 0);
+        }
+    }
+    /** The connection ended: the answer if its body ran to the end, else the error node:http gives. */
+    end() {
+        if (this.head !== undefined && this.framing === 'close')
+            return this.done(false);
+        throw hangUp();
+    }
+    done(clean) {
+        const head = this.head;
+        const connection = (head.headers.connection ?? '').toLowerCase();
+        const persistent = head.version === '1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+        this.keepAlive = clean && this.framing !== 'close' && persistent;
+        return {
+            statusCode: head.statusCode,
+            reason: head.reason,
+            headers: head.headers,
+            body: this.body.length === 1 ? this.body[0] : Buffer.concat(this.body),
+        };
+    }
+    take(bytes) {
+        if (bytes.length === 0 || this.kept >= MAX_BODY)
+            return;
+        const part = bytes.subarray(0, MAX_BODY - this.kept);
+        this.body.push(part);
+        this.kept += part.length;
+    }
+    /** Reads chunks from pending; true once the last chunk and the trailers are in. */
+    readChunks() {
+        for (;;) {
+            if (this.trailers) {
+                // Trailer lines up to an empty one; they carry nothing this path reads.
+                const end = this.pending.indexOf(CRLF);
+                if (end === -1)
+                    return false;
+                this.pending = this.pending.subarray(end + 2);
+                if (end === 0)
+                    return true;
+                continue;
+            }
+            if (this.chunkLeft === -1) {
+                const end = this.pending.indexOf(CRLF);
+                if (end === -1) {
+                    if (this.pending.length > 1024)
+                        throw failure('Invalid character in chunk size', 'HPE_INVALID_CHUNK_SIZE');
+                    return false;
+                }
+                const size = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(this.pending.toString('latin1', 0, end))?.[1];
+                if (size === undefined)
+                    throw failure('Invalid character in chunk size', 'HPE_INVALID_CHUNK_SIZE');
+                this.pending = this.pending.subarray(end + 2);
+                this.chunkLeft = Number.parseInt(size, 16);
+                if (this.chunkLeft === 0)
+                    this.trailers = true;
+                continue;
+            }
+            if (this.chunkLeft > 0) {
+                const part = this.pending.subarray(0, this.chunkLeft);
+                this.take(part);
+                this.chunkLeft -= part.length;
+                this.pending = this.pending.subarray(part.length);
+                if (this.chunkLeft > 0)
+                    return false;
+            }
+            // The CRLF that ends a chunk's data.
+            if (this.pending.length < 2)
+                return false;
+            if (this.pending[0] !== 13 || this.pending[1] !== 10) {
+                throw failure('Missing expected CR after chunk data', 'HPE_STRICT');
+            }
+            this.pending = this.pending.subarray(2);
+            this.chunkLeft = -1;
+        }
+    }
+}
+function parseHead(text) {
+    const lines = text.split('\r\n');
+    const status = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
+    if (!status)
+        throw failure('Expected HTTP/', 'HPE_INVALID_CONSTANT');
+    const headers = {};
+    for (let index = 1; index < lines.length; index++) {
+        const line = lines[index];
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon).toLowerCase();
+        if (colon < 1 || !TOKEN.test(name))
+            throw failure('Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
+        const value = line.slice(colon + 1).trim();
+        const before = headers[name];
+        headers[name] = before === undefined ? value : `${before}, ${value}`;
+    }
+    return { version: status[1], statusCode: Number(status[2]), reason: status[3] ?? '', headers };
+}
+function framingOf(head, method) {
+    const { statusCode, headers } = head;
+    if (method === 'HEAD' || statusCode === 204 || statusCode === 304)
+        return 0;
+    const coding = headers['transfer-encoding'];
+    if (coding !== undefined) {
+        // Chunked only as the last coding; any other transfer coding is read to the connection's end.
+        return /(?:^|,)\s*chunked\s*$/i.test(coding) ? 'chunked' : 'close';
+    }
+    const length = headers['content-length'];
+    if (length === undefined)
+        return 'close';
+    // A repeated Content-Length arrives joined with ', ' (parseHead), as llhttp refuses it: two lengths.
+    if (length.includes(','))
+        throw failure('Duplicate Content-Length', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+    if (!/^\d{1,15}$/.test(length))
+        throw failure('Invalid character in Content-Length', 'HPE_INVALID_CONTENT_LENGTH');
+    return Number(length);
+}
+/**
+ * Keep-alive connections to one agent's servers, opened by the agent's createConnection with its options
+ * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once.
+ * Idle connections do not hold the process open, as an agent's free sockets do not.
+ */
+class ConnectionPool {
+    agent;
+    idle = new Map();
+    waiting = [];
+    open = 0;
+    sessions = new Map();
+    constructor(agent) {
+        this.agent = agent;
+    }
+    /** Sends the request and reads its answer. */
+    async exchange(exchange) {
+        const connection = await this.connection(exchange);
+        return new Promise((resolve, reject) => {
+            const reader = new AnswerReader(exchange.method);
+            let written = false;
+            let settled = false;
+            const finish = (answer, error) => {
+                if (settled)
+                    return;
+                settled = true;
+                connection.current = undefined;
+                if (answer === undefined || !reader.keepAlive)
+                    this.drop(connection);
+                // Reused once the whole request is out (node:http waits for 'finish' alike): at once, or in write's callback.
+                else if (written)
+                    this.release(connection);
+                if (answer !== undefined)
+                    resolve(answer);
+                else
+                    reject(error ?? hangUp());
+            };
+            connection.current = ({ data, error, closed }) => {
+                if (error !== undefined)
+                    return finish(undefined, error);
+                try {
+                    const answer = closed ? reader.end() : reader.feed(data);
+                    if (answer !== undefined)
+                        finish(answer);
+                }
+                catch (bad) {
+                    finish(undefined, bad);
+                }
+            };
+            const { socket } = connection;
+            socket.cork();
+            socket.write(requestHead(exchange), 'latin1');
+            socket.write(exchange.body, (error) => {
+                written = true;
+                if (settled && reader.keepAlive && !connection.dropped) {
+                    if (error)
+                        this.drop(connection);
+                    else
+                        this.release(connection);
+                }
+            });
+            socket.uncork();
+        });
+    }
+    async connection(exchange) {
+        const host = exchange.hostname.startsWith('[') ? exchange.hostname.slice(1, -1) : exchange.hostname;
+        const port = exchange.port ?? (exchange.protocol === 'https:' ? 443 : 80);
+        const key = `${host}:${port}`;
+        for (;;) {
+            const idle = this.idle.get(key);
+            let reused;
+            while (idle !== undefined && (reused = idle.pop()) !== undefined && reused.dropped)
+                ;
+            if (reused !== undefined) {
+                reused.socket.ref();
+                return reused;
+            }
+            if (this.open < this.agent.maxSockets)
+                break;
+            // Every connection is busy or opening: wait for one to come back or go.
+            await new Promise((resolve) => this.waiting.push(resolve));
+        }
+        this.open += 1;
+        return this.connect(host, port, key, exchange.protocol === 'https:');
+    }
+    connect(host, port, key, secure) {
+        return new Promise((resolve, reject) => {
+            const session = secure ? this.sessions.get(key) : undefined;
+            const options = {
+                ...this.agent.options,
+                host,
+                port,
+                // As the agent names the server: never an IP address (RFC 6066).
+                ...(secure ? { servername: (0,external_node_net_.isIP)(host) ? '' : host } : {}),
+                ...(session ? { session } : {}),
+            };
+            const socket = this.agent.createConnection(options);
+            const connection = { socket, key, current: undefined, dropped: false };
+            let connected = false;
+            socket.once(secure ? 'secureConnect' : 'connect', () => {
+                connected = true;
+                resolve(connection);
+            });
+            socket.on('error', (error) => {
+                if (connected)
+                    connection.current?.({ error });
+                else
+                    reject(error);
+                this.drop(connection);
+            });
+            socket.on('data', (data) => {
+                // Bytes nobody asked for: this connection cannot be trusted with the next answer.
+                if (connection.current)
+                    connection.current({ data });
+                else
+                    this.drop(connection);
+            });
+            socket.on('close', () => {
+                connection.current?.({ closed: true });
+                this.drop(connection);
+            });
+            if (secure)
+                socket.on('session', (ticket) => this.sessions.set(key, ticket));
+        });
+    }
+    release(connection) {
+        connection.socket.unref();
+        const list = this.idle.get(connection.key);
+        if (list)
+            list.push(connection);
+        else
+            this.idle.set(connection.key, [connection]);
+        this.waiting.shift()?.();
+    }
+    /** A connection that carries no more requests: closed, and its place given to a waiting request. */
+    drop(connection) {
+        if (connection.dropped)
+            return;
+        connection.dropped = true;
+        connection.socket.destroy();
+        this.open -= 1;
+        this.waiting.shift()?.();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/send-request.ts
 /**
  * Sends the fast PutObject's signed request over the SDK handler's own sockets, without the handler's
@@ -71376,6 +71731,8 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
  * timeout is configured (the action configures none; with one, the handler's own timers apply). Errors
  * are named as the handler names them, so the SDK's retry strategy judges them alike.
  */
+
+
 
 
 
@@ -71431,8 +71788,74 @@ function senderFor(handler) {
                 const ms = settings[name];
                 return !(typeof ms === 'number' && ms > 0);
             });
-        return direct ? sendOnAgent(agent, request) : viaHandler(request);
+        if (!direct)
+            return viaHandler(request);
+        const pool = poolFor(agent);
+        if (pool === undefined)
+            return sendOnAgent(agent, request);
+        const exchange = exchangeOf(request);
+        return writable(exchange) ? sendOnPool(pool, exchange) : sendOnAgent(agent, request);
     };
+}
+const pools = new WeakMap();
+/**
+ * The agent's own connections for http1.ts, where that changes nothing but the CPU spent: a plain Node
+ * agent (not a subclass, no createConnection of its own) with keep-alive, no socket timeout and no proxy
+ * (a proxy's tunnels and absolute-form requests are node:http's to make).
+ */
+function poolFor(agent) {
+    if (pools.has(agent))
+        return pools.get(agent);
+    const { options } = agent;
+    const plain = (agent.constructor === (external_node_http_default()).Agent || agent.constructor === (external_node_https_default()).Agent) &&
+        !Object.hasOwn(agent, 'createConnection') &&
+        options.keepAlive === true &&
+        !(typeof options.timeout === 'number' && options.timeout > 0) &&
+        Object.keys(options.proxyEnv ?? {}).length === 0;
+    const pool = plain ? new ConnectionPool(agent) : undefined;
+    pools.set(agent, pool);
+    return pool;
+}
+function exchangeOf(request) {
+    const query = (0,protocols.buildQueryString)(request.query);
+    const headers = { ...request.headers };
+    const body = request.body;
+    // As node:http adds them when they are not given.
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'host')) {
+        headers.host = request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`;
+    }
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
+        headers['content-length'] = String(body.length);
+    }
+    return {
+        protocol: request.protocol,
+        hostname: request.hostname,
+        port: request.port,
+        method: request.method,
+        target: query ? `${request.path}?${query}` : request.path,
+        headers,
+        body,
+    };
+}
+async function sendOnPool(pool, exchange) {
+    let answer;
+    try {
+        answer = await pool.exchange(exchange);
+    }
+    catch (error) {
+        throw named(error);
+    }
+    return new protocols.HttpResponse({
+        statusCode: answer.statusCode,
+        reason: answer.reason,
+        headers: answer.headers,
+        // No stream for the empty body of a success (the usual answer): readAnswer has nothing to read.
+        ...(answer.body.length === 0 ? {} : { body: external_node_stream_.Readable.from([answer.body]) }),
+    });
+}
+/** As the SDK's handler names socket errors (its retry strategy treats a TimeoutError as transient). */
+function named(error) {
+    return TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error;
 }
 function sendOnAgent(agent, request) {
     return new Promise((resolve, reject) => {
@@ -71459,7 +71882,7 @@ function sendOnAgent(agent, request) {
                 body: answer,
             }));
         });
-        sent.on('error', (error) => reject(TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error));
+        sent.on('error', (error) => reject(named(error)));
         sent.end(request.body);
     });
 }

@@ -13,9 +13,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import { HttpResponse, buildQueryString } from '@smithy/core/protocols';
 import type { HttpRequest } from '@smithy/core/protocols';
 import type { RequestHandler } from '@smithy/types';
+import { type Answer, ConnectionPool, type Exchange, writable } from './http1.js';
 
 export type Send = (request: HttpRequest) => Promise<HttpResponse>;
 
@@ -82,8 +84,76 @@ export function senderFor(handler: Handler): Send {
         const ms = settings[name];
         return !(typeof ms === 'number' && ms > 0);
       });
-    return direct ? sendOnAgent(agent, request) : viaHandler(request);
+    if (!direct) return viaHandler(request);
+    const pool = poolFor(agent);
+    if (pool === undefined) return sendOnAgent(agent, request);
+    const exchange = exchangeOf(request);
+    return writable(exchange) ? sendOnPool(pool, exchange) : sendOnAgent(agent, request);
   };
+}
+
+const pools = new WeakMap<http.Agent, ConnectionPool | undefined>();
+
+/**
+ * The agent's own connections for http1.ts, where that changes nothing but the CPU spent: a plain Node
+ * agent (not a subclass, no createConnection of its own) with keep-alive, no socket timeout and no proxy
+ * (a proxy's tunnels and absolute-form requests are node:http's to make).
+ */
+function poolFor(agent: http.Agent): ConnectionPool | undefined {
+  if (pools.has(agent)) return pools.get(agent);
+  const { options } = agent as unknown as { options: http.AgentOptions & { proxyEnv?: object } };
+  const plain =
+    (agent.constructor === http.Agent || agent.constructor === https.Agent) &&
+    !Object.hasOwn(agent, 'createConnection') &&
+    options.keepAlive === true &&
+    !(typeof options.timeout === 'number' && options.timeout > 0) &&
+    Object.keys(options.proxyEnv ?? {}).length === 0;
+  const pool = plain ? new ConnectionPool(agent) : undefined;
+  pools.set(agent, pool);
+  return pool;
+}
+
+function exchangeOf(request: HttpRequest): Exchange {
+  const query = buildQueryString(request.query);
+  const headers = { ...request.headers };
+  const body = request.body as Buffer;
+  // As node:http adds them when they are not given.
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'host')) {
+    headers.host = request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`;
+  }
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
+    headers['content-length'] = String(body.length);
+  }
+  return {
+    protocol: request.protocol,
+    hostname: request.hostname,
+    port: request.port,
+    method: request.method,
+    target: query ? `${request.path}?${query}` : request.path,
+    headers,
+    body,
+  };
+}
+
+async function sendOnPool(pool: ConnectionPool, exchange: Exchange): Promise<HttpResponse> {
+  let answer: Answer;
+  try {
+    answer = await pool.exchange(exchange);
+  } catch (error) {
+    throw named(error as NodeJS.ErrnoException);
+  }
+  return new HttpResponse({
+    statusCode: answer.statusCode,
+    reason: answer.reason,
+    headers: answer.headers,
+    // No stream for the empty body of a success (the usual answer): readAnswer has nothing to read.
+    ...(answer.body.length === 0 ? {} : { body: Readable.from([answer.body]) }),
+  });
+}
+
+/** As the SDK's handler names socket errors (its retry strategy treats a TimeoutError as transient). */
+function named(error: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  return TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error;
 }
 
 function sendOnAgent(agent: http.Agent, request: HttpRequest): Promise<HttpResponse> {
@@ -115,9 +185,7 @@ function sendOnAgent(agent: http.Agent, request: HttpRequest): Promise<HttpRespo
         );
       },
     );
-    sent.on('error', (error: NodeJS.ErrnoException) =>
-      reject(TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error),
-    );
+    sent.on('error', (error: NodeJS.ErrnoException) => reject(named(error)));
     sent.end(request.body as Buffer);
   });
 }
