@@ -10,13 +10,15 @@ import { loopbackCertificate } from '../local/tls.mjs';
 const S3_ERROR =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>';
 
-const S3_SUCCESS = 'HTTP/1.1 200 OK\r\nx-amz-request-id: R1\r\nETag: "abc"\r\nContent-Length: 0\r\nServer: AmazonS3\r\n\r\n';
+const S3_SUCCESS =
+  'HTTP/1.1 200 OK\r\nx-amz-request-id: R1\r\nETag: "abc"\r\nContent-Length: 0\r\nServer: AmazonS3\r\n\r\n';
 /** Answers as stores send them: S3's own, S3-compatible ones', a proxy's. */
 const ANSWERS: Record<string, string> = {
   'S3 success': S3_SUCCESS,
   'error document with Content-Length': `HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: ${S3_ERROR.length}\r\n\r\n${S3_ERROR}`,
   'chunked error with an extension and trailers': `HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n10;name=value\r\n${S3_ERROR.slice(0, 16)}\r\n${(S3_ERROR.length - 16).toString(16)}\r\n${S3_ERROR.slice(16)}\r\n0\r\nx-trailer: 1\r\n\r\n`,
-  'chunked success, upper-case size': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: "e"\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n',
+  'chunked success, upper-case size':
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: "e"\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n',
   '100 Continue first': 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
   'Connection: close': 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.0 keep-alive': 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n',
@@ -26,7 +28,8 @@ const ANSWERS: Record<string, string> = {
 };
 /** Answers whose body runs to the connection's end. */
 const TO_THE_END: Record<string, string> = {
-  'HTTP/1.0 with no length (a proxy error page)': 'HTTP/1.0 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>bad gateway</html>',
+  'HTTP/1.0 with no length (a proxy error page)':
+    'HTTP/1.0 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>bad gateway</html>',
   'HTTP/1.1 with no length': 'HTTP/1.1 500 Internal Server Error\r\n\r\nbroken',
 };
 
@@ -48,7 +51,12 @@ async function nodeReads(raw: string): Promise<Answer> {
           for (const [name, value] of Object.entries(answer.headers)) {
             if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
           }
-          resolve({ statusCode: answer.statusCode ?? -1, reason: answer.statusMessage ?? '', headers, body: Buffer.concat(chunks) });
+          resolve({
+            statusCode: answer.statusCode ?? -1,
+            reason: answer.statusMessage ?? '',
+            headers,
+            body: Buffer.concat(chunks),
+          });
         });
       });
       request.on('error', reject);
@@ -82,13 +90,16 @@ describe('an answer is read as node:http reads it', () => {
     expect(comparable(readInPieces(raw, 7).answer)).toEqual(expected);
   });
 
-  it.each(Object.keys(TO_THE_END))('%s: read up to the end of the connection, which is then not reused', async (name) => {
-    const raw = TO_THE_END[name] as string;
-    const expected = comparable(await nodeReads(raw));
-    const { answer, keepAlive } = readInPieces(raw, 1, true);
-    expect(comparable(answer)).toEqual(expected);
-    expect(keepAlive).toBe(false);
-  });
+  it.each(Object.keys(TO_THE_END))(
+    '%s: read up to the end of the connection, which is then not reused',
+    async (name) => {
+      const raw = TO_THE_END[name] as string;
+      const expected = comparable(await nodeReads(raw));
+      const { answer, keepAlive } = readInPieces(raw, 1, true);
+      expect(comparable(answer)).toEqual(expected);
+      expect(keepAlive).toBe(false);
+    },
+  );
 });
 
 describe('whether the connection carries the next request', () => {
@@ -110,9 +121,17 @@ describe('whether the connection carries the next request', () => {
 
 describe('an answer that is not HTTP fails with the code node:http gives it', () => {
   it.each([
-    ['a connection that ends inside the body', 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 400\r\n\r\n<Error><Code>Int', 'ECONNRESET'],
+    [
+      'a connection that ends inside the body',
+      'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 400\r\n\r\n<Error><Code>Int',
+      'ECONNRESET',
+    ],
     ['a connection that ends inside the head', 'HTTP/1.1 200 OK\r\nContent-Le', 'ECONNRESET'],
-    ['a connection that ends inside a chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc', 'ECONNRESET'],
+    [
+      'a connection that ends inside a chunk',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc',
+      'ECONNRESET',
+    ],
     ['a connection that ends before a byte', '', 'ECONNRESET'],
   ])('%s: %s', async (_name, raw, code) => {
     await expect(nodeReads(raw)).rejects.toMatchObject({ code });
@@ -127,9 +146,21 @@ describe('an answer that is not HTTP fails with the code node:http gives it', ()
 
   it.each([
     ['not HTTP at all', 'SSH-2.0-OpenSSH_9.6\r\n\r\n', 'HPE_INVALID_CONSTANT'],
-    ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
-    ['a chunk longer than its size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'HPE_STRICT'],
-    ['two lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    [
+      'a chunk size that is not hex',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      'HPE_INVALID_CHUNK_SIZE',
+    ],
+    [
+      'a chunk longer than its size',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n',
+      'HPE_STRICT',
+    ],
+    [
+      'two lengths',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'HPE_UNEXPECTED_CONTENT_LENGTH',
+    ],
     ['a length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nab', 'HPE_INVALID_CONTENT_LENGTH'],
     ['a header line with no name', 'HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['a head over 16 KiB', `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(17 * 1024)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
@@ -219,7 +250,11 @@ const put = (port: number, key: string, body = `body of ${key}`, protocol = 'htt
   port,
   method: 'PUT',
   target: `/bucket/${key}?x-id=PutObject`,
-  headers: { host: `127.0.0.1:${port}`, 'content-length': String(Buffer.byteLength(body)), 'content-type': 'text/html' },
+  headers: {
+    host: `127.0.0.1:${port}`,
+    'content-length': String(Buffer.byteLength(body)),
+    'content-type': 'text/html',
+  },
   body: Buffer.from(body),
 });
 
@@ -232,7 +267,8 @@ describe('the connections a deploy uses', () => {
 
   it('writes the request as node:http would (request line, headers as given, body) and reuses one connection', async () => {
     const pool = new ConnectionPool(new http.Agent({ keepAlive: true }));
-    for (const key of ['a.html', 'b.html', 'c.html']) expect((await pool.exchange(put(server.port, key))).statusCode).toBe(200);
+    for (const key of ['a.html', 'b.html', 'c.html'])
+      expect((await pool.exchange(put(server.port, key))).statusCode).toBe(200);
     expect(server.requests.map((request) => request.connection)).toEqual([1, 1, 1]);
     expect(server.requests[0]).toEqual({
       connection: 1,
@@ -243,8 +279,12 @@ describe('the connections a deploy uses', () => {
 
   it('opens a new connection after Connection: close, HTTP/1.0 and a body read to the end', async () => {
     const pool = new ConnectionPool(new http.Agent({ keepAlive: true }));
-    server.script.push(ANSWERS['Connection: close'] as string, { end: TO_THE_END['HTTP/1.1 with no length'] as string });
-    server.script.push(ANSWERS['HTTP/1.0 keep-alive'] as string, { end: TO_THE_END['HTTP/1.0 with no length (a proxy error page)'] as string });
+    server.script.push(ANSWERS['Connection: close'] as string, {
+      end: TO_THE_END['HTTP/1.1 with no length'] as string,
+    });
+    server.script.push(ANSWERS['HTTP/1.0 keep-alive'] as string, {
+      end: TO_THE_END['HTTP/1.0 with no length (a proxy error page)'] as string,
+    });
     await pool.exchange(put(server.port, '1'));
     expect((await pool.exchange(put(server.port, '2'))).body.toString()).toBe('broken');
     await pool.exchange(put(server.port, '3'));
@@ -289,7 +329,7 @@ describe('the connections a deploy uses', () => {
     // Whether each socket the agent opened holds the process (ref) or not (unref), as last told.
     const holds: boolean[] = [];
     const createConnection = agent.createConnection.bind(agent);
-    agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
+    agent.createConnection = (...args: Parameters<typeof createConnection>) => {
       const socket = createConnection(...args) as net.Socket;
       const index = holds.push(true) - 1;
       const ref = socket.ref.bind(socket);
@@ -297,7 +337,7 @@ describe('the connections a deploy uses', () => {
       socket.ref = () => ((holds[index] = true), ref());
       socket.unref = () => ((holds[index] = false), unref());
       return socket;
-    });
+    };
     const pool = new ConnectionPool(agent);
     server.script.push('hold');
     const sent = pool.exchange(put(server.port, 'held'));
@@ -315,7 +355,8 @@ describe('the connections a deploy uses', () => {
     const secure = await startScripted({ tls: true });
     try {
       const pool = new ConnectionPool(new https.Agent({ keepAlive: true, ca: secure.ca }));
-      for (const key of ['1', '2']) expect((await pool.exchange(put(secure.port, key, 'x', 'https:'))).statusCode).toBe(200);
+      for (const key of ['1', '2'])
+        expect((await pool.exchange(put(secure.port, key, 'x', 'https:'))).statusCode).toBe(200);
       expect(secure.connections()).toBe(1);
       const strict = new ConnectionPool(new https.Agent({ keepAlive: true }));
       await expect(strict.exchange(put(secure.port, '3', 'x', 'https:'))).rejects.toMatchObject({
