@@ -33,7 +33,7 @@ export interface Exchange {
 export interface Answer {
   statusCode: number;
   reason: string;
-  /** Lower-case names; a repeated header's values joined with ', ' as node:http joins them. */
+  /** Lower-case names; a repeated header's values joined with ', ', or its first kept, as node:http does. */
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -49,6 +49,20 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
+/** Line ends llhttp refuses in a head: LF without its CR, CR without its LF. */
+const BARE_LF = /(?<!\r)\n/;
+const BARE_CR = /\r(?!\n)/;
+/**
+ * Headers of which node:http keeps the first and drops repeats (_http_incoming's matchKnownFields);
+ * Content-Length is not among them here: two of it are refused (framingOf), as llhttp refuses them.
+ */
+const FIRST_ONLY = new Set(
+  'age authorization content-type etag expires from host if-modified-since if-unmodified-since last-modified location max-forwards proxy-authorization referer retry-after server user-agent'.split(
+    ' ',
+  ),
+);
+/** node:http does not keep a connection the server closes within this of the answer (Keep-Alive: timeout=N). */
+const KEEP_ALIVE_BUFFER_MS = 1000;
 
 /** True when node:http would write this request as it stands (it throws on the rest: let it). */
 export function writable(exchange: Exchange): boolean {
@@ -84,6 +98,8 @@ export class AnswerReader {
   /** Within chunked: the current chunk's data bytes still to come (0: its CRLF), or -1 when a size line is next. */
   private chunkLeft = -1;
   private trailers = false;
+  /** Trailer bytes read: their section is limited as a head is. */
+  private trailerBytes = 0;
   private body: Buffer[] = [];
   private kept = 0;
   /** Once read: whether the connection may carry another request (and no byte came after the answer). */
@@ -99,6 +115,9 @@ export class AnswerReader {
         const end = this.pending.indexOf(HEAD_END);
         if (end === -1) {
           if (this.pending.length > MAX_HEAD) throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+          // A head with bare LF line ends would never end here: llhttp refuses it at once.
+          if (BARE_LF.test(this.pending.toString('latin1')))
+            throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
           return undefined;
         }
         if (end > MAX_HEAD) throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
@@ -139,7 +158,11 @@ export class AnswerReader {
     const head = this.head as NonNullable<AnswerReader['head']>;
     const connection = (head.headers.connection ?? '').toLowerCase();
     const persistent = head.version === '1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-    this.keepAlive = clean && this.framing !== 'close' && persistent;
+    // As node:http's agent: not kept when the server closes it within a second of being idle (the next
+    // request would race that close and fail with ECONNRESET, a retry the SDK spends its budget on).
+    const closesIn = /^timeout=(\d+)/.exec(head.headers['keep-alive'] ?? '')?.[1];
+    const closesSoon = closesIn !== undefined && Number(closesIn) * 1000 <= KEEP_ALIVE_BUFFER_MS;
+    this.keepAlive = clean && this.framing !== 'close' && persistent && !closesSoon;
     return {
       statusCode: head.statusCode,
       reason: head.reason,
@@ -161,7 +184,12 @@ export class AnswerReader {
       if (this.trailers) {
         // Trailer lines up to an empty one; they carry nothing this path reads.
         const end = this.pending.indexOf(CRLF);
+        this.trailerBytes += end === -1 ? 0 : end + 2;
+        if (this.trailerBytes + (end === -1 ? this.pending.length : 0) > MAX_HEAD) {
+          throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+        }
         if (end === -1) return false;
+        checkLineEnds(this.pending.toString('latin1', 0, end));
         this.pending = this.pending.subarray(end + 2);
         if (end === 0) return true;
         continue;
@@ -197,7 +225,14 @@ export class AnswerReader {
   }
 }
 
+/** llhttp refuses any line end in a head or trailers but CRLF. */
+function checkLineEnds(text: string): void {
+  if (BARE_LF.test(text)) throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
+  if (BARE_CR.test(text)) throw failure('Missing expected LF after header value', 'HPE_LF_EXPECTED');
+}
+
 function parseHead(text: string): NonNullable<AnswerReader['head']> {
+  checkLineEnds(text);
   const lines = text.split('\r\n');
   const status = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
   if (!status) throw failure('Expected HTTP/', 'HPE_INVALID_CONSTANT');
@@ -208,8 +243,10 @@ function parseHead(text: string): NonNullable<AnswerReader['head']> {
     const name = line.slice(0, colon).toLowerCase();
     if (colon < 1 || !TOKEN.test(name)) throw failure('Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
     const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw failure('Invalid header value char', 'HPE_INVALID_HEADER_TOKEN');
     const before = headers[name];
-    headers[name] = before === undefined ? value : `${before}, ${value}`;
+    if (before === undefined) headers[name] = value;
+    else if (!FIRST_ONLY.has(name)) headers[name] = `${before}, ${value}`;
   }
   return { version: status[1] as string, statusCode: Number(status[2]), reason: status[3] ?? '', headers };
 }
