@@ -394,6 +394,33 @@ async function nodeSends(agent: http.Agent, port: number, keys: string[]): Promi
   return statuses;
 }
 
+/** What became of an exchange within `ms`: its status, its error's code, or 'still waiting'. */
+function outcome(sent: Promise<Answer>, ms = 3000): Promise<number | string | undefined> {
+  return Promise.race([
+    sent.then(
+      (answer) => answer.statusCode,
+      (error: NodeJS.ErrnoException) => error.code,
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
+  ]);
+}
+
+/** The socket.setKeepAlive calls on every connection `agent` opens from now on. */
+function keepAliveCalls(agent: http.Agent): unknown[][] {
+  const calls: unknown[][] = [];
+  const createConnection = agent.createConnection.bind(agent);
+  agent.createConnection = (...args: Parameters<typeof createConnection>) => {
+    const socket = createConnection(...args) as net.Socket;
+    const setKeepAlive = socket.setKeepAlive.bind(socket);
+    socket.setKeepAlive = ((enable?: boolean, delay?: number) => (
+      calls.push([enable, delay]),
+      setKeepAlive(enable, delay)
+    )) as typeof socket.setKeepAlive;
+    return socket;
+  };
+  return calls;
+}
+
 describe('review: what node:http does with a connection, the pool does too', () => {
   let server: Awaited<ReturnType<typeof startScripted>>;
   beforeEach(async () => {
@@ -411,6 +438,52 @@ describe('review: what node:http does with a connection, the pool does too', () 
     const byPool = server.connections();
     await nodeSends(new http.Agent({ keepAlive: true }), server.port, ['4', '5', '6']);
     expect({ pool: byPool, 'node:http': server.connections() - byPool }).toEqual({ pool: 3, 'node:http': 3 });
+  });
+
+  it('idle connections get TCP keep-alive probes after agent.keepAliveMsecs, as node:http’s do (a NAT drops a silent one)', async () => {
+    const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 3000 });
+    const byPool = keepAliveCalls(agent);
+    await new ConnectionPool(agent).exchange(put(server.port, 'a'));
+    const oracle = new http.Agent({ keepAlive: true, keepAliveMsecs: 3000 });
+    const byNode = keepAliveCalls(oracle);
+    await nodeSends(oracle, server.port, ['b']);
+    expect({ pool: byPool.at(-1), 'node:http': byNode.at(-1) }).toEqual({
+      pool: [true, 3000],
+      'node:http': [true, 3000],
+    });
+  });
+
+  it('maxSockets counts per host, as the agent counts it: a second host does not wait for ever behind the first’s idle connection', async () => {
+    const second = await startScripted();
+    try {
+      const pool = new ConnectionPool(new http.Agent({ keepAlive: true, maxSockets: 1 }));
+      await pool.exchange(put(server.port, 'a'));
+      const oracle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      expect({
+        pool: await outcome(pool.exchange(put(second.port, 'b'))),
+        'node:http': [
+          ...(await nodeSends(oracle, server.port, ['c'])),
+          ...(await nodeSends(oracle, second.port, ['d'])),
+        ],
+      }).toEqual({ pool: 200, 'node:http': [200, 200] });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a connection the agent cannot even start gives its place back: every request fails as node:http’s does, none waits', async () => {
+    const options = { keepAlive: true, maxSockets: 1, localAddress: 'not an address' };
+    const pool = new ConnectionPool(new http.Agent(options));
+    const ours = [
+      await outcome(pool.exchange(put(server.port, 'a'))),
+      await outcome(pool.exchange(put(server.port, 'b'))),
+    ];
+    const oracle = new http.Agent(options);
+    const seen = await nodeSends(oracle, server.port, ['c']).catch((error: NodeJS.ErrnoException) => error.code);
+    expect({ ours, 'node:http': seen }).toEqual({
+      ours: ['ERR_INVALID_IP_ADDRESS', 'ERR_INVALID_IP_ADDRESS'],
+      'node:http': 'ERR_INVALID_IP_ADDRESS',
+    });
   });
 
   it('a store that refuses a 2 MiB body before reading it, then closes: the refusal is read, as node:http reads it', async () => {

@@ -278,13 +278,16 @@ interface Connection {
 
 /**
  * Keep-alive connections to one agent's servers, opened by the agent's createConnection with its options
- * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once.
- * Idle connections do not hold the process open, as an agent's free sockets do not.
+ * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once to
+ * each host:port, as the agent counts them. Idle connections do not hold the process open, as an agent's
+ * free sockets do not, and get TCP keep-alive probes as the agent's do (a NAT or firewall forgets a silent
+ * connection, and a request written on it would wait for ever).
  */
 export class ConnectionPool {
   private readonly idle = new Map<string, Connection[]>();
-  private readonly waiting: Array<() => void> = [];
-  private open = 0;
+  /** By host:port: requests waiting for a connection, and the connections open or opening. */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private readonly open = new Map<string, number>();
   private readonly sessions = new Map<string, Buffer>();
 
   constructor(private readonly agent: http.Agent) {}
@@ -341,11 +344,15 @@ export class ConnectionPool {
         reused.socket.ref();
         return reused;
       }
-      if (this.open < this.agent.maxSockets) break;
+      if ((this.open.get(key) ?? 0) < this.agent.maxSockets) break;
       // Every connection is busy or opening: wait for one to come back or go.
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve) => {
+        const waiting = this.waiting.get(key);
+        if (waiting) waiting.push(resolve);
+        else this.waiting.set(key, [resolve]);
+      });
     }
-    this.open += 1;
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
     return this.connect(host, port, key, exchange.protocol === 'https:');
   }
 
@@ -360,13 +367,21 @@ export class ConnectionPool {
         ...(secure ? { servername: isIP(host) ? '' : host } : {}),
         ...(session ? { session } : {}),
       };
-      const socket = (this.agent as unknown as { createConnection: (options: object) => net.Socket }).createConnection(
-        options,
-      );
+      let socket: net.Socket;
+      try {
+        socket = (this.agent as unknown as { createConnection: (options: object) => net.Socket }).createConnection(
+          options,
+        );
+      } catch (error) {
+        // Options the agent refuses (node:http throws them from http.request): the place is given back.
+        this.gone(key);
+        throw error;
+      }
       const connection: Connection = { socket, key, current: undefined, dropped: false };
       let connected = false;
       socket.once(secure ? 'secureConnect' : 'connect', () => {
         connected = true;
+        socket.setKeepAlive(true, (this.agent as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
         resolve(connection);
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -392,7 +407,7 @@ export class ConnectionPool {
     const list = this.idle.get(connection.key);
     if (list) list.push(connection);
     else this.idle.set(connection.key, [connection]);
-    this.waiting.shift()?.();
+    this.waiting.get(connection.key)?.shift()?.();
   }
 
   /** A connection that carries no more requests: closed, and its place given to a waiting request. */
@@ -400,7 +415,12 @@ export class ConnectionPool {
     if (connection.dropped) return;
     connection.dropped = true;
     connection.socket.destroy();
-    this.open -= 1;
-    this.waiting.shift()?.();
+    this.gone(connection.key);
+  }
+
+  /** A connection to `key` is no more: its place goes to a request waiting for one. */
+  private gone(key: string): void {
+    this.open.set(key, (this.open.get(key) ?? 1) - 1);
+    this.waiting.get(key)?.shift()?.();
   }
 }
