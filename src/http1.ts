@@ -49,9 +49,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
-/** Line ends llhttp refuses in a head: LF without its CR, CR without its LF. */
+/** An LF without its CR, which llhttp refuses in a head. */
 const BARE_LF = /(?<!\r)\n/;
-const BARE_CR = /\r(?!\n)/;
 /**
  * Headers of which node:http keeps the first and drops repeats (_http_incoming's matchKnownFields);
  * Content-Length is not among them here: two of it are refused (framingOf), as llhttp refuses them.
@@ -189,7 +188,7 @@ export class AnswerReader {
           throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
         }
         if (end === -1) return false;
-        checkLineEnds(this.pending.toString('latin1', 0, end));
+        checkLine(this.pending.toString('latin1', 0, end));
         this.pending = this.pending.subarray(end + 2);
         if (end === 0) return true;
         continue;
@@ -225,25 +224,30 @@ export class AnswerReader {
   }
 }
 
-/** llhttp refuses any line end in a head or trailers but CRLF. */
-function checkLineEnds(text: string): void {
-  if (BARE_LF.test(text)) throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
-  if (BARE_CR.test(text)) throw failure('Missing expected LF after header value', 'HPE_LF_EXPECTED');
+/**
+ * Throws the error llhttp gives for a line of a head or trailers (split at CRLF) with a byte it refuses: an
+ * LF or CR not paired as CRLF, a control character but HTAB.
+ */
+function checkLine(line: string): void {
+  const bad = BAD_VALUE.exec(line)?.[0];
+  if (bad === '\n') throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
+  if (bad === '\r') throw failure('Missing expected LF after header value', 'HPE_LF_EXPECTED');
+  if (bad !== undefined) throw failure('Invalid header value char', 'HPE_INVALID_HEADER_TOKEN');
 }
 
 function parseHead(text: string): NonNullable<AnswerReader['head']> {
-  checkLineEnds(text);
   const lines = text.split('\r\n');
+  checkLine(lines[0] as string);
   const status = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
   if (!status) throw failure('Expected HTTP/', 'HPE_INVALID_CONSTANT');
   const headers: Record<string, string> = {};
   for (let index = 1; index < lines.length; index++) {
     const line = lines[index] as string;
+    checkLine(line);
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).toLowerCase();
     if (colon < 1 || !TOKEN.test(name)) throw failure('Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
     const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) throw failure('Invalid header value char', 'HPE_INVALID_HEADER_TOKEN');
     const before = headers[name];
     if (before === undefined) headers[name] = value;
     else if (!FIRST_ONLY.has(name)) headers[name] = `${before}, ${value}`;
