@@ -25,6 +25,9 @@ const ANSWERS: Record<string, string> = {
   'repeated headers': 'HTTP/1.1 200 OK\r\nX-Amz-Meta-A: one\r\nx-amz-meta-a: two\r\nContent-Length: 0\r\n\r\n',
   'no reason phrase': 'HTTP/1.1 204\r\n\r\n',
   'spaces around a value, an empty value': 'HTTP/1.1 200 OK\r\nETag:   "x"  \r\nx-empty:\r\nContent-Length: 0\r\n\r\n',
+  // node:http keeps the first of a header that has one value (ETag, Content-Type, Server...), joins the rest.
+  'a repeated ETag and Content-Type':
+    'HTTP/1.1 200 OK\r\nETag: "a"\r\nContent-Type: text/xml\r\nETag: "b"\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n',
 };
 /** Answers whose body runs to the connection's end. */
 const TO_THE_END: Record<string, string> = {
@@ -236,6 +239,8 @@ async function startScripted(options: { tls?: boolean } = {}) {
     mostOpen: () => mostOpen,
     release: () => held.splice(0).forEach((answer) => answer()),
     held: () => held.length,
+    /** Connections open now (closed by either side: counted out once the server's socket closes). */
+    open: () => open,
     closeIdle: () => sockets.forEach((socket) => socket.destroy()),
     close: () => {
       sockets.forEach((socket) => socket.destroy());
@@ -365,5 +370,168 @@ describe('the connections a deploy uses', () => {
     } finally {
       await secure.close();
     }
+  });
+});
+
+/** PUTs sent one after another through node:http on `agent`: the oracle for what the pool does with connections. */
+async function nodeSends(agent: http.Agent, port: number, keys: string[]): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const key of keys) {
+    statuses.push(
+      await new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          { agent, host: '127.0.0.1', port, method: 'PUT', path: `/bucket/${key}` },
+          (answer) => {
+            answer.resume();
+            answer.on('end', () => resolve(answer.statusCode ?? -1));
+          },
+        );
+        request.on('error', reject);
+        request.end(`body of ${key}`);
+      }),
+    );
+  }
+  return statuses;
+}
+
+/** What became of an exchange within `ms`: its status, its error's code, or 'still waiting'. */
+function outcome(sent: Promise<Answer>, ms = 3000): Promise<number | string | undefined> {
+  return Promise.race([
+    sent.then(
+      (answer) => answer.statusCode,
+      (error: NodeJS.ErrnoException) => error.code,
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
+  ]);
+}
+
+/** The socket.setKeepAlive calls on every connection `agent` opens from now on. */
+function keepAliveCalls(agent: http.Agent): unknown[][] {
+  const calls: unknown[][] = [];
+  const createConnection = agent.createConnection.bind(agent);
+  agent.createConnection = (...args: Parameters<typeof createConnection>) => {
+    const socket = createConnection(...args) as net.Socket;
+    const setKeepAlive = socket.setKeepAlive.bind(socket);
+    socket.setKeepAlive = ((enable?: boolean, delay?: number) => (
+      calls.push([enable, delay]),
+      setKeepAlive(enable, delay)
+    )) as typeof socket.setKeepAlive;
+    return socket;
+  };
+  return calls;
+}
+
+describe('review: what node:http does with a connection, the pool does too', () => {
+  let server: Awaited<ReturnType<typeof startScripted>>;
+  beforeEach(async () => {
+    server = await startScripted();
+  });
+  afterEach(() => server.close());
+  // node:http does not keep a connection the server closes within its buffer (a second) of the answer.
+  const announcing = (seconds: number) =>
+    `HTTP/1.1 200 OK\r\nKeep-Alive: timeout=${seconds}\r\nContent-Length: 0\r\n\r\n`;
+
+  it('a connection the server closes within a second once idle (Keep-Alive: timeout=1) is not reused, as node:http does not reuse it', async () => {
+    server.script.push(...Array.from({ length: 6 }, () => announcing(1)));
+    const pool = new ConnectionPool(new http.Agent({ keepAlive: true }));
+    for (const key of ['1', '2', '3']) await pool.exchange(put(server.port, key));
+    const byPool = server.connections();
+    await nodeSends(new http.Agent({ keepAlive: true }), server.port, ['4', '5', '6']);
+    expect({ pool: byPool, 'node:http': server.connections() - byPool }).toEqual({ pool: 3, 'node:http': 3 });
+  });
+
+  it('idle connections get TCP keep-alive probes after agent.keepAliveMsecs, as node:http’s do (a NAT drops a silent one)', async () => {
+    const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 3000 });
+    const byPool = keepAliveCalls(agent);
+    await new ConnectionPool(agent).exchange(put(server.port, 'a'));
+    const oracle = new http.Agent({ keepAlive: true, keepAliveMsecs: 3000 });
+    const byNode = keepAliveCalls(oracle);
+    await nodeSends(oracle, server.port, ['b']);
+    expect({ pool: byPool.at(-1), 'node:http': byNode.at(-1) }).toEqual({
+      pool: [true, 3000],
+      'node:http': [true, 3000],
+    });
+  });
+
+  it('maxSockets counts per host, as the agent counts it: a second host does not wait for ever behind the first’s idle connection', async () => {
+    const second = await startScripted();
+    try {
+      const pool = new ConnectionPool(new http.Agent({ keepAlive: true, maxSockets: 1 }));
+      await pool.exchange(put(server.port, 'a'));
+      const oracle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      expect({
+        pool: await outcome(pool.exchange(put(second.port, 'b'))),
+        'node:http': [
+          ...(await nodeSends(oracle, server.port, ['c'])),
+          ...(await nodeSends(oracle, second.port, ['d'])),
+        ],
+      }).toEqual({ pool: 200, 'node:http': [200, 200] });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a connection the agent cannot even start gives its place back: every request fails as node:http’s does, none waits', async () => {
+    const options = { keepAlive: true, maxSockets: 1, localAddress: 'not an address' };
+    const pool = new ConnectionPool(new http.Agent(options));
+    const ours = [
+      await outcome(pool.exchange(put(server.port, 'a'))),
+      await outcome(pool.exchange(put(server.port, 'b'))),
+    ];
+    const oracle = new http.Agent(options);
+    const seen = await nodeSends(oracle, server.port, ['c']).catch((error: NodeJS.ErrnoException) => error.code);
+    expect({ ours, 'node:http': seen }).toEqual({
+      ours: ['ERR_INVALID_IP_ADDRESS', 'ERR_INVALID_IP_ADDRESS'],
+      'node:http': 'ERR_INVALID_IP_ADDRESS',
+    });
+  });
+
+  it('a store that refuses a 2 MiB body before reading it, then closes: the refusal is read, as node:http reads it', async () => {
+    const refusing = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () =>
+        socket.end(
+          `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: ${S3_ERROR.length}\r\n\r\n${S3_ERROR}`,
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = refusing.address() as net.AddressInfo;
+      const pool = new ConnectionPool(new http.Agent({ keepAlive: true }));
+      const big = 'x'.repeat(2 * 1024 * 1024 - 1);
+      const answers = [];
+      for (const key of ['a', 'b', 'c']) answers.push(comparable(await pool.exchange(put(port, key, big))));
+      expect(answers.map((answer) => [answer?.statusCode, answer?.body])).toEqual(Array(3).fill([403, S3_ERROR]));
+    } finally {
+      refusing.close();
+    }
+  });
+});
+
+describe('review: an answer node:http refuses is refused at once, not waited on (the connection stays open)', () => {
+  it.each([
+    ['bare LF line ends', 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok'],
+    ['one bare LF', 'HTTP/1.1 200 OK\r\nx-a: 1\nContent-Length: 0\r\n\r\n'],
+    ['a CR in a value', 'HTTP/1.1 200 OK\r\nETag: "a\rb"\r\nContent-Length: 0\r\n\r\n'],
+    ['a control character in a value', 'HTTP/1.1 200 OK\r\nETag: "a\x01b"\r\nContent-Length: 0\r\n\r\n'],
+    [
+      'trailers past 16 KiB that never end',
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nx-t: ${'a'.repeat(20 * 1024)}`,
+    ],
+  ])('%s', async (_name, raw) => {
+    const seen = await nodeReads(raw).then(
+      () => 'answer',
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    const reader = new AnswerReader('PUT');
+    let ours: string;
+    try {
+      ours = reader.feed(Buffer.from(raw, 'latin1')) === undefined ? 'still waiting' : 'answer';
+    } catch (error) {
+      ours = (error as NodeJS.ErrnoException).code ?? 'no code';
+    }
+    expect(seen).toMatch(/^HPE_/);
+    expect(ours).toBe(seen);
   });
 });

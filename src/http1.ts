@@ -33,7 +33,7 @@ export interface Exchange {
 export interface Answer {
   statusCode: number;
   reason: string;
-  /** Lower-case names; a repeated header's values joined with ', ' as node:http joins them. */
+  /** Lower-case names; a repeated header's values joined with ', ', or its first kept, as node:http does. */
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -49,6 +49,19 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
+/** An LF without its CR, which llhttp refuses in a head. */
+const BARE_LF = /(?<!\r)\n/;
+/**
+ * Headers of which node:http keeps the first and drops repeats (_http_incoming's matchKnownFields);
+ * Content-Length is not among them here: two of it are refused (framingOf), as llhttp refuses them.
+ */
+const FIRST_ONLY = new Set(
+  'age authorization content-type etag expires from host if-modified-since if-unmodified-since last-modified location max-forwards proxy-authorization referer retry-after server user-agent'.split(
+    ' ',
+  ),
+);
+/** node:http does not keep a connection the server closes within this of the answer (Keep-Alive: timeout=N). */
+const KEEP_ALIVE_BUFFER_MS = 1000;
 
 /** True when node:http would write this request as it stands (it throws on the rest: let it). */
 export function writable(exchange: Exchange): boolean {
@@ -84,6 +97,8 @@ export class AnswerReader {
   /** Within chunked: the current chunk's data bytes still to come (0: its CRLF), or -1 when a size line is next. */
   private chunkLeft = -1;
   private trailers = false;
+  /** Trailer bytes read: their section is limited as a head is. */
+  private trailerBytes = 0;
   private body: Buffer[] = [];
   private kept = 0;
   /** Once read: whether the connection may carry another request (and no byte came after the answer). */
@@ -99,6 +114,9 @@ export class AnswerReader {
         const end = this.pending.indexOf(HEAD_END);
         if (end === -1) {
           if (this.pending.length > MAX_HEAD) throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+          // A head with bare LF line ends would never end here: llhttp refuses it at once.
+          if (BARE_LF.test(this.pending.toString('latin1')))
+            throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
           return undefined;
         }
         if (end > MAX_HEAD) throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
@@ -139,7 +157,11 @@ export class AnswerReader {
     const head = this.head as NonNullable<AnswerReader['head']>;
     const connection = (head.headers.connection ?? '').toLowerCase();
     const persistent = head.version === '1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-    this.keepAlive = clean && this.framing !== 'close' && persistent;
+    // As node:http's agent: not kept when the server closes it within a second of being idle (the next
+    // request would race that close and fail with ECONNRESET, a retry the SDK spends its budget on).
+    const closesIn = /^timeout=(\d+)/.exec(head.headers['keep-alive'] ?? '')?.[1];
+    const closesSoon = closesIn !== undefined && Number(closesIn) * 1000 <= KEEP_ALIVE_BUFFER_MS;
+    this.keepAlive = clean && this.framing !== 'close' && persistent && !closesSoon;
     return {
       statusCode: head.statusCode,
       reason: head.reason,
@@ -161,7 +183,12 @@ export class AnswerReader {
       if (this.trailers) {
         // Trailer lines up to an empty one; they carry nothing this path reads.
         const end = this.pending.indexOf(CRLF);
+        this.trailerBytes += end === -1 ? 0 : end + 2;
+        if (this.trailerBytes + (end === -1 ? this.pending.length : 0) > MAX_HEAD) {
+          throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+        }
         if (end === -1) return false;
+        checkLine(this.pending.toString('latin1', 0, end));
         this.pending = this.pending.subarray(end + 2);
         if (end === 0) return true;
         continue;
@@ -197,19 +224,33 @@ export class AnswerReader {
   }
 }
 
+/**
+ * Throws the error llhttp gives for a line of a head or trailers (split at CRLF) with a byte it refuses: an
+ * LF or CR not paired as CRLF, a control character but HTAB.
+ */
+function checkLine(line: string): void {
+  const bad = BAD_VALUE.exec(line)?.[0];
+  if (bad === '\n') throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
+  if (bad === '\r') throw failure('Missing expected LF after header value', 'HPE_LF_EXPECTED');
+  if (bad !== undefined) throw failure('Invalid header value char', 'HPE_INVALID_HEADER_TOKEN');
+}
+
 function parseHead(text: string): NonNullable<AnswerReader['head']> {
   const lines = text.split('\r\n');
+  checkLine(lines[0] as string);
   const status = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
   if (!status) throw failure('Expected HTTP/', 'HPE_INVALID_CONSTANT');
   const headers: Record<string, string> = {};
   for (let index = 1; index < lines.length; index++) {
     const line = lines[index] as string;
+    checkLine(line);
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).toLowerCase();
     if (colon < 1 || !TOKEN.test(name)) throw failure('Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
     const value = line.slice(colon + 1).trim();
     const before = headers[name];
-    headers[name] = before === undefined ? value : `${before}, ${value}`;
+    if (before === undefined) headers[name] = value;
+    else if (!FIRST_ONLY.has(name)) headers[name] = `${before}, ${value}`;
   }
   return { version: status[1] as string, statusCode: Number(status[2]), reason: status[3] ?? '', headers };
 }
@@ -241,13 +282,16 @@ interface Connection {
 
 /**
  * Keep-alive connections to one agent's servers, opened by the agent's createConnection with its options
- * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once.
- * Idle connections do not hold the process open, as an agent's free sockets do not.
+ * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once to
+ * each host:port, as the agent counts them. Idle connections do not hold the process open, as an agent's
+ * free sockets do not, and get TCP keep-alive probes as the agent's do (a NAT or firewall forgets a silent
+ * connection, and a request written on it would wait for ever).
  */
 export class ConnectionPool {
   private readonly idle = new Map<string, Connection[]>();
-  private readonly waiting: Array<() => void> = [];
-  private open = 0;
+  /** By host:port: requests waiting for a connection, and the connections open or opening. */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private readonly open = new Map<string, number>();
   private readonly sessions = new Map<string, Buffer>();
 
   constructor(private readonly agent: http.Agent) {}
@@ -304,11 +348,15 @@ export class ConnectionPool {
         reused.socket.ref();
         return reused;
       }
-      if (this.open < this.agent.maxSockets) break;
+      if ((this.open.get(key) ?? 0) < this.agent.maxSockets) break;
       // Every connection is busy or opening: wait for one to come back or go.
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve) => {
+        const waiting = this.waiting.get(key);
+        if (waiting) waiting.push(resolve);
+        else this.waiting.set(key, [resolve]);
+      });
     }
-    this.open += 1;
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
     return this.connect(host, port, key, exchange.protocol === 'https:');
   }
 
@@ -323,13 +371,21 @@ export class ConnectionPool {
         ...(secure ? { servername: isIP(host) ? '' : host } : {}),
         ...(session ? { session } : {}),
       };
-      const socket = (this.agent as unknown as { createConnection: (options: object) => net.Socket }).createConnection(
-        options,
-      );
+      let socket: net.Socket;
+      try {
+        socket = (this.agent as unknown as { createConnection: (options: object) => net.Socket }).createConnection(
+          options,
+        );
+      } catch (error) {
+        // Options the agent refuses (node:http throws them from http.request): the place is given back.
+        this.gone(key);
+        throw error;
+      }
       const connection: Connection = { socket, key, current: undefined, dropped: false };
       let connected = false;
       socket.once(secure ? 'secureConnect' : 'connect', () => {
         connected = true;
+        socket.setKeepAlive(true, (this.agent as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
         resolve(connection);
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -355,7 +411,7 @@ export class ConnectionPool {
     const list = this.idle.get(connection.key);
     if (list) list.push(connection);
     else this.idle.set(connection.key, [connection]);
-    this.waiting.shift()?.();
+    this.waiting.get(connection.key)?.shift()?.();
   }
 
   /** A connection that carries no more requests: closed, and its place given to a waiting request. */
@@ -363,7 +419,12 @@ export class ConnectionPool {
     if (connection.dropped) return;
     connection.dropped = true;
     connection.socket.destroy();
-    this.open -= 1;
-    this.waiting.shift()?.();
+    this.gone(connection.key);
+  }
+
+  /** A connection to `key` is no more: its place goes to a request waiting for one. */
+  private gone(key: string): void {
+    this.open.set(key, (this.open.get(key) ?? 1) - 1);
+    this.waiting.get(key)?.shift()?.();
   }
 }
