@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type tls from 'node:tls';
 import { type Answer, AnswerReader, ConnectionPool, type Exchange } from '../src/http1.js';
 import { loopbackCertificate } from '../local/tls.mjs';
 
@@ -195,8 +196,10 @@ async function startScripted(options: { tls?: boolean } = {}) {
   let connections = 0;
   let open = 0;
   let mostOpen = 0;
+  const resumed: boolean[] = [];
   const onConnection = (socket: net.Socket) => {
     const id = ++connections;
+    if ('isSessionReused' in socket) resumed.push((socket as tls.TLSSocket).isSessionReused());
     sockets.add(socket);
     open += 1;
     mostOpen = Math.max(mostOpen, open);
@@ -236,6 +239,8 @@ async function startScripted(options: { tls?: boolean } = {}) {
     script,
     requests,
     connections: () => connections,
+    /** Over TLS: whether each connection resumed a session (an abbreviated handshake). */
+    resumed,
     mostOpen: () => mostOpen,
     release: () => held.splice(0).forEach((answer) => answer()),
     held: () => held.length,
@@ -363,6 +368,13 @@ describe('the connections a deploy uses', () => {
       for (const key of ['1', '2'])
         expect((await pool.exchange(put(secure.port, key, 'x', 'https:'))).statusCode).toBe(200);
       expect(secure.connections()).toBe(1);
+      // Two more at once: they resume the agent's session instead of each making a full handshake.
+      secure.script.push('hold', 'hold');
+      const both = ['3', '4'].map((key) => pool.exchange(put(secure.port, key, 'x', 'https:')));
+      while (secure.held() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      secure.release();
+      await Promise.all(both);
+      expect(secure.resumed).toEqual([false, true]);
       const strict = new ConnectionPool(new https.Agent({ keepAlive: true }));
       await expect(strict.exchange(put(secure.port, '3', 'x', 'https:'))).rejects.toMatchObject({
         code: 'DEPTH_ZERO_SELF_SIGNED_CERT',

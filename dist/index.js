@@ -71378,6 +71378,15 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BAD_TARGET = /[^\u0021-\u00ff]/;
+/** An LF without its CR, which llhttp refuses in a head. */
+const BARE_LF = /(?<!\r)\n/;
+/**
+ * Headers of which node:http keeps the first and drops repeats (_http_incoming's matchKnownFields);
+ * Content-Length is not among them here: two of it are refused (framingOf), as llhttp refuses them.
+ */
+const FIRST_ONLY = new Set('age authorization content-type etag expires from host if-modified-since if-unmodified-since last-modified location max-forwards proxy-authorization referer retry-after server user-agent'.split(' '));
+/** node:http does not keep a connection the server closes within this of the answer (Keep-Alive: timeout=N). */
+const KEEP_ALIVE_BUFFER_MS = 1000;
 /** True when node:http would write this request as it stands (it throws on the rest: let it). */
 function writable(exchange) {
     if (BAD_TARGET.test(exchange.target) || !TOKEN.test(exchange.method))
@@ -71412,6 +71421,8 @@ class AnswerReader {
     /** Within chunked: the current chunk's data bytes still to come (0: its CRLF), or -1 when a size line is next. */
     chunkLeft = -1;
     trailers = false;
+    /** Trailer bytes read: their section is limited as a head is. */
+    trailerBytes = 0;
     body = [];
     kept = 0;
     /** Once read: whether the connection may carry another request (and no byte came after the answer). */
@@ -71428,6 +71439,9 @@ class AnswerReader {
                 if (end === -1) {
                     if (this.pending.length > MAX_HEAD)
                         throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+                    // A head with bare LF line ends would never end here: llhttp refuses it at once.
+                    if (BARE_LF.test(this.pending.toString('latin1')))
+                        throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
                     return undefined;
                 }
                 if (end > MAX_HEAD)
@@ -71473,7 +71487,11 @@ class AnswerReader {
         const head = this.head;
         const connection = (head.headers.connection ?? '').toLowerCase();
         const persistent = head.version === '1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-        this.keepAlive = clean && this.framing !== 'close' && persistent;
+        // As node:http's agent: not kept when the server closes it within a second of being idle (the next
+        // request would race that close and fail with ECONNRESET, a retry the SDK spends its budget on).
+        const closesIn = /^timeout=(\d+)/.exec(head.headers['keep-alive'] ?? '')?.[1];
+        const closesSoon = closesIn !== undefined && Number(closesIn) * 1000 <= KEEP_ALIVE_BUFFER_MS;
+        this.keepAlive = clean && this.framing !== 'close' && persistent && !closesSoon;
         return {
             statusCode: head.statusCode,
             reason: head.reason,
@@ -71494,8 +71512,13 @@ class AnswerReader {
             if (this.trailers) {
                 // Trailer lines up to an empty one; they carry nothing this path reads.
                 const end = this.pending.indexOf(CRLF);
+                this.trailerBytes += end === -1 ? 0 : end + 2;
+                if (this.trailerBytes + (end === -1 ? this.pending.length : 0) > MAX_HEAD) {
+                    throw failure('Header overflow', 'HPE_HEADER_OVERFLOW');
+                }
                 if (end === -1)
                     return false;
+                checkLine(this.pending.toString('latin1', 0, end));
                 this.pending = this.pending.subarray(end + 2);
                 if (end === 0)
                     return true;
@@ -71536,21 +71559,39 @@ class AnswerReader {
         }
     }
 }
+/**
+ * Throws the error llhttp gives for a line of a head or trailers (split at CRLF) with a byte it refuses: an
+ * LF or CR not paired as CRLF, a control character but HTAB.
+ */
+function checkLine(line) {
+    const bad = BAD_VALUE.exec(line)?.[0];
+    if (bad === '\n')
+        throw failure('Missing expected CR after header value', 'HPE_CR_EXPECTED');
+    if (bad === '\r')
+        throw failure('Missing expected LF after header value', 'HPE_LF_EXPECTED');
+    if (bad !== undefined)
+        throw failure('Invalid header value char', 'HPE_INVALID_HEADER_TOKEN');
+}
 function parseHead(text) {
     const lines = text.split('\r\n');
+    checkLine(lines[0]);
     const status = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
     if (!status)
         throw failure('Expected HTTP/', 'HPE_INVALID_CONSTANT');
     const headers = {};
     for (let index = 1; index < lines.length; index++) {
         const line = lines[index];
+        checkLine(line);
         const colon = line.indexOf(':');
         const name = line.slice(0, colon).toLowerCase();
         if (colon < 1 || !TOKEN.test(name))
             throw failure('Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
         const value = line.slice(colon + 1).trim();
         const before = headers[name];
-        headers[name] = before === undefined ? value : `${before}, ${value}`;
+        if (before === undefined)
+            headers[name] = value;
+        else if (!FIRST_ONLY.has(name))
+            headers[name] = `${before}, ${value}`;
     }
     return { version: status[1], statusCode: Number(status[2]), reason: status[3] ?? '', headers };
 }
@@ -71575,15 +71616,17 @@ function framingOf(head, method) {
 }
 /**
  * Keep-alive connections to one agent's servers, opened by the agent's createConnection with its options
- * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once.
- * Idle connections do not hold the process open, as an agent's free sockets do not.
+ * (so its TLS settings: ca, client certificates, rejectUnauthorized), at most agent.maxSockets at once to
+ * each host:port, as the agent counts them. Idle connections do not hold the process open, as an agent's
+ * free sockets do not, and get TCP keep-alive probes as the agent's do (a NAT or firewall forgets a silent
+ * connection, and a request written on it would wait for ever).
  */
 class ConnectionPool {
     agent;
     idle = new Map();
-    waiting = [];
-    open = 0;
-    sessions = new Map();
+    /** By host:port: requests waiting for a connection, and the connections open or opening. */
+    waiting = new Map();
+    open = new Map();
     constructor(agent) {
         this.agent = agent;
     }
@@ -71649,30 +71692,48 @@ class ConnectionPool {
                 reused.socket.ref();
                 return reused;
             }
-            if (this.open < this.agent.maxSockets)
+            if ((this.open.get(key) ?? 0) < this.agent.maxSockets)
                 break;
             // Every connection is busy or opening: wait for one to come back or go.
-            await new Promise((resolve) => this.waiting.push(resolve));
+            await new Promise((resolve) => {
+                const waiting = this.waiting.get(key);
+                if (waiting)
+                    waiting.push(resolve);
+                else
+                    this.waiting.set(key, [resolve]);
+            });
         }
-        this.open += 1;
+        this.open.set(key, (this.open.get(key) ?? 0) + 1);
         return this.connect(host, port, key, exchange.protocol === 'https:');
     }
     connect(host, port, key, secure) {
         return new Promise((resolve, reject) => {
-            const session = secure ? this.sessions.get(key) : undefined;
             const options = {
                 ...this.agent.options,
                 host,
                 port,
                 // As the agent names the server: never an IP address (RFC 6066).
                 ...(secure ? { servername: (0,external_node_net_.isIP)(host) ? '' : host } : {}),
-                ...(session ? { session } : {}),
             };
-            const socket = this.agent.createConnection(options);
+            // The key under which an https agent keeps TLS sessions, as it passes it for its own sockets: these
+            // connections then resume the session of the one that listed the bucket (and one another's) instead
+            // of each making a full handshake. Without it (an http agent), nothing is cached.
+            if (secure)
+                options._agentKey = this.agent.getName(options);
+            let socket;
+            try {
+                socket = this.agent.createConnection(options);
+            }
+            catch (error) {
+                // Options the agent refuses (node:http throws them from http.request): the place is given back.
+                this.gone(key);
+                throw error;
+            }
             const connection = { socket, key, current: undefined, dropped: false };
             let connected = false;
             socket.once(secure ? 'secureConnect' : 'connect', () => {
                 connected = true;
+                socket.setKeepAlive(true, this.agent.keepAliveMsecs);
                 resolve(connection);
             });
             socket.on('error', (error) => {
@@ -71693,8 +71754,6 @@ class ConnectionPool {
                 connection.current?.({ closed: true });
                 this.drop(connection);
             });
-            if (secure)
-                socket.on('session', (ticket) => this.sessions.set(key, ticket));
         });
     }
     release(connection) {
@@ -71704,7 +71763,7 @@ class ConnectionPool {
             list.push(connection);
         else
             this.idle.set(connection.key, [connection]);
-        this.waiting.shift()?.();
+        this.waiting.get(connection.key)?.shift()?.();
     }
     /** A connection that carries no more requests: closed, and its place given to a waiting request. */
     drop(connection) {
@@ -71712,8 +71771,12 @@ class ConnectionPool {
             return;
         connection.dropped = true;
         connection.socket.destroy();
-        this.open -= 1;
-        this.waiting.shift()?.();
+        this.gone(connection.key);
+    }
+    /** A connection to `key` is no more: its place goes to a request waiting for one. */
+    gone(key) {
+        this.open.set(key, (this.open.get(key) ?? 1) - 1);
+        this.waiting.get(key)?.shift()?.();
     }
 }
 

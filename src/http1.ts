@@ -17,7 +17,6 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import { isIP } from 'node:net';
-import type tls from 'node:tls';
 
 export interface Exchange {
   protocol: string;
@@ -292,7 +291,6 @@ export class ConnectionPool {
   /** By host:port: requests waiting for a connection, and the connections open or opening. */
   private readonly waiting = new Map<string, Array<() => void>>();
   private readonly open = new Map<string, number>();
-  private readonly sessions = new Map<string, Buffer>();
 
   constructor(private readonly agent: http.Agent) {}
 
@@ -362,15 +360,17 @@ export class ConnectionPool {
 
   private connect(host: string, port: number, key: string, secure: boolean): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const session = secure ? this.sessions.get(key) : undefined;
-      const options = {
+      const options: http.RequestOptions & { _agentKey?: string } = {
         ...(this.agent as unknown as { options: object }).options,
         host,
         port,
         // As the agent names the server: never an IP address (RFC 6066).
         ...(secure ? { servername: isIP(host) ? '' : host } : {}),
-        ...(session ? { session } : {}),
       };
+      // The key under which an https agent keeps TLS sessions, as it passes it for its own sockets: these
+      // connections then resume the session of the one that listed the bucket (and one another's) instead
+      // of each making a full handshake. Without it (an http agent), nothing is cached.
+      if (secure) options._agentKey = this.agent.getName(options);
       let socket: net.Socket;
       try {
         socket = (this.agent as unknown as { createConnection: (options: object) => net.Socket }).createConnection(
@@ -402,7 +402,6 @@ export class ConnectionPool {
         connection.current?.({ closed: true });
         this.drop(connection);
       });
-      if (secure) (socket as tls.TLSSocket).on('session', (ticket: Buffer) => this.sessions.set(key, ticket));
     });
   }
 
