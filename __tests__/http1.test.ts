@@ -7,6 +7,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { type Answer, AnswerReader, ConnectionPool, type Exchange } from '../src/http1.js';
 import { loopbackCertificate } from '../local/tls.mjs';
+import { onRequests } from './support/raw-requests.js';
 
 const S3_ERROR =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>';
@@ -208,23 +209,13 @@ async function startScripted(options: { tls?: boolean } = {}) {
       sockets.delete(socket);
     });
     socket.on('error', () => {});
-    let pending = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const end = pending.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = pending.toString('latin1', 0, end);
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (pending.length < end + 4 + length) return;
-        requests.push({ connection: id, head, body: pending.toString('latin1', end + 4, end + 4 + length) });
-        pending = pending.subarray(end + 4 + length);
-        const reply = script.shift() ?? S3_SUCCESS;
-        if (reply === 'close') socket.destroy();
-        else if (reply === 'hold') held.push(() => socket.write(S3_SUCCESS, 'latin1'));
-        else if (typeof reply === 'object') socket.end(reply.end, 'latin1');
-        else socket.write(reply, 'latin1');
-      }
+    onRequests(socket, (head, body) => {
+      requests.push({ connection: id, head, body });
+      const reply = script.shift() ?? S3_SUCCESS;
+      if (reply === 'close') socket.destroy();
+      else if (reply === 'hold') held.push(() => socket.write(S3_SUCCESS, 'latin1'));
+      else if (typeof reply === 'object') socket.end(reply.end, 'latin1');
+      else socket.write(reply, 'latin1');
     });
   };
   const certificate = options.tls ? loopbackCertificate() : undefined;

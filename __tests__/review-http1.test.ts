@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalS3Server, startS3Server } from '../local/s3-server.mjs';
 import { createPutObject } from '../src/put-object.js';
 import { REGION, clientFor, failureSeen, putInput } from './support/put-input.js';
+import { onRequests } from './support/raw-requests.js';
 
 /** A TCP relay to `port` that keeps the head of every request it passes, as the bytes went by. */
 async function startRelay(port: number) {
@@ -16,19 +17,7 @@ async function startRelay(port: number) {
     const upstream = net.connect(port, '127.0.0.1');
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
-    let pending = Buffer.alloc(0);
-    client.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const end = pending.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = pending.toString('latin1', 0, end);
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (pending.length < end + 4 + length) return;
-        heads.push(head);
-        pending = pending.subarray(end + 4 + length);
-      }
-    });
+    onRequests(client, (head) => heads.push(head));
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
