@@ -3,12 +3,18 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll } from '@jest/globals';
 import { S3_CREDENTIALS } from '../../local/s3-server.mjs';
 
 export type SiteFiles = Record<string, string | Buffer>;
 
+/** The sites this test file wrote, removed when its tests end (left behind, they filled the disk by the ten thousand). */
+const written: string[] = [];
+afterAll(() => Promise.all(written.splice(0).map((root) => fs.rm(root, { recursive: true, force: true }))));
+
 export async function writeSite(files: SiteFiles): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'site-'));
+  written.push(root);
   for (const [key, body] of Object.entries(files)) {
     await fs.mkdir(path.dirname(path.join(root, key)), { recursive: true });
     await fs.writeFile(path.join(root, key), body);
