@@ -125,6 +125,16 @@ describe('whether the connection carries the next request', () => {
 });
 
 describe('an answer that is not HTTP fails with the code node:http gives it', () => {
+  it('a 101 Switching Protocols, which no PUT asks for, fails at once (node:http would wait for ever)', () => {
+    let thrown: unknown;
+    try {
+      readInPieces('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', 4);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'HPE_PAUSED_UPGRADE' });
+  });
+
   it.each([
     [
       'a connection that ends inside the body',

@@ -71457,9 +71457,11 @@ class AnswerReader {
                 const head = this.pending.toString('latin1', 0, end);
                 this.pending = this.pending.subarray(end + 4);
                 const parsed = parseHead(head);
-                // 1xx answers (100 Continue, 103 Early Hints) come before the answer; 101 would switch protocols.
+                // 1xx answers (100 Continue, 103 Early Hints) come before the answer. A 101 switches protocols, which
+                // no PUT asked for: llhttp pauses on it (its code below), and node:http, with no 'upgrade' listener,
+                // then never answers at all.
                 if (parsed.statusCode === 101)
-                    throw failure('Unexpected protocol upgrade', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+                    throw failure('Unexpected protocol upgrade', 'HPE_PAUSED_UPGRADE');
                 if (parsed.statusCode < 200)
                     continue;
                 this.head = parsed;

@@ -1,9 +1,10 @@
 /**
  * One HTTP/1.1 exchange (a request written, its answer read) on keep-alive connections that the agent
  * opens, for the fast PutObject. Hand-written because what costs the CPU is the HTTP library itself: on
- * this project's 2-core machine a 4 KiB PUT over HTTPS costs 0.20 ms with node:http on a warm agent, 0.14
- * with undici's lowest API and 0.11 written on the socket; over a deploy's first 2,000 requests (sockets
- * opened and code not yet optimised) 0.45, 0.37-0.46 and 0.20 (bench/request-cost.mjs). A PUT's answer is
+ * this project's 2-core machine a 4 KiB PUT over HTTPS costs 0.21 ms with node:http on a warm agent, 0.14
+ * with undici's lowest API and 0.10 written on the socket; over a deploy's first 2,000 requests (sockets
+ * opened and code not yet optimised) 0.42-0.50, 0.42-0.45 and 0.23-0.25 (bench/request-cost.mjs, with and
+ * without --cold): undici saves nothing where a deploy spends most. A PUT's answer is
  * the easy part of HTTP: no request body streamed, no pipelining, no upgrade, an answer of a few hundred
  * bytes. Only that part is here; anything else (a proxy, a timeout, an agent that is not Node's) goes
  * through node:http, in send-request.ts.
@@ -122,8 +123,10 @@ export class AnswerReader {
         const head = this.pending.toString('latin1', 0, end);
         this.pending = this.pending.subarray(end + 4);
         const parsed = parseHead(head);
-        // 1xx answers (100 Continue, 103 Early Hints) come before the answer; 101 would switch protocols.
-        if (parsed.statusCode === 101) throw failure('Unexpected protocol upgrade', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+        // 1xx answers (100 Continue, 103 Early Hints) come before the answer. A 101 switches protocols, which
+        // no PUT asked for: llhttp pauses on it (its code below), and node:http, with no 'upgrade' listener,
+        // then never answers at all.
+        if (parsed.statusCode === 101) throw failure('Unexpected protocol upgrade', 'HPE_PAUSED_UPGRADE');
         if (parsed.statusCode < 200) continue;
         this.head = parsed;
         this.framing = framingOf(parsed, this.method);
