@@ -115,15 +115,25 @@ function poolFor(agent: http.Agent): ConnectionPool | undefined {
 
 function exchangeOf(request: HttpRequest): Exchange {
   const query = buildQueryString(request.query);
-  const headers = { ...request.headers };
   const body = request.body as Buffer;
-  // As node:http adds them when they are not given.
-  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'host')) {
-    headers.host = request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`;
+  let host = false;
+  let length = false;
+  for (const name in request.headers) {
+    const lower = name.toLowerCase();
+    host ||= lower === 'host';
+    length ||= lower === 'content-length';
   }
-  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
-    headers['content-length'] = String(body.length);
-  }
+  // As node:http adds them when they are not given (put-object.ts always gives both: no copy then).
+  const headers =
+    host && length
+      ? request.headers
+      : {
+          ...request.headers,
+          ...(host
+            ? {}
+            : { host: request.port === undefined ? request.hostname : `${request.hostname}:${request.port}` }),
+          ...(length ? {} : { 'content-length': String(body.length) }),
+        };
   return {
     protocol: request.protocol,
     hostname: request.hostname,
